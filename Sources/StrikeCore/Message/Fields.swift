@@ -1,0 +1,159 @@
+/// Typed access to the fields of one JSON object, throwing a `Rejection` whose
+/// detail names the field (`data.workplace`) and what was expected.
+///
+/// A field that is `null` is treated as absent: a required one is missing, an
+/// optional one is simply not set.
+struct Fields {
+    let object: JSONObject
+    let path: String
+
+    init(_ object: JSONObject, path: String) {
+        self.object = object
+        self.path = path
+    }
+
+    private func present(_ key: String) -> JSONValue? {
+        guard let value = object[key], !value.isNull else { return nil }
+        return value
+    }
+
+    private func required(_ key: String) throws(Rejection) -> JSONValue {
+        guard let value = present(key) else { throw Rejection(.missingField, "missing field \"\(path)\(key)\"") }
+        return value
+    }
+
+    private func bad(_ key: String, _ expected: String) -> Rejection {
+        Rejection(.badValue, "\"\(path)\(key)\" must be \(expected)")
+    }
+
+    // MARK: Strings
+
+    func string(_ key: String) throws(Rejection) -> String {
+        let text = try checkedString(key, try required(key))
+        if text.isEmpty { throw bad(key, "a non-empty string") }
+        return text
+    }
+
+    func optionalString(_ key: String) throws(Rejection) -> String? {
+        guard let value = present(key) else { return nil }
+        return try checkedString(key, value)
+    }
+
+    private func checkedString(_ key: String, _ value: JSONValue) throws(Rejection) -> String {
+        guard case .string(let text) = value else { throw bad(key, "a string, not \(value.kindName)") }
+        var count = 0
+        for scalar in text.unicodeScalars {
+            count += 1
+            // Tab, line feed and carriage return may appear in notes; other
+            // control characters (NUL above all) have no place in a report and
+            // break the C programs and terminals that show it.
+            if scalar.value < 0x20, scalar.value != 0x09, scalar.value != 0x0A, scalar.value != 0x0D {
+                throw bad(key, "free of control characters (found U+00\(JSONReader.hex(UInt8(scalar.value))))")
+            }
+            if scalar.value == 0x7F { throw bad(key, "free of control characters (found U+007F)") }
+        }
+        if count > ValidationPolicy.maximumStringLength {
+            throw bad(key, "at most \(ValidationPolicy.maximumStringLength) characters (it has \(count))")
+        }
+        return text
+    }
+
+    func slug(_ key: String) throws(Rejection) -> Slug {
+        try checkedSlug(key, try required(key))
+    }
+
+    private func checkedSlug(_ key: String, _ value: JSONValue) throws(Rejection) -> Slug {
+        guard case .string(let text) = value else { throw bad(key, "a slug string, not \(value.kindName)") }
+        guard let slug = Slug(text) else {
+            throw bad(key, "a slug: 1 to 63 of a-z, 0-9 and '-', not starting with '-' (got \"\(JSONReader.printable(text))\")")
+        }
+        return slug
+    }
+
+    func optionalSlugs(_ key: String) throws(Rejection) -> [Slug]? {
+        guard let value = present(key) else { return nil }
+        guard case .array(let elements) = value else { throw bad(key, "an array of slugs, not \(value.kindName)") }
+        if elements.count > 100 { throw bad(key, "at most 100 slugs (it has \(elements.count))") }
+        var slugs: [Slug] = []
+        for (index, element) in elements.enumerated() {
+            slugs.append(try checkedSlug("\(key)[\(index)]", element))
+        }
+        return slugs
+    }
+
+    func timestamp(_ key: String) throws(Rejection) -> Timestamp {
+        let value = try required(key)
+        guard case .string(let text) = value else { throw bad(key, "an RFC 3339 time string, not \(value.kindName)") }
+        guard let timestamp = Timestamp(text) else {
+            throw bad(key, "an RFC 3339 time with an offset, e.g. 2020-08-24T09:30:00+03:00 (got \"\(JSONReader.printable(text))\")")
+        }
+        return timestamp
+    }
+
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(Rejection) -> E where E.RawValue == String {
+        try checkedEnum(key, try required(key), type)
+    }
+
+    func optionalEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws(Rejection) -> E? where E.RawValue == String {
+        guard let value = present(key) else { return nil }
+        return try checkedEnum(key, value, type)
+    }
+
+    private func checkedEnum<E: RawRepresentable & CaseIterable>(_ key: String, _ value: JSONValue, _ type: E.Type) throws(Rejection) -> E where E.RawValue == String {
+        let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
+        guard case .string(let text) = value, let result = E(rawValue: text) else {
+            if case .string(let text) = value {
+                throw bad(key, "one of \(allowed) (got \"\(JSONReader.printable(text))\")")
+            }
+            throw bad(key, "one of \(allowed)")
+        }
+        return result
+    }
+
+    // MARK: Numbers
+
+    func integer(_ key: String, minimum: Int64) throws(Rejection) -> Int64 {
+        try checkedInteger(key, try required(key), minimum: minimum)
+    }
+
+    func optionalInteger(_ key: String, minimum: Int64) throws(Rejection) -> Int64? {
+        guard let value = present(key) else { return nil }
+        return try checkedInteger(key, value, minimum: minimum)
+    }
+
+    private func checkedInteger(_ key: String, _ value: JSONValue, minimum: Int64) throws(Rejection) -> Int64 {
+        guard case .number(let number) = value else { throw bad(key, "an integer, not \(value.kindName)") }
+        guard let int = number.int64 else {
+            if number.isIntegerLiteral { throw bad(key, "an integer within 64 bits (got \(number.literal))") }
+            throw bad(key, "an integer written without fraction or exponent (got \(number.literal))")
+        }
+        guard int >= minimum else { throw bad(key, "an integer ≥ \(minimum) (got \(int))") }
+        return int
+    }
+
+    func votes(_ key: String) throws(Rejection) -> Votes {
+        try checkedVotes(key, try required(key))
+    }
+
+    func optionalVotes(_ key: String) throws(Rejection) -> Votes? {
+        guard let value = present(key) else { return nil }
+        return try checkedVotes(key, value)
+    }
+
+    private func checkedVotes(_ key: String, _ value: JSONValue) throws(Rejection) -> Votes {
+        guard case .object(let object) = value else {
+            throw bad(key, "an object {\"for\", \"against\", \"abstain\"}, not \(value.kindName)")
+        }
+        let inner = Fields(object, path: path + key + ".")
+        let votes = Votes(
+            for: try inner.integer("for", minimum: 0),
+            against: try inner.integer("against", minimum: 0),
+            abstain: try inner.optionalInteger("abstain", minimum: 0) ?? 0
+        )
+        // Three counts within 64 bits can still overflow when added for the quorum.
+        let (partial, overflow1) = votes.yes.addingReportingOverflow(votes.no)
+        let (_, overflow2) = partial.addingReportingOverflow(votes.abstain)
+        if overflow1 || overflow2 { throw bad(key, "counts whose sum fits in 64 bits") }
+        return votes
+    }
+}

@@ -1,0 +1,96 @@
+/// A valid message of format v1: the envelope plus a typed body.
+///
+/// Only `MessageReader` makes these, so everything downstream may rely on the
+/// rules of DESIGN.md §2 having been checked.
+public struct Message: Sendable {
+    public let origin: Slug
+    public let seq: Int64
+    public let sentAt: Timestamp
+    public let type: MessageType
+    public let body: Body
+    /// The optional signature, kept verbatim (verified by later work).
+    public let sig: String?
+    /// The canonical JSON of the whole message: its identity.
+    public let canonical: [UInt8]
+
+    /// The order of applied messages: (`sent_at` as a UTC instant, origin, seq).
+    public var key: OrderKey { OrderKey(sentAt: sentAt, origin: origin, seq: seq) }
+
+    public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8]) {
+        self.origin = origin
+        self.seq = seq
+        self.sentAt = sentAt
+        self.type = type
+        self.body = body
+        self.sig = sig
+        self.canonical = canonical
+    }
+}
+
+/// The total order of applied messages, as one string that sorts byte-wise:
+/// `UTC-instant origin seq` with the seq zero-padded to 19 digits. A space sorts
+/// below every character of an instant or a slug, so a shorter instant or
+/// origin that is a prefix of a longer one sorts first, as it should.
+public struct OrderKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(sentAt: Timestamp, origin: Slug, seq: Int64) {
+        rawValue = sentAt.utcSortable + " " + origin.rawValue + " " + pad(seq, 19)
+    }
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: OrderKey, rhs: OrderKey) -> Bool {
+        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+    }
+}
+
+/// Yes/no/abstain counts of an assembly vote.
+public struct Votes: Sendable, Equatable {
+    public var yes: Int64
+    public var no: Int64
+    public var abstain: Int64
+
+    public init(for yes: Int64, against no: Int64, abstain: Int64) {
+        self.yes = yes
+        self.no = no
+        self.abstain = abstain
+    }
+}
+
+/// The typed `data` of each message type. Optional fields are nil when absent.
+public enum Body: Sendable, Equatable {
+    case workplaceReported(WorkplaceReport)
+    case strikeReported(workplace: Slug, status: StrikeStatus, participants: Int64?)
+    case councilFormed(council: Slug, name: String?, level: CouncilLevel, area: String?)
+    case delegateElected(delegate: Slug, workplace: Slug, council: Slug, votes: Votes, quorum: Int64?)
+    case delegateRecalled(delegate: Slug, workplace: Slug, votes: Votes)
+    case delegateStatus(delegate: Slug, status: DelegateEvent, note: String?)
+    case demandProposed(demand: Slug, text: String, category: DemandCategory)
+    case demandAdopted(demand: Slug, workplace: Slug, votes: Votes?)
+    case demandOutcome(demand: Slug, workplace: Slug, outcome: DemandOutcome)
+    case actionCalled(ActionCall)
+    case actionJoined(action: Slug, workplace: Slug, participants: Int64?)
+}
+
+public struct WorkplaceReport: Sendable, Equatable {
+    public var workplace: Slug
+    public var name: String?
+    public var kind: WorkplaceKind?
+    public var sector: String?
+    public var town: String?
+    public var region: String?
+    public var ownership: Ownership?
+    public var headcount: Int64?
+}
+
+public struct ActionCall: Sendable, Equatable {
+    public var action: Slug
+    public var kind: ActionKind
+    public var startsAt: Timestamp
+    public var hours: Int64?
+    public var demands: [Slug]?
+    public var text: String?
+}

@@ -1,0 +1,260 @@
+// SECURITY: every copy is hostile until this file says otherwise. Validation
+// looks at the copy alone and the clock, never at other messages or the store,
+// so that its verdict cannot depend on arrival order (DESIGN.md §2). Nothing
+// downstream re-checks what is decided here.
+
+/// What a copy is, as far as the reader can tell.
+public struct CopyReading: Sendable {
+    /// What identifies a copy for duplicate detection (DESIGN.md §3): its
+    /// canonical JSON when it reads as a JSON value, else its raw bytes.
+    public enum Identity: Sendable, Equatable {
+        case value([UInt8])
+        case bytes([UInt8])
+    }
+
+    public let identity: Identity
+    /// `(origin, seq)` when the copy is a JSON object whose `origin` and `seq`
+    /// are valid, even if the rest is not: such a copy counts as arrived for gaps.
+    public let envelope: Envelope?
+    public let verdict: Result<Message, Rejection>
+
+    public var message: Message? { try? verdict.get() }
+    public var rejection: Rejection? {
+        if case .failure(let rejection) = verdict { return rejection }
+        return nil
+    }
+}
+
+public struct Envelope: Sendable, Hashable {
+    public let origin: Slug
+    public let seq: Int64
+
+    public init(origin: Slug, seq: Int64) {
+        self.origin = origin
+        self.seq = seq
+    }
+}
+
+/// The rules that depend on configuration or the clock.
+public struct ValidationPolicy: Sendable {
+    /// The largest size of one message, in bytes (DESIGN.md §2: 64 KiB).
+    public static let maximumMessageBytes = 64 * 1024
+    /// The longest string, in Unicode scalars.
+    public static let maximumStringLength = 500
+
+    /// Now, in seconds since the epoch; nil skips the future check (used when
+    /// re-reading messages that were accepted earlier).
+    public var now: Int64?
+    /// How far `sent_at` may be ahead of `now` (default 15 minutes).
+    public var maximumFutureSkew: Int64
+
+    public init(now: Int64?, maximumFutureSkew: Int64 = 15 * 60) {
+        self.now = now
+        self.maximumFutureSkew = maximumFutureSkew
+    }
+
+    /// For messages read back from the store: every rule but the clock's.
+    public static let stored = ValidationPolicy(now: nil)
+}
+
+/// Turns the bytes of one copy into a `CopyReading`.
+public enum MessageReader {
+    static let envelopeFields: Set<String> = ["v", "origin", "seq", "sent_at", "type", "data", "sig"]
+
+    public static func read(_ bytes: some Collection<UInt8>, policy: ValidationPolicy) -> CopyReading {
+        if bytes.count > ValidationPolicy.maximumMessageBytes {
+            return CopyReading(
+                identity: .bytes(Array(bytes)), envelope: nil,
+                verdict: .failure(Rejection(.tooLarge, "message is \(bytes.count) bytes; the limit is \(ValidationPolicy.maximumMessageBytes) (64 KiB)"))
+            )
+        }
+        let value: JSONValue
+        do {
+            value = try JSONReader.read(bytes)
+        } catch {
+            let code: ReasonCode = switch error.kind {
+            case .utf8: .utf8
+            case .syntax: .json
+            case .duplicateKey: .duplicateKey
+            case .loneSurrogate: .surrogate
+            }
+            return CopyReading(identity: .bytes(Array(bytes)), envelope: nil, verdict: .failure(Rejection(code, error.detail)))
+        }
+        return read(value: value, policy: policy)
+    }
+
+    /// Validates an already-read JSON value (e.g. from a Varlink `Submit`).
+    public static func read(value: JSONValue, policy: ValidationPolicy) -> CopyReading {
+        let canonical = JSONWriter.bytes(value, style: .canonical)
+        guard case .object(let object) = value else {
+            return CopyReading(identity: .value(canonical), envelope: nil,
+                               verdict: .failure(Rejection(.notObject, "a message is a JSON object, not \(value.kindName)")))
+        }
+        var envelope: Envelope?
+        if case .string(let originText)? = object["origin"], let origin = Slug(originText),
+           case .number(let seqNumber)? = object["seq"], let seq = seqNumber.int64, seq >= 1 {
+            envelope = Envelope(origin: origin, seq: seq)
+        }
+        do {
+            let message = try validate(object, canonical: canonical, policy: policy)
+            return CopyReading(identity: .value(canonical), envelope: envelope, verdict: .success(message))
+        } catch {
+            return CopyReading(identity: .value(canonical), envelope: envelope, verdict: .failure(error))
+        }
+    }
+
+    static func validate(_ object: JSONObject, canonical: [UInt8], policy: ValidationPolicy) throws(Rejection) -> Message {
+        for key in object.keys where !envelopeFields.contains(key) {
+            throw Rejection(.unknownField, "unknown envelope field \"\(JSONReader.printable(key))\" (allowed: v, origin, seq, sent_at, type, data, sig)")
+        }
+        let envelope = Fields(object, path: "")
+        guard let version = object["v"], !version.isNull else { throw Rejection(.missingField, "missing field \"v\"") }
+        guard case .number(let versionNumber) = version, versionNumber.int64 == 1 else {
+            throw Rejection(.version, "\"v\" must be the integer 1 (this is message format version 1)")
+        }
+        let origin = try envelope.slug("origin")
+        let seq = try envelope.integer("seq", minimum: 1)
+        let sentAt = try envelope.timestamp("sent_at")
+        let typeText = try envelope.string("type")
+        guard let type = MessageType(rawValue: typeText) else {
+            throw Rejection(.unknownType, "unknown message type \"\(JSONReader.printable(typeText))\"")
+        }
+        var sig: String?
+        if let value = object["sig"], !value.isNull {
+            guard case .string(let text) = value, !text.isEmpty, text.unicodeScalars.count <= 500 else {
+                throw Rejection(.badValue, "\"sig\" must be a non-empty string of at most 500 characters")
+            }
+            sig = text
+        }
+        guard let dataValue = object["data"], !dataValue.isNull else { throw Rejection(.missingField, "missing field \"data\"") }
+        guard case .object(let dataObject) = dataValue else {
+            throw Rejection(.badValue, "\"data\" must be an object, not \(dataValue.kindName)")
+        }
+        let body = try readBody(type, Fields(dataObject, path: "data."))
+        // Every number anywhere, known field or not, is an integer in 64 bits.
+        try checkNumbers(.object(object), path: "")
+        if let now = policy.now, sentAt.epochSeconds > now + policy.maximumFutureSkew {
+            let ahead = sentAt.epochSeconds - now
+            throw Rejection(.future, "\"sent_at\" \(sentAt.text) is \(describe(seconds: ahead)) in the future; the limit is \(describe(seconds: policy.maximumFutureSkew)) (check the sender's clock)")
+        }
+        return Message(origin: origin, seq: seq, sentAt: sentAt, type: type, body: body, sig: sig, canonical: canonical)
+    }
+
+    static func readBody(_ type: MessageType, _ data: Fields) throws(Rejection) -> Body {
+        switch type {
+        case .workplaceReported:
+            return .workplaceReported(WorkplaceReport(
+                workplace: try data.slug("workplace"),
+                name: try data.optionalString("name"),
+                kind: try data.optionalEnum("kind", WorkplaceKind.self),
+                sector: try data.optionalString("sector"),
+                town: try data.optionalString("town"),
+                region: try data.optionalString("region"),
+                ownership: try data.optionalEnum("ownership", Ownership.self),
+                headcount: try data.optionalInteger("headcount", minimum: 0)
+            ))
+        case .strikeReported:
+            return .strikeReported(
+                workplace: try data.slug("workplace"),
+                status: try data.enumValue("status", StrikeStatus.self),
+                participants: try data.optionalInteger("participants", minimum: 0)
+            )
+        case .councilFormed:
+            return .councilFormed(
+                council: try data.slug("council"),
+                name: try data.optionalString("name"),
+                level: try data.enumValue("level", CouncilLevel.self),
+                area: try data.optionalString("area")
+            )
+        case .delegateElected:
+            let delegate = try data.slug("delegate")
+            let workplace = try data.slug("workplace")
+            let council = try data.slug("council")
+            let votes = try data.votes("votes")
+            let quorum = try data.optionalInteger("quorum", minimum: 0)
+            if votes.yes <= votes.no {
+                throw Rejection(.notCarried, "the election did not carry: \(votes.yes) for, \(votes.no) against (\"for\" must exceed \"against\")")
+            }
+            if let quorum, votes.yes + votes.no + votes.abstain < quorum {
+                throw Rejection(.inquorate, "the election was inquorate: \(votes.yes + votes.no + votes.abstain) voted, the quorum is \(quorum)")
+            }
+            return .delegateElected(delegate: delegate, workplace: workplace, council: council, votes: votes, quorum: quorum)
+        case .delegateRecalled:
+            let delegate = try data.slug("delegate")
+            let workplace = try data.slug("workplace")
+            let votes = try data.votes("votes")
+            if votes.yes <= votes.no {
+                throw Rejection(.notCarried, "the recall did not carry: \(votes.yes) for, \(votes.no) against (\"for\" must exceed \"against\")")
+            }
+            return .delegateRecalled(delegate: delegate, workplace: workplace, votes: votes)
+        case .delegateStatus:
+            return .delegateStatus(
+                delegate: try data.slug("delegate"),
+                status: try data.enumValue("status", DelegateEvent.self),
+                note: try data.optionalString("note")
+            )
+        case .demandProposed:
+            return .demandProposed(
+                demand: try data.slug("demand"),
+                text: try data.string("text"),
+                category: try data.enumValue("category", DemandCategory.self)
+            )
+        case .demandAdopted:
+            return .demandAdopted(
+                demand: try data.slug("demand"),
+                workplace: try data.slug("workplace"),
+                votes: try data.optionalVotes("votes")
+            )
+        case .demandOutcome:
+            return .demandOutcome(
+                demand: try data.slug("demand"),
+                workplace: try data.slug("workplace"),
+                outcome: try data.enumValue("outcome", DemandOutcome.self)
+            )
+        case .actionCalled:
+            return .actionCalled(ActionCall(
+                action: try data.slug("action"),
+                kind: try data.enumValue("kind", ActionKind.self),
+                startsAt: try data.timestamp("starts_at"),
+                hours: try data.optionalInteger("hours", minimum: 0),
+                demands: try data.optionalSlugs("demands"),
+                text: try data.optionalString("text")
+            ))
+        case .actionJoined:
+            return .actionJoined(
+                action: try data.slug("action"),
+                workplace: try data.slug("workplace"),
+                participants: try data.optionalInteger("participants", minimum: 0)
+            )
+        }
+    }
+
+    static func checkNumbers(_ value: JSONValue, path: String) throws(Rejection) {
+        switch value {
+        case .number(let number):
+            if number.int64 == nil {
+                throw Rejection(.badValue, "\"\(path)\" is \(number.literal): numbers must be integers within 64 bits, written without fraction or exponent")
+            }
+        case .array(let elements):
+            for (index, element) in elements.enumerated() { try checkNumbers(element, path: "\(path)[\(index)]") }
+        case .object(let object):
+            for member in object.members {
+                try checkNumbers(member.value, path: path.isEmpty ? JSONReader.printable(member.key) : path + "." + JSONReader.printable(member.key))
+            }
+        default: break
+        }
+    }
+
+    static func describe(seconds: Int64) -> String {
+        if seconds % 3600 == 0 { return "\(seconds / 3600) h" }
+        if seconds % 60 == 0 { return "\(seconds / 60) min" }
+        return "\(seconds) s"
+    }
+}
+
+extension JSONValue {
+    var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+}
