@@ -37,6 +37,11 @@ public struct WorkplaceState: Sendable, Equatable {
     public struct Strike: Sendable, Equatable {
         public var status: StrikeStatus
         public var participants: Int64?
+
+        public init(status: StrikeStatus, participants: Int64?) {
+            self.status = status
+            self.participants = participants
+        }
     }
 
     public var id: Slug
@@ -69,6 +74,11 @@ public struct DelegateState: Sendable, Equatable {
     public struct Election: Sendable, Equatable {
         public var workplace: Slug
         public var council: Slug
+
+        public init(workplace: Slug, council: Slug) {
+            self.workplace = workplace
+            self.council = council
+        }
     }
 
     public var id: Slug
@@ -87,6 +97,11 @@ public struct DemandState: Sendable, Equatable {
     public struct Proposal: Sendable, Equatable {
         public var text: String
         public var category: DemandCategory
+
+        public init(text: String, category: DemandCategory) {
+            self.text = text
+            self.category = category
+        }
     }
 
     public var id: Slug

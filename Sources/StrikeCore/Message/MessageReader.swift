@@ -5,11 +5,20 @@
 
 /// What a copy is, as far as the reader can tell.
 public struct CopyReading: Sendable {
+    public init(identity: Identity, envelope: Envelope?, verdict: Result<Message, Rejection>) {
+        self.identity = identity
+        self.envelope = envelope
+        self.verdict = verdict
+    }
+
     /// What identifies a copy for duplicate detection (DESIGN.md §3): its
     /// canonical JSON when it reads as a JSON value, else its raw bytes.
     public enum Identity: Sendable, Equatable {
         case value([UInt8])
         case bytes([UInt8])
+        /// The SHA-256 of `0x62 ('b')` followed by bytes too large to keep in
+        /// memory: the same digest that `.bytes` of those bytes would give.
+        case bytesDigest([UInt8])
     }
 
     public let identity: Identity

@@ -1,0 +1,94 @@
+/// What one subject's state contributes to the Summary.
+///
+/// The store keeps the Summary's numbers as running totals: when a subject's
+/// state changes it subtracts the old contribution and adds the new one, so
+/// `Summary()` costs the same on ten messages or ten million. Arithmetic wraps
+/// (it is exact and order-independent modulo 2^64; only absurd participant
+/// counts near 2^63 could make the printed sum meaningless).
+public struct Tally: Sendable, Equatable {
+    public var workplaces: Int64 = 0
+    public var striking: Int64 = 0
+    public var participants: Int64 = 0
+    public var active: Int64 = 0
+    public var detained: Int64 = 0
+    public var missing: Int64 = 0
+    public var recalled: Int64 = 0
+    public var resigned: Int64 = 0
+    public var economic: Int64 = 0
+    public var democratic: Int64 = 0
+
+    public init() {}
+
+    /// Names as stored, in a fixed order.
+    public static let names = [
+        "workplaces", "striking", "participants", "active", "detained", "missing", "recalled", "resigned",
+        "economic", "democratic",
+    ]
+
+    public var values: [Int64] {
+        [workplaces, striking, participants, active, detained, missing, recalled, resigned, economic, democratic]
+    }
+
+    public init(values: [Int64]) {
+        precondition(values.count == Tally.names.count)
+        (workplaces, striking, participants, active, detained) = (values[0], values[1], values[2], values[3], values[4])
+        (missing, recalled, resigned, economic, democratic) = (values[5], values[6], values[7], values[8], values[9])
+    }
+
+    public static func + (lhs: Tally, rhs: Tally) -> Tally {
+        Tally(values: zip(lhs.values, rhs.values).map { $0 &+ $1 })
+    }
+
+    public static func - (lhs: Tally, rhs: Tally) -> Tally {
+        Tally(values: zip(lhs.values, rhs.values).map { $0 &- $1 })
+    }
+
+    public var isZero: Bool { values.allSatisfy { $0 == 0 } }
+}
+
+extension SubjectState {
+    /// This subject's contribution to the Summary.
+    public var tally: Tally {
+        var tally = Tally()
+        switch self {
+        case .workplace(let state):
+            if state.reported != nil { tally.workplaces = 1 }
+            if let strike = state.strike?.value, strike.status.isStriking {
+                tally.striking = 1
+                tally.participants = strike.participants ?? 0
+            }
+        case .delegate(let state):
+            guard state.election != nil, let status = state.status?.value else { break }
+            switch status {
+            case .active: tally.active = 1
+            case .detained: tally.detained = 1
+            case .missing: tally.missing = 1
+            case .recalled: tally.recalled = 1
+            case .resigned: tally.resigned = 1
+            }
+        case .demand(let state):
+            switch state.proposal?.value.category {
+            case .economic: tally.economic = 1
+            case .democratic: tally.democratic = 1
+            case nil: break
+            }
+        case .council, .support, .outcome, .action, .participation:
+            break
+        }
+        return tally
+    }
+
+    /// False for a subject that no message has touched (nothing to store).
+    public var isEmpty: Bool {
+        switch self {
+        case .workplace(let s): s.reported == nil && s.strike == nil
+        case .council(let s): s.formed == nil
+        case .delegate(let s): s.status == nil
+        case .demand(let s): s.proposal == nil
+        case .support(let s): s.adoption == nil
+        case .outcome(let s): s.outcome == nil
+        case .action(let s): s.called == nil
+        case .participation(let s): s.joined == nil
+        }
+    }
+}

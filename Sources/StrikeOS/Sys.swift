@@ -1,0 +1,183 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+// SECURITY: every system call of the daemon goes through here. Calls are
+// retried on EINTR; an errno that can only mean a bug in strikecd (EBADF,
+// EFAULT, EINVAL on our own arguments) stops the process, because carrying on
+// after one risks losing messages; everything else is thrown as SystemError.
+
+/// Thin, typed wrappers over the system calls strikecd uses.
+public enum Sys {
+    /// Runs a system call, retrying on EINTR; see the file's header.
+    public static func retrying<T: BinaryInteger>(_ operation: String, path: String?, _ call: () -> T) throws(SystemError) -> T {
+        while true {
+            let result = call()
+            if result >= 0 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EBADF || code == EFAULT {
+                preconditionFailure("\(operation)(\(path ?? "")) failed with \(String(cString: strerror(code))): a bug in strikecd")
+            }
+            throw SystemError(errno: code, operation: operation, path: path)
+        }
+    }
+
+    /// `open(2)`; flags always include O_CLOEXEC.
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SystemError) -> Int32 {
+        try retrying("open", path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// `openat(2)` relative to a directory descriptor.
+    public static func openat(_ dirfd: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0, display: String? = nil) throws(SystemError) -> Int32 {
+        try retrying("open", path: display ?? name) { Glibc.openat(dirfd, name, flags | O_CLOEXEC, mode) }
+    }
+
+    public static func close(_ fd: Int32) {
+        // close(2) must not be retried on EINTR on Linux: the descriptor is gone.
+        _ = Glibc.close(fd)
+    }
+
+    public static func fstat(_ fd: Int32, path: String? = nil) throws(SystemError) -> stat {
+        var info = stat()
+        _ = try retrying("fstat", path: path) { Glibc.fstat(fd, &info) }
+        return info
+    }
+
+    /// `fstatat` without following a final symlink.
+    public static func lstatat(_ dirfd: Int32, _ name: String, display: String? = nil) throws(SystemError) -> stat {
+        var info = stat()
+        _ = try retrying("stat", path: display ?? name) { Glibc.fstatat(dirfd, name, &info, AT_SYMLINK_NOFOLLOW) }
+        return info
+    }
+
+    public static func statPath(_ path: String) throws(SystemError) -> Glibc.stat {
+        var info = Glibc.stat()
+        _ = try retrying("stat", path: path) { Glibc.fstatat(AT_FDCWD, path, &info, 0) }
+        return info
+    }
+
+    public static func lstatPath(_ path: String) throws(SystemError) -> Glibc.stat {
+        var info = Glibc.stat()
+        _ = try retrying("stat", path: path) { Glibc.lstat(path, &info) }
+        return info
+    }
+
+    /// Reads up to `count` bytes; returns fewer only at end of file.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws(SystemError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = try retrying("read", path: path) { Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total) }
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            done += try retrying("write", path: path) { Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done) }
+        }
+    }
+
+    public static func write(_ fd: Int32, _ bytes: [UInt8], path: String? = nil) throws(SystemError) {
+        var failure: SystemError?
+        bytes.withUnsafeBytes { raw in
+            do throws(SystemError) { try write(fd, raw, path: path) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public static func fsync(_ fd: Int32, path: String? = nil) throws(SystemError) {
+        _ = try retrying("fsync", path: path) { Glibc.fsync(fd) }
+    }
+
+    /// fsyncs a directory so that renames and unlinks in it are durable.
+    public static func fsyncDirectory(_ path: String) throws(SystemError) {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    public static func renameat(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, display: String? = nil) throws(SystemError) {
+        _ = try retrying("rename", path: display ?? from) { Glibc.renameat(fromDir, from, toDir, to) }
+    }
+
+    /// Moves a file to a name that must not exist yet (link, then unlink the
+    /// old name), so that nothing already at the target is ever replaced.
+    /// Throws EEXIST when the target exists.
+    public static func moveNoReplace(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, display: String? = nil) throws(SystemError) {
+        _ = try retrying("link", path: display ?? from) { Glibc.linkat(fromDir, from, toDir, to, 0) }
+        try unlinkat(fromDir, from, display: display)
+    }
+
+    public static func unlinkat(_ dirfd: Int32, _ name: String, display: String? = nil) throws(SystemError) {
+        _ = try retrying("unlink", path: display ?? name) { Glibc.unlinkat(dirfd, name, 0) }
+    }
+
+    public static func mkdir(_ path: String, mode: mode_t) throws(SystemError) {
+        _ = try retrying("mkdir", path: path) { Glibc.mkdir(path, mode) }
+    }
+
+    public static func chmod(_ path: String, mode: mode_t) throws(SystemError) {
+        _ = try retrying("chmod", path: path) { Glibc.chmod(path, mode) }
+    }
+
+    /// The names in a directory, without `.` and `..`, in no particular order.
+    public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else {
+            throw SystemError(errno: errno, operation: "opendir", path: path)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw SystemError(errno: errno, operation: "readdir", path: path) }
+                break
+            }
+            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Seconds since the epoch, from the real-time clock.
+    public static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec)
+    }
+
+    /// A monotonic reading in nanoseconds, for durations and progress.
+    public static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+}
+
+extension stat {
+    public var isRegularFile: Bool { (st_mode & S_IFMT) == S_IFREG }
+    public var isDirectory: Bool { (st_mode & S_IFMT) == S_IFDIR }
+    public var isSymlink: Bool { (st_mode & S_IFMT) == S_IFLNK }
+
+    /// A word for the file type, for reasons and logs.
+    public var typeName: String {
+        switch st_mode & S_IFMT {
+        case S_IFREG: "regular file"
+        case S_IFDIR: "directory"
+        case S_IFLNK: "symbolic link"
+        case S_IFIFO: "FIFO"
+        case S_IFSOCK: "socket"
+        case S_IFCHR: "character device"
+        case S_IFBLK: "block device"
+        default: "special file"
+        }
+    }
+}

@@ -1,0 +1,247 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import StrikeCore
+import StrikeOS
+
+// SECURITY: files come from couriers and sync tools. They are opened without
+// following symlinks and without blocking on FIFOs, checked to be regular files
+// with fstat, and read in bounded blocks: a `.jsonl` of any size, or a sparse
+// multi-GB file, never makes memory grow beyond one block plus one message.
+
+/// One copy read from a file.
+public struct FileCopy: Sendable {
+    /// 1-based line in a `.jsonl`; nil for a one-message file.
+    public let line: Int?
+    public let reading: CopyReading
+    /// The file offset just past this copy (and its newline): where to resume.
+    public let endOffset: Int64
+}
+
+/// Limits on what a file may make strikecd read.
+public struct FileLimits: Sendable {
+    /// Files larger than this are quarantined as `too-large` unread.
+    public var maximumFileBytes: Int64
+    /// Bytes read per system call.
+    public var blockBytes: Int
+
+    public init(maximumFileBytes: Int64 = 1 << 30, blockBytes: Int = 1 << 20) {
+        self.maximumFileBytes = maximumFileBytes
+        self.blockBytes = blockBytes
+    }
+}
+
+/// Reads the copies of one message file, a few at a time.
+public final class MessageFileReader {
+    public enum Opened {
+        case reader(MessageFileReader)
+        /// Not a regular file: a symlink, FIFO, socket, device or directory.
+        case notRegular(String)
+        /// Larger than `FileLimits.maximumFileBytes`; nothing was read. The
+        /// identity covers the size and the first 64 KiB.
+        case tooLarge(size: Int64, identity: CopyReading.Identity)
+    }
+
+    public let display: String
+    public let info: stat
+    private let fd: Int32
+    private let lines: Bool
+    private let policy: ValidationPolicy
+    private let blockBytes: Int
+    private var pending: [UInt8] = []
+    /// File offset of `pending[0]`.
+    private var pendingOffset: Int64
+    private var lineNumber: Int
+    private var atEOF = false
+    private var finishedSingle = false
+
+    /// Opens `name` inside `dirfd`. `startOffset`/`startLine` resume a
+    /// `.jsonl` where an earlier, interrupted pass stopped.
+    public static func open(
+        at dirfd: Int32, _ name: String, display: String, lines: Bool, policy: ValidationPolicy,
+        limits: FileLimits = FileLimits(), startOffset: Int64 = 0, startLine: Int = 0
+    ) throws(SystemError) -> Opened {
+        let fd: Int32
+        do {
+            fd = try Sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, display: display)
+        } catch where error.errno == ELOOP {
+            return .notRegular("symbolic link")
+        } catch where error.errno == ENXIO || error.errno == EOPNOTSUPP {
+            return .notRegular("socket")
+        }
+        let info: stat
+        do {
+            info = try Sys.fstat(fd, path: display)
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+        guard info.isRegularFile else {
+            Sys.close(fd)
+            return .notRegular(info.typeName)
+        }
+        if Int64(info.st_size) > limits.maximumFileBytes {
+            defer { Sys.close(fd) }
+            var head = [UInt8](repeating: 0, count: ValidationPolicy.maximumMessageBytes)
+            var failure: SystemError?
+            let count = head.withUnsafeMutableBytes { raw in
+                do throws(SystemError) { return try Sys.read(fd, into: raw, path: display) } catch { failure = error; return 0 }
+            }
+            if let failure { throw failure }
+            var hasher = SHA256()
+            hasher.update(data: Array("size:\(info.st_size):".utf8))
+            hasher.update(data: head[0..<count])
+            return .tooLarge(size: Int64(info.st_size), identity: .bytesDigest(Array(hasher.finalize())))
+        }
+        if startOffset > 0 {
+            guard lseek(fd, off_t(startOffset), SEEK_SET) == startOffset else {
+                let code = errno
+                Sys.close(fd)
+                throw SystemError(errno: code, operation: "lseek", path: display)
+            }
+        }
+        return .reader(MessageFileReader(fd: fd, info: info, display: display, lines: lines, policy: policy,
+                                         blockBytes: limits.blockBytes, offset: startOffset, line: startLine))
+    }
+
+    private init(fd: Int32, info: stat, display: String, lines: Bool, policy: ValidationPolicy, blockBytes: Int, offset: Int64, line: Int) {
+        self.fd = fd
+        self.info = info
+        self.display = display
+        self.lines = lines
+        self.policy = policy
+        self.blockBytes = blockBytes
+        self.pendingOffset = offset
+        self.lineNumber = line
+    }
+
+    deinit { Sys.close(fd) }
+
+    /// Up to `limit` more copies; empty at the end of the file.
+    public func next(limit: Int) throws(SystemError) -> [FileCopy] {
+        lines ? try nextLines(limit: limit) : try nextSingle()
+    }
+
+    // MARK: - One message per file
+
+    private func nextSingle() throws(SystemError) -> [FileCopy] {
+        if finishedSingle { return [] }
+        finishedSingle = true
+        let maximum = ValidationPolicy.maximumMessageBytes
+        var hasher: SHA256?
+        var total: Int64 = 0
+        var bytes: [UInt8] = []
+        while true {
+            let block = try readBlock()
+            if block.isEmpty { break }
+            total += Int64(block.count)
+            if hasher == nil, bytes.count + block.count > maximum {
+                // Too large to be a message: keep hashing, stop keeping.
+                var fresh = SHA256()
+                fresh.update(data: [UInt8(ascii: "b")])
+                fresh.update(data: bytes)
+                hasher = fresh
+                bytes = []
+            }
+            if hasher != nil { hasher!.update(data: block) } else { bytes.append(contentsOf: block) }
+        }
+        if let hasher {
+            let reading = CopyReading(
+                identity: .bytesDigest(Array(hasher.finalize())), envelope: nil,
+                verdict: .failure(Rejection(.tooLarge, "message is \(total) bytes; the limit is \(maximum) (64 KiB)"))
+            )
+            return [FileCopy(line: nil, reading: reading, endOffset: total)]
+        }
+        return [FileCopy(line: nil, reading: MessageReader.read(bytes, policy: policy), endOffset: total)]
+    }
+
+    // MARK: - One message per line
+
+    private func nextLines(limit: Int) throws(SystemError) -> [FileCopy] {
+        var copies: [FileCopy] = []
+        let maximum = ValidationPolicy.maximumMessageBytes
+        while copies.count < limit {
+            if let newline = pending.firstIndex(of: 0x0A) {
+                lineNumber += 1
+                let line = pending[0..<newline]
+                let end = pendingOffset + Int64(newline + 1)
+                if !isBlank(line) {
+                    copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(line, policy: policy), endOffset: end))
+                }
+                pending.removeSubrange(0...newline)
+                pendingOffset = end
+                continue
+            }
+            if pending.count > maximum {
+                copies.append(try oversizedLine())
+                continue
+            }
+            if atEOF {
+                if !pending.isEmpty {
+                    lineNumber += 1
+                    let end = pendingOffset + Int64(pending.count)
+                    if !isBlank(pending[...]) {
+                        copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(pending, policy: policy), endOffset: end))
+                    }
+                    pending = []
+                    pendingOffset = end
+                }
+                break
+            }
+            let block = try readBlock()
+            if block.isEmpty { atEOF = true } else { pending.append(contentsOf: block) }
+        }
+        return copies
+    }
+
+    /// A line longer than any message: hash it through to its newline.
+    private func oversizedLine() throws(SystemError) -> FileCopy {
+        lineNumber += 1
+        var hasher = SHA256()
+        hasher.update(data: [UInt8(ascii: "b")])
+        var length: Int64 = 0
+        while true {
+            if let newline = pending.firstIndex(of: 0x0A) {
+                hasher.update(data: pending[0..<newline])
+                length += Int64(newline)
+                let end = pendingOffset + Int64(newline + 1)
+                pending.removeSubrange(0...newline)
+                pendingOffset = end
+                break
+            }
+            hasher.update(data: pending)
+            length += Int64(pending.count)
+            pendingOffset += Int64(pending.count)
+            pending = []
+            let block = try readBlock()
+            if block.isEmpty { atEOF = true; break }
+            pending = block
+        }
+        let reading = CopyReading(
+            identity: .bytesDigest(Array(hasher.finalize())), envelope: nil,
+            verdict: .failure(Rejection(.tooLarge, "line is \(length) bytes; the limit is \(ValidationPolicy.maximumMessageBytes) (64 KiB)"))
+        )
+        return FileCopy(line: lineNumber, reading: reading, endOffset: pendingOffset)
+    }
+
+    private func readBlock() throws(SystemError) -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: blockBytes)
+        var failure: SystemError?
+        let count = block.withUnsafeMutableBytes { raw in
+            do throws(SystemError) {
+                return try Sys.retrying("read", path: display) { Glibc.read(fd, raw.baseAddress!, raw.count) }
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        block.removeSubrange(count...)
+        return block
+    }
+
+    private func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+}

@@ -1,0 +1,261 @@
+import Crypto
+import Foundation
+import GRDB
+import StrikeCore
+
+/// One copy to reconcile: what the reader made of it and where it came from.
+public struct CopyInput: Sendable {
+    public let reading: CopyReading
+    /// `file` or `file:line`, for the record and for people.
+    public let source: String
+
+    public init(reading: CopyReading, source: String) {
+        self.reading = reading
+        self.source = source
+    }
+}
+
+/// What became of a copy. A decision, not a flag (STYLE.md).
+public enum CopyOutcome: Sendable, Equatable {
+    /// A new version, now part of the state.
+    case applied
+    /// Its JSON value (or bytes) was seen before, whatever became of the first.
+    case duplicate
+    /// A new version that is invalid or in conflict; it is counted as rejected.
+    case rejected(Rejection)
+
+    public var rejection: Rejection? {
+        if case .rejected(let rejection) = self { return rejection }
+        return nil
+    }
+}
+
+/// Things worth telling an operator that happened while reconciling.
+public enum ReconcileEvent: Sendable, Equatable {
+    /// Two or more valid versions of one (origin, seq): all are rejected, and
+    /// `removedApplied` says whether one had been applied and is now taken out.
+    case conflict(Envelope, removedApplied: Bool)
+}
+
+/// Applies copies to the state inside one write transaction (DESIGN.md §3).
+///
+/// Each new valid message touches one subject: its row is read, the message is
+/// folded in (O(1), commutative), and the row written back. Only a conflict
+/// that takes out an applied message re-folds that message's subject from its
+/// remaining messages. Counters and the Summary's tallies are accumulated in
+/// memory and written once, by `finish()`, before the transaction commits.
+public struct Reconciler: ~Copyable {
+    private let db: Database
+    private let now: Int64
+    private var tally = Tally()
+    private var applied: Int64 = 0
+    private var duplicates: Int64 = 0
+    private var rejected: Int64 = 0
+    public private(set) var events: [ReconcileEvent] = []
+
+    /// - Parameter now: seconds since the epoch, recorded as first-seen times.
+    public init(_ db: Database, now: Int64) {
+        self.db = db
+        self.now = now
+    }
+
+    /// Reconciles one copy. Must be followed by `finish()` in the same transaction.
+    public mutating func ingest(_ copy: CopyInput) throws -> CopyOutcome {
+        let reading = copy.reading
+        let hash = Self.hash(reading.identity)
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM version WHERE hash = ?"), arguments: [hash]) != nil {
+            duplicates += 1
+            return .duplicate
+        }
+        if let envelope = reading.envelope {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
+                .execute(arguments: [envelope.origin.rawValue, envelope.seq])
+        }
+        switch reading.verdict {
+        case .failure(let rejection):
+            try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: copy.source)
+            rejected += 1
+            return .rejected(rejection)
+        case .success(let message):
+            let envelope = Envelope(origin: message.origin, seq: message.seq)
+            let rivals = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT hash, state FROM version WHERE origin = ? AND seq = ? AND state <> 'invalid'"),
+                arguments: [message.origin.rawValue, message.seq]
+            )
+            let body = String(decoding: message.canonical, as: UTF8.self)
+            if rivals.isEmpty {
+                try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
+                try apply(message, hash: hash)
+                applied += 1
+                return .applied
+            }
+            let conflict = Self.conflictRejection(envelope, versions: rivals.count + 1)
+            try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: copy.source)
+            rejected += 1
+            var removedApplied = false
+            for rival in rivals {
+                let rivalHash: Data = rival["hash"]
+                let rivalState: String = rival["state"]
+                try db.cachedStatement(sql: "UPDATE version SET state = 'conflict', code = ?, detail = ? WHERE hash = ?")
+                    .execute(arguments: [conflict.code.rawValue, conflict.detail, rivalHash])
+                if rivalState == "applied" {
+                    try unapply(envelope)
+                    applied -= 1
+                    rejected += 1
+                    removedApplied = true
+                }
+            }
+            events.append(.conflict(envelope, removedApplied: removedApplied))
+            return .rejected(conflict)
+        }
+    }
+
+    /// Forgets a version, as an operator's requeue does: its copy will be
+    /// judged afresh when it comes back. If it was one side of a conflict that
+    /// leaves a single valid version, that version is applied again.
+    public mutating func forget(_ identity: CopyReading.Identity) throws -> Bool {
+        let hash = Self.hash(identity)
+        guard let row = try Row.fetchOne(db, sql: "SELECT origin, seq, state FROM version WHERE hash = ?", arguments: [hash]) else {
+            return false
+        }
+        let state: String = row["state"]
+        let origin: String? = row["origin"]
+        let seq: Int64? = row["seq"]
+        if state == "applied", let origin = Slug(origin), let seq {
+            try unapply(Envelope(origin: origin, seq: seq))
+            applied -= 1
+        } else {
+            rejected -= 1
+        }
+        try db.execute(sql: "DELETE FROM version WHERE hash = ?", arguments: [hash])
+        if state == "conflict", let origin, let seq {
+            let remaining = try Row.fetchAll(
+                db, sql: "SELECT hash, body FROM version WHERE origin = ? AND seq = ? AND state = 'conflict'",
+                arguments: [origin, seq]
+            )
+            if remaining.count == 1, let body: String = remaining[0]["body"] {
+                let restoredHash: Data = remaining[0]["hash"]
+                guard let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
+                    throw StoreError.corrupt("stored version of \(origin)#\(seq) no longer validates")
+                }
+                try db.execute(sql: "UPDATE version SET state = 'applied', code = NULL, detail = NULL WHERE hash = ?", arguments: [restoredHash])
+                try apply(message, hash: restoredHash)
+                rejected -= 1
+                applied += 1
+            }
+        }
+        return true
+    }
+
+    /// Writes the accumulated counters and tallies. Call once, last.
+    public mutating func finish() throws {
+        let deltas: [(String, Int64)] = [("applied", applied), ("duplicates", duplicates), ("rejected", rejected)]
+            + zip(Tally.names, tally.values).map { ($0, $1) }
+        for (name, delta) in deltas where delta != 0 {
+            try db.cachedStatement(sql: """
+                INSERT INTO tally (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
+                """).execute(arguments: [name, delta])
+        }
+        tally = Tally()
+        (applied, duplicates, rejected) = (0, 0, 0)
+    }
+
+    // MARK: - Applying and removing messages
+
+    private mutating func apply(_ message: Message, hash: Data) throws {
+        let subject = message.subject
+        try db.cachedStatement(sql: "INSERT INTO message (origin, seq, k, type, subject, hash) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [message.origin.rawValue, message.seq, message.key.rawValue, message.type.rawValue, subject.key, hash])
+        for ref in message.references {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [ref.kind.rawValue, ref.id.rawValue, message.origin.rawValue, message.seq])
+        }
+        var state = try SubjectRows.load(db, subject)
+        let before = state.tally
+        state.apply(message)
+        try SubjectRows.save(db, state, subject: subject)
+        tally = tally + (state.tally - before)
+    }
+
+    /// Takes an applied message out of the state and re-folds its subject alone.
+    private mutating func unapply(_ envelope: Envelope) throws {
+        guard let subjectKey = try String.fetchOne(
+            db, sql: "SELECT subject FROM message WHERE origin = ? AND seq = ?",
+            arguments: [envelope.origin.rawValue, envelope.seq]
+        ) else { return }
+        try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
+        let bodies = try String.fetchAll(db, sql: """
+            SELECT v.body FROM message m JOIN version v ON v.hash = m.hash WHERE m.subject = ?
+            """, arguments: [subjectKey])
+        var messages: [Message] = []
+        for body in bodies {
+            guard let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
+                throw StoreError.corrupt("a stored message of \(subjectKey) no longer validates")
+            }
+            messages.append(message)
+        }
+        let subject: Subject
+        if let first = messages.first {
+            subject = first.subject
+        } else if let parsed = Subject(key: subjectKey) {
+            subject = parsed
+        } else {
+            throw StoreError.corrupt("unknown subject \(subjectKey)")
+        }
+        let before = try SubjectRows.load(db, subject).tally
+        let state = SubjectState.fold(subject, messages)
+        try SubjectRows.save(db, state, subject: subject)
+        tally = tally + (state.tally - before)
+    }
+
+    private func insertVersion(hash: Data, envelope: Envelope?, state: String, rejection: Rejection?, body: String?, source: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO version (hash, origin, seq, state, code, detail, body, first_seen, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                hash, envelope?.origin.rawValue, envelope?.seq, state, rejection?.code.rawValue, rejection?.detail,
+                body, now, source,
+            ])
+    }
+
+    static func conflictRejection(_ envelope: Envelope, versions: Int) -> Rejection {
+        Rejection(.conflict, "\(versions) different valid versions of \(envelope.origin) #\(envelope.seq): all are rejected until an operator decides which is genuine (a broken or forged origin)")
+    }
+
+    /// SHA-256 over a domain byte and the identity's bytes, so a JSON value
+    /// and raw bytes can never collide.
+    public static func hash(_ identity: CopyReading.Identity) -> Data {
+        var hasher = SHA256()
+        switch identity {
+        case .value(let bytes):
+            hasher.update(data: [UInt8(ascii: "j")])
+            hasher.update(data: bytes)
+        case .bytes(let bytes):
+            hasher.update(data: [UInt8(ascii: "b")])
+            hasher.update(data: bytes)
+        case .bytesDigest(let digest):
+            return Data(digest)
+        }
+        return Data(hasher.finalize())
+    }
+}
+
+extension Subject {
+    /// Parses `Subject.key` back.
+    init?(key: String) {
+        let parts = key.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        func slug(_ index: Int) -> Slug? { index < parts.count ? Slug(parts[index]) : nil }
+        switch (parts.first, parts.count) {
+        case ("workplace", 2): guard let id = slug(1) else { return nil }; self = .workplace(id)
+        case ("council", 2): guard let id = slug(1) else { return nil }; self = .council(id)
+        case ("delegate", 2): guard let id = slug(1) else { return nil }; self = .delegate(id)
+        case ("demand", 2): guard let id = slug(1) else { return nil }; self = .demand(id)
+        case ("action", 2): guard let id = slug(1) else { return nil }; self = .action(id)
+        case ("support", 3): guard let d = slug(1), let w = slug(2) else { return nil }; self = .support(demand: d, workplace: w)
+        case ("outcome", 3): guard let d = slug(1), let w = slug(2) else { return nil }; self = .outcome(demand: d, workplace: w)
+        case ("participation", 3): guard let a = slug(1), let w = slug(2) else { return nil }; self = .participation(action: a, workplace: w)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import GRDB
+
+/// The database schema, as migrations.
+///
+/// RULE: a migration that has shipped is never edited. Change the schema by
+/// registering a new one below the last (GRDB records which ran).
+///
+/// Invariants live in the schema (NOT NULL, CHECK, UNIQUE, foreign keys) so
+/// that a bug in the reconciler is stopped by SQLite rather than persisted.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: v1)
+        return migrator
+    }
+
+    private static func v1(_ db: Database) throws {
+        // Every distinct version ever seen: a JSON value (by its canonical
+        // bytes) or, for a copy that is not a readable JSON value, its bytes.
+        // `hash` is SHA-256 over a domain byte ('j' or 'b') and those bytes.
+        try db.execute(sql: """
+            CREATE TABLE version (
+                hash BLOB PRIMARY KEY NOT NULL CHECK (length(hash) = 32),
+                origin TEXT,
+                seq INTEGER CHECK (seq >= 1),
+                state TEXT NOT NULL CHECK (state IN ('applied', 'invalid', 'conflict')),
+                code TEXT,
+                detail TEXT,
+                -- Canonical JSON of valid versions (applied or conflicting), kept so
+                -- that a subject can be re-folded and a conflict resolved later.
+                body TEXT,
+                first_seen INTEGER NOT NULL,
+                source TEXT NOT NULL,
+                CHECK ((origin IS NULL) = (seq IS NULL)),
+                CHECK ((state = 'applied') = (code IS NULL)),
+                CHECK (state = 'invalid' OR (body IS NOT NULL AND origin IS NOT NULL))
+            ) WITHOUT ROWID;
+            CREATE INDEX version_envelope ON version(origin, seq) WHERE origin IS NOT NULL;
+            CREATE INDEX version_rejected ON version(state) WHERE state <> 'applied';
+
+            -- The applied messages: exactly one valid version per (origin, seq).
+            CREATE TABLE message (
+                origin TEXT NOT NULL,
+                seq INTEGER NOT NULL CHECK (seq >= 1),
+                k TEXT NOT NULL UNIQUE,
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                hash BLOB NOT NULL UNIQUE REFERENCES version(hash),
+                PRIMARY KEY (origin, seq)
+            ) WITHOUT ROWID;
+            CREATE INDEX message_subject ON message(subject);
+
+            -- Entities named by applied messages, for Unresolved().
+            CREATE TABLE ref (
+                kind TEXT NOT NULL CHECK (kind IN ('workplace', 'council', 'delegate', 'demand', 'action')),
+                id TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                PRIMARY KEY (kind, id, origin, seq),
+                FOREIGN KEY (origin, seq) REFERENCES message(origin, seq) ON DELETE CASCADE
+            ) WITHOUT ROWID;
+            CREATE INDEX ref_message ON ref(origin, seq);
+
+            -- Every (origin, seq) of which a copy with a readable envelope arrived, for Gaps().
+            CREATE TABLE arrival (
+                origin TEXT NOT NULL,
+                seq INTEGER NOT NULL CHECK (seq >= 1),
+                PRIMARY KEY (origin, seq)
+            ) WITHOUT ROWID;
+
+            -- Counters and the Summary's tallies, kept up to date by the reconciler
+            -- so Summary() is O(1) however large the store.
+            CREATE TABLE tally (
+                name TEXT PRIMARY KEY NOT NULL,
+                value INTEGER NOT NULL
+            ) WITHOUT ROWID;
+
+            CREATE TABLE workplace (
+                id TEXT PRIMARY KEY NOT NULL,
+                reported_k TEXT,
+                name TEXT, name_k TEXT,
+                kind TEXT CHECK (kind IN ('factory','plant','mine','office','it','transport','hospital','school','university','shop','other')), kind_k TEXT,
+                sector TEXT, sector_k TEXT,
+                town TEXT, town_k TEXT,
+                region TEXT, region_k TEXT,
+                ownership TEXT CHECK (ownership IN ('state','private','mixed')), ownership_k TEXT,
+                headcount INTEGER CHECK (headcount >= 0), headcount_k TEXT,
+                status TEXT CHECK (status IN ('working','strike','partial','go-slow','work-to-rule','lockout')),
+                participants INTEGER CHECK (participants >= 0),
+                strike_k TEXT,
+                CHECK ((status IS NULL) = (strike_k IS NULL))
+            ) WITHOUT ROWID;
+            CREATE INDEX workplace_region ON workplace(region);
+            CREATE INDEX workplace_town ON workplace(town);
+            CREATE INDEX workplace_status ON workplace(status);
+
+            CREATE TABLE council (
+                id TEXT PRIMARY KEY NOT NULL,
+                formed_k TEXT,
+                name TEXT, name_k TEXT,
+                level TEXT CHECK (level IN ('local','regional','national','neighbourhood')), level_k TEXT,
+                area TEXT, area_k TEXT
+            ) WITHOUT ROWID;
+
+            CREATE TABLE delegate (
+                id TEXT PRIMARY KEY NOT NULL,
+                workplace TEXT, council TEXT, election_k TEXT,
+                status TEXT NOT NULL CHECK (status IN ('active','detained','missing','recalled','resigned')),
+                status_k TEXT NOT NULL,
+                CHECK ((workplace IS NULL) = (election_k IS NULL) AND (council IS NULL) = (election_k IS NULL))
+            ) WITHOUT ROWID;
+            CREATE INDEX delegate_workplace ON delegate(workplace);
+            CREATE INDEX delegate_council ON delegate(council);
+            CREATE INDEX delegate_status ON delegate(status);
+
+            CREATE TABLE demand (
+                id TEXT PRIMARY KEY NOT NULL,
+                text TEXT NOT NULL,
+                category TEXT NOT NULL CHECK (category IN ('economic','democratic')),
+                proposal_k TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE INDEX demand_category ON demand(category);
+
+            CREATE TABLE support (
+                demand TEXT NOT NULL,
+                workplace TEXT NOT NULL,
+                votes_for INTEGER, votes_against INTEGER, votes_abstain INTEGER,
+                adoption_k TEXT NOT NULL,
+                PRIMARY KEY (demand, workplace)
+            ) WITHOUT ROWID;
+            CREATE INDEX support_workplace ON support(workplace);
+
+            CREATE TABLE outcome (
+                demand TEXT NOT NULL,
+                workplace TEXT NOT NULL,
+                outcome TEXT NOT NULL CHECK (outcome IN ('presented','negotiating','won','rejected','withdrawn')),
+                outcome_k TEXT NOT NULL,
+                PRIMARY KEY (demand, workplace)
+            ) WITHOUT ROWID;
+            CREATE INDEX outcome_workplace ON outcome(workplace);
+
+            CREATE TABLE action (
+                id TEXT PRIMARY KEY NOT NULL,
+                called_k TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('general-strike','strike','march','rally','go-slow')), kind_k TEXT NOT NULL,
+                starts_at TEXT NOT NULL, starts_at_k TEXT NOT NULL,
+                hours INTEGER CHECK (hours >= 0), hours_k TEXT,
+                demands TEXT, demands_k TEXT,
+                text TEXT, text_k TEXT
+            ) WITHOUT ROWID;
+
+            CREATE TABLE participation (
+                action TEXT NOT NULL,
+                workplace TEXT NOT NULL,
+                joined_k TEXT NOT NULL,
+                participants INTEGER CHECK (participants >= 0), participants_k TEXT,
+                PRIMARY KEY (action, workplace)
+            ) WITHOUT ROWID;
+            CREATE INDEX participation_workplace ON participation(workplace);
+
+            -- The spool's ledger: what became of each spool file, recorded in the
+            -- same transaction as the state it changed, so that a crash between
+            -- COMMIT and unlink neither loses nor double-counts a copy.
+            CREATE TABLE spool_file (
+                name TEXT NOT NULL,
+                inode INTEGER NOT NULL,
+                sha256 BLOB NOT NULL CHECK (length(sha256) = 32),
+                -- Bytes of the file consumed so far (a .jsonl is taken in parts).
+                done_bytes INTEGER NOT NULL CHECK (done_bytes >= 0),
+                lines_done INTEGER NOT NULL CHECK (lines_done >= 0),
+                -- NULL while in progress; 'remove' or 'quarantine' once decided.
+                disposition TEXT CHECK (disposition IN ('remove', 'quarantine')),
+                code TEXT, detail TEXT,
+                PRIMARY KEY (name)
+            ) WITHOUT ROWID;
+            """)
+    }
+}

@@ -1,0 +1,65 @@
+import GRDB
+import StrikeCore
+
+extension Store {
+    /// A complete, deterministic text dump of the state: every table that the
+    /// reconciliation contract defines, sorted, without what depends on arrival
+    /// (first-seen times, the source of the first copy, the spool's ledger).
+    /// Two stores that received the same copies in any order dump the same text.
+    public func dump() throws(StoreError) -> String {
+        try read { db in
+            var out = ""
+            let tables: [(String, String)] = [
+                ("version", "SELECT hex(hash), origin, seq, state, code, detail, body FROM version ORDER BY hash"),
+                ("message", "SELECT origin, seq, k, type, subject, hex(hash) FROM message ORDER BY origin, seq"),
+                ("ref", "SELECT kind, id, origin, seq FROM ref ORDER BY kind, id, origin, seq"),
+                ("arrival", "SELECT origin, seq FROM arrival ORDER BY origin, seq"),
+                ("tally", "SELECT name, value FROM tally WHERE value <> 0 ORDER BY name"),
+                ("workplace", "SELECT * FROM workplace ORDER BY id"),
+                ("council", "SELECT * FROM council ORDER BY id"),
+                ("delegate", "SELECT * FROM delegate ORDER BY id"),
+                ("demand", "SELECT * FROM demand ORDER BY id"),
+                ("support", "SELECT * FROM support ORDER BY demand, workplace"),
+                ("outcome", "SELECT * FROM outcome ORDER BY demand, workplace"),
+                ("action", "SELECT * FROM action ORDER BY id"),
+                ("participation", "SELECT * FROM participation ORDER BY action, workplace"),
+            ]
+            for (name, sql) in tables {
+                out += "# \(name)\n"
+                for row in try Row.fetchAll(db, sql: sql) {
+                    out += row.databaseValues.map { $0.isNull ? "∅" : "\($0)" }.joined(separator: " | ") + "\n"
+                }
+            }
+            return out
+        }
+    }
+
+    /// Recomputes the Summary from the tables, ignoring the running tallies.
+    /// Tests compare it with `summary()` to prove the tallies never drift.
+    public func recomputedSummary() throws(StoreError) -> Summary {
+        try read { db in
+            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            var s = Summary()
+            s.workplaces = try count("SELECT count(*) FROM workplace WHERE reported_k IS NOT NULL")
+            let striking = "status IN ('strike', 'partial', 'go-slow', 'work-to-rule')"
+            s.striking = try count("SELECT count(*) FROM workplace WHERE \(striking)")
+            s.participants = try count("SELECT coalesce(sum(participants), 0) FROM workplace WHERE \(striking)")
+            for status in DelegateStatus.allCases {
+                let n = try count("SELECT count(*) FROM delegate WHERE election_k IS NOT NULL AND status = '\(status.rawValue)'")
+                switch status {
+                case .active: s.delegates.active = n
+                case .detained: s.delegates.detained = n
+                case .missing: s.delegates.missing = n
+                case .recalled: s.delegates.recalled = n
+                case .resigned: s.delegates.resigned = n
+                }
+            }
+            s.demands.economic = try count("SELECT count(*) FROM demand WHERE category = 'economic'")
+            s.demands.democratic = try count("SELECT count(*) FROM demand WHERE category = 'democratic'")
+            s.messages.applied = try count("SELECT count(*) FROM message")
+            s.messages.rejected = try count("SELECT count(*) FROM version WHERE state <> 'applied'")
+            s.messages.duplicates = try count("SELECT coalesce((SELECT value FROM tally WHERE name = 'duplicates'), 0)")
+            return s
+        }
+    }
+}

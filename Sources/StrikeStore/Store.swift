@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import StrikeCore
+
+/// Errors of the store that cross module boundaries.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Code: Sendable, Equatable {
+        /// The database cannot be opened or created (path, permissions).
+        case open
+        /// The database is busy or locked by another process beyond the timeout.
+        case busy
+        /// The disk is full.
+        case full
+        /// Stored data contradicts the schema's meaning: a bug or tampering.
+        case corrupt
+        /// Any other SQLite failure.
+        case other
+    }
+
+    public let code: Code
+    public let detail: String
+
+    public init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    static func corrupt(_ detail: String) -> StoreError { StoreError(.corrupt, detail) }
+
+    /// Environment trouble that should be retried, never blamed on the input.
+    public var isTransient: Bool { code == .busy || code == .full }
+
+    public var description: String { detail }
+
+    /// Classifies any error thrown by GRDB.
+    public static func from(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? DatabaseError {
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return StoreError(.busy, "the database is locked by another process: \(error.message ?? "busy")")
+            case .SQLITE_FULL: return StoreError(.full, "the disk holding the database is full")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+                return StoreError(.open, "cannot open the database for writing: \(error.message ?? "\(error.resultCode)")")
+            case .SQLITE_IOERR:
+                // SQLITE_IOERR_WRITE etc. are how a full disk often shows up in WAL mode.
+                return StoreError(.full, "the database could not be written (disk full or I/O error): \(error.message ?? "I/O error")")
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return StoreError(.corrupt, "the database file is damaged or not a strikecd database: \(error.message ?? "")")
+            default: return StoreError(.other, "database error: \(error)")
+            }
+        }
+        return StoreError(.other, "\(error)")
+    }
+}
+
+/// The state in SQLite: one file, WAL mode, safe to share between the daemon
+/// and a one-shot `strikecd ingest` (writers wait for each other).
+///
+/// Use `write(_:)` with a `Reconciler` to change the state; use the query
+/// methods to read it. Reads never block ingestion (WAL readers).
+public final class Store: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    ///
+    /// - Parameter busyTimeout: how long a writer waits for another process's
+    ///   transaction before `StoreError(.busy)`.
+    public init(path: String, busyTimeout: Double = 30) throws(StoreError) {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "strikecd"
+        config.prepareDatabase { db in
+            // Keep temporary b-trees in memory: the state directory may be the
+            // only writable place under systemd's ProtectSystem=strict.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            // setUpWALMode() sets synchronous=NORMAL on the writer after
+            // prepareDatabase; FULL makes every COMMIT durable before the spool
+            // deletes a file it accounted for.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            let migrator = Schema.migrator
+            try migrator.migrate(pool)
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE write transaction, committed durably when
+    /// it returns and rolled back when it throws.
+    public func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.write(body)
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    /// Runs `body` on a consistent snapshot.
+    public func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    /// Reconciles a batch of copies in one transaction.
+    public func ingest(_ copies: [CopyInput], now: Int64) throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+        try write { db in
+            var reconciler = Reconciler(db, now: now)
+            var outcomes: [CopyOutcome] = []
+            outcomes.reserveCapacity(copies.count)
+            for copy in copies {
+                outcomes.append(try reconciler.ingest(copy))
+            }
+            try reconciler.finish()
+            return (outcomes, reconciler.events)
+        }
+    }
+
+    /// The Summary of DESIGN.md §5, from the running tallies.
+    public func summary() throws(StoreError) -> Summary {
+        try read { db in try Self.summary(db) }
+    }
+
+    static func summary(_ db: Database) throws -> Summary {
+        var values: [String: Int64] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM tally")) {
+            values[row["name"]] = row["value"]
+        }
+        func v(_ name: String) -> Int { Int(truncatingIfNeeded: values[name] ?? 0) }
+        var summary = Summary()
+        summary.workplaces = v("workplaces")
+        summary.striking = v("striking")
+        summary.participants = v("participants")
+        summary.delegates.active = v("active")
+        summary.delegates.detained = v("detained")
+        summary.delegates.missing = v("missing")
+        summary.delegates.recalled = v("recalled")
+        summary.delegates.resigned = v("resigned")
+        summary.demands.economic = v("economic")
+        summary.demands.democratic = v("democratic")
+        summary.messages.applied = v("applied")
+        summary.messages.duplicates = v("duplicates")
+        summary.messages.rejected = v("rejected")
+        return summary
+    }
+}
