@@ -1,0 +1,160 @@
+import Foundation
+import PropertyBased
+import StrikeCore
+import StrikeStore
+import Testing
+
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory {
+    let path: String
+
+    init() {
+        let base = FileManager.default.temporaryDirectory.path + "/strikecd-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+func reading(_ bytes: [UInt8], now: Int64 = 1_700_000_000) -> CopyReading {
+    MessageReader.read(bytes, policy: ValidationPolicy(now: now))
+}
+
+/// Ingests `copies` into `store` in batches of random sizes.
+func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix) throws {
+    var index = 0
+    while index < copies.count {
+        let size = Int.random(in: 1...max(1, copies.count / 3), using: &rng)
+        let batch = copies[index..<min(copies.count, index + size)].enumerated().map { offset, bytes in
+            CopyInput(reading: reading(bytes), source: "copy-\(index + offset)")
+        }
+        _ = try store.ingest(batch, now: 1_700_000_000)
+        index += size
+    }
+}
+
+/// The contract's Summary computed the naive way: distinct versions, conflicts,
+/// then a replay of the applied messages in key order with plain overwrites.
+/// Independent of the store's incremental fold, on purpose.
+func oracleSummary(_ copies: [[UInt8]]) -> Summary {
+    var identities = Set<[UInt8]>()
+    var versions: [Envelope: Set<[UInt8]>] = [:]
+    var messages: [[UInt8]: Message] = [:]
+    var rejected = 0
+    for bytes in copies {
+        let value = try? JSONReader.read(bytes)
+        let identity = value.map { [UInt8(ascii: "j")] + JSONWriter.bytes($0) } ?? ([UInt8(ascii: "b")] + bytes)
+        guard identities.insert(identity).inserted else { continue }
+        let read = reading(bytes)
+        if let message = read.message {
+            versions[Envelope(origin: message.origin, seq: message.seq), default: []].insert(message.canonical)
+            messages[message.canonical] = message
+        } else {
+            rejected += 1
+        }
+    }
+    var applied: [Message] = []
+    for (_, set) in versions {
+        if set.count == 1 { applied.append(messages[set.first!]!) } else { rejected += set.count }
+    }
+    applied.sort { a, b in
+        if a.sentAt != b.sentAt { return a.sentAt < b.sentAt }
+        if a.origin != b.origin { return a.origin < b.origin }
+        return a.seq < b.seq
+    }
+    var described = Set<Slug>()
+    var strike: [Slug: (StrikeStatus, Int64?)] = [:]
+    var elected = Set<Slug>()
+    var delegateStatus: [Slug: DelegateStatus] = [:]
+    var category: [Slug: DemandCategory] = [:]
+    for message in applied {
+        switch message.body {
+        case .workplaceReported(let report): described.insert(report.workplace)
+        case .strikeReported(let workplace, let status, let participants): strike[workplace] = (status, participants)
+        case .delegateElected(let delegate, _, _, _, _): elected.insert(delegate); delegateStatus[delegate] = .active
+        case .delegateRecalled(let delegate, _, _): delegateStatus[delegate] = .recalled
+        case .delegateStatus(let delegate, let event, _):
+            delegateStatus[delegate] = switch event {
+            case .active, .released: .active
+            case .detained: .detained
+            case .missing: .missing
+            case .resigned: .resigned
+            }
+        case .demandProposed(let demand, _, let cat): category[demand] = cat
+        default: break
+        }
+    }
+    var summary = Summary()
+    summary.workplaces = described.count
+    for (_, (status, participants)) in strike where status.isStriking {
+        summary.striking += 1
+        summary.participants += Int(participants ?? 0)
+    }
+    for delegate in elected {
+        switch delegateStatus[delegate]! {
+        case .active: summary.delegates.active += 1
+        case .detained: summary.delegates.detained += 1
+        case .missing: summary.delegates.missing += 1
+        case .recalled: summary.delegates.recalled += 1
+        case .resigned: summary.delegates.resigned += 1
+        }
+    }
+    summary.demands.economic = category.values.filter { $0 == .economic }.count
+    summary.demands.democratic = category.values.filter { $0 == .democratic }.count
+    summary.messages.applied = applied.count
+    summary.messages.duplicates = copies.count - identities.count
+    summary.messages.rejected = rejected
+    return summary
+}
+
+@Suite struct ContractTests {
+    /// DESIGN.md §3: any order, any split into batches and runs, any duplicates
+    /// give the same state, and that state's Summary is the contract's.
+    @Test func anyOrderAndSplitGiveTheSameState() async throws {
+        await propertyCheck(count: 20, input: Gen.int(in: 0...Int.max), Gen.int(in: 3...150)) { seed, size in
+            let corpus = Corpus(seed: UInt64(seed), messages: size)
+            var rng = SplitMix(seed: UInt64(seed) ^ 0xABCDEF)
+            let directory = TemporaryDirectory()
+
+            let first = try! Store(path: directory.path + "/a.sqlite")
+            try! ingest(corpus.copies.shuffled(using: &rng), into: first, rng: &rng)
+
+            // The second store gets another order, split across two runs that
+            // close and reopen the database.
+            let second = directory.path + "/b.sqlite"
+            let shuffled = corpus.copies.shuffled(using: &rng)
+            let cut = Int.random(in: 0...shuffled.count, using: &rng)
+            try! ingest(Array(shuffled[..<cut]), into: Store(path: second), rng: &rng)
+            let reopened = try! Store(path: second)
+            try! ingest(Array(shuffled[cut...]), into: reopened, rng: &rng)
+
+            let dumpA = try! first.dump()
+            let dumpB = try! reopened.dump()
+            #expect(dumpA == dumpB, "seed \(seed) size \(size)")
+            let summary = try! first.summary()
+            #expect(summary == oracleSummary(corpus.copies), "seed \(seed) size \(size)")
+            #expect(summary == (try! first.recomputedSummary()))
+            #expect(try! reopened.summary() == summary)
+        }
+    }
+
+    /// Running again on the same copies changes nothing but `duplicates`.
+    @Test func reingestingOnlyCountsDuplicates() throws {
+        let corpus = Corpus(seed: 7, messages: 80)
+        let directory = TemporaryDirectory()
+        let store = try Store(path: directory.path + "/s.sqlite")
+        var rng = SplitMix(seed: 1)
+        try ingest(corpus.copies, into: store, rng: &rng)
+        let before = try store.summary()
+        let dumpBefore = try store.dump()
+        try ingest(corpus.copies, into: store, rng: &rng)
+        var after = try store.summary()
+        #expect(after.messages.duplicates == before.messages.duplicates + corpus.copies.count)
+        after.messages.duplicates = before.messages.duplicates
+        #expect(after == before)
+        let strip = { (dump: String) in dump.split(separator: "\n").filter { !$0.hasPrefix("\"duplicates\"") }.joined(separator: "\n") }
+        let a = strip(try store.dump()).split(separator: "\n"), b = strip(dumpBefore).split(separator: "\n")
+        #expect(a == b, "\(a.difference(from: b))")
+    }
+}
