@@ -17,10 +17,25 @@ public struct FileCopy: Sendable {
     public let reading: CopyReading
     /// The file offset just past this copy (and its newline): where to resume.
     public let endOffset: Int64
+    /// The copy's bytes, for quarantining a bad line; nil when it was too
+    /// large to keep.
+    public let raw: [UInt8]?
+
+    /// For a copy that did not read as JSON: whether its bytes simply ended
+    /// too early, as a file still being written (or cut short) does.
+    public var endedEarly: Bool {
+        guard let raw, let code = reading.rejection?.code, code == .json || code == .utf8 else { return false }
+        do {
+            _ = try JSONReader.read(raw)
+            return false
+        } catch {
+            return error.endedEarly
+        }
+    }
 }
 
 /// Limits on what a file may make strikecd read.
-public struct FileLimits: Sendable {
+public struct FileLimits: Sendable, Equatable {
     /// Files larger than this are quarantined as `too-large` unread.
     public var maximumFileBytes: Int64
     /// Bytes read per system call.
@@ -118,6 +133,17 @@ public final class MessageFileReader {
 
     deinit { Sys.close(fd) }
 
+    /// Continues a `.jsonl` from where an earlier pass stopped.
+    public func seek(to offset: Int64, line: Int) throws(SystemError) {
+        guard lseek(fd, off_t(offset), SEEK_SET) == offset else {
+            throw SystemError(errno: errno, operation: "lseek", path: display)
+        }
+        pending = []
+        pendingOffset = offset
+        lineNumber = line
+        atEOF = false
+    }
+
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
         lines ? try nextLines(limit: limit) : try nextSingle()
@@ -151,9 +177,9 @@ public final class MessageFileReader {
                 identity: .bytesDigest(Array(hasher.finalize())), envelope: nil,
                 verdict: .failure(Rejection(.tooLarge, "message is \(total) bytes; the limit is \(maximum) (64 KiB)"))
             )
-            return [FileCopy(line: nil, reading: reading, endOffset: total)]
+            return [FileCopy(line: nil, reading: reading, endOffset: total, raw: nil)]
         }
-        return [FileCopy(line: nil, reading: MessageReader.read(bytes, policy: policy), endOffset: total)]
+        return [FileCopy(line: nil, reading: MessageReader.read(bytes, policy: policy), endOffset: total, raw: bytes)]
     }
 
     // MARK: - One message per line
@@ -167,7 +193,7 @@ public final class MessageFileReader {
                 let line = pending[0..<newline]
                 let end = pendingOffset + Int64(newline + 1)
                 if !isBlank(line) {
-                    copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(line, policy: policy), endOffset: end))
+                    copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(line, policy: policy), endOffset: end, raw: Array(line)))
                 }
                 pending.removeSubrange(0...newline)
                 pendingOffset = end
@@ -182,7 +208,7 @@ public final class MessageFileReader {
                     lineNumber += 1
                     let end = pendingOffset + Int64(pending.count)
                     if !isBlank(pending[...]) {
-                        copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(pending, policy: policy), endOffset: end))
+                        copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(pending, policy: policy), endOffset: end, raw: pending))
                     }
                     pending = []
                     pendingOffset = end
@@ -222,7 +248,7 @@ public final class MessageFileReader {
             identity: .bytesDigest(Array(hasher.finalize())), envelope: nil,
             verdict: .failure(Rejection(.tooLarge, "line is \(length) bytes; the limit is \(ValidationPolicy.maximumMessageBytes) (64 KiB)"))
         )
-        return FileCopy(line: lineNumber, reading: reading, endOffset: pendingOffset)
+        return FileCopy(line: lineNumber, reading: reading, endOffset: pendingOffset, raw: nil)
     }
 
     private func readBlock() throws(SystemError) -> [UInt8] {

@@ -158,20 +158,28 @@ enum Schema {
             ) WITHOUT ROWID;
             CREATE INDEX participation_workplace ON participation(workplace);
 
-            -- The spool's ledger: what became of each spool file, recorded in the
-            -- same transaction as the state it changed, so that a crash between
-            -- COMMIT and unlink neither loses nor double-counts a copy.
+            -- The spool's ledger: how far each spool file has been accounted for
+            -- and what is to become of it, written in the same transaction as the
+            -- state it changed. A crash between COMMIT and the unlink or move that
+            -- follows is finished on restart from here, so no copy is lost or
+            -- counted twice. A row is deleted once the file is gone durably.
             CREATE TABLE spool_file (
-                name TEXT NOT NULL,
+                name TEXT PRIMARY KEY NOT NULL,
+                device INTEGER NOT NULL,
                 inode INTEGER NOT NULL,
-                sha256 BLOB NOT NULL CHECK (length(sha256) = 32),
-                -- Bytes of the file consumed so far (a .jsonl is taken in parts).
+                -- Status-change time in ns: with device and inode, tells the file
+                -- we accounted for from a new one that reuses its name and inode.
+                ctime INTEGER NOT NULL,
+                -- Bytes of the file accounted for so far (a .jsonl is taken in parts).
                 done_bytes INTEGER NOT NULL CHECK (done_bytes >= 0),
                 lines_done INTEGER NOT NULL CHECK (lines_done >= 0),
-                -- NULL while in progress; 'remove' or 'quarantine' once decided.
+                -- NULL while in progress; then what to do with the file.
                 disposition TEXT CHECK (disposition IN ('remove', 'quarantine')),
-                code TEXT, detail TEXT,
-                PRIMARY KEY (name)
+                code TEXT,
+                detail TEXT,
+                sha256 TEXT,
+                size INTEGER,
+                CHECK ((disposition = 'quarantine') = (code IS NOT NULL))
             ) WITHOUT ROWID;
             """)
     }

@@ -92,11 +92,12 @@ public final class Store: Sendable {
     }
 
     /// Runs `body` in one IMMEDIATE write transaction, committed durably when
-    /// it returns and rolled back when it throws.
-    public func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    /// it returns and rolled back when it throws. SQLite's errors come out as
+    /// `StoreError`; an error thrown by `body` itself comes out unchanged.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
         do {
             return try pool.write(body)
-        } catch {
+        } catch let error as DatabaseError {
             throw StoreError.from(error)
         }
     }
@@ -112,6 +113,14 @@ public final class Store: Sendable {
 
     /// Reconciles a batch of copies in one transaction.
     public func ingest(_ copies: [CopyInput], now: Int64) throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+        do {
+            return try ingestUnmapped(copies, now: now)
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    private func ingestUnmapped(_ copies: [CopyInput], now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         try write { db in
             var reconciler = Reconciler(db, now: now)
             var outcomes: [CopyOutcome] = []

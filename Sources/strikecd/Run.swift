@@ -1,10 +1,129 @@
 import ArgumentParser
+import Logging
+import ServiceLifecycle
+import StrikeConfig
+import StrikeCore
+import StrikeOS
+import StrikeSpool
+import StrikeStore
+import UnixSignals
+
+/// Where logs go.
+enum LogTarget: String, ExpressibleByArgument, CaseIterable {
+    case auto, console, journal
+}
+
+/// Options shared by `run` and `check-config`: flags override the file, the
+/// file overrides the built-in defaults.
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file (default \(DaemonConfig.defaultPath); a missing default file means built-in defaults).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("The spool directory.", valueName: "dir"))
+    var spool: String?
+
+    @Option(name: .long, help: ArgumentHelp("The SQLite database.", valueName: "file"))
+    var database: String?
+
+    @Option(name: .long, help: ArgumentHelp("The Varlink socket to bind when systemd passes none.", valueName: "path"))
+    var socket: String?
+
+    func load() throws(ConfigError) -> DaemonConfig {
+        var config = try DaemonConfig.load(file: self.config ?? DaemonConfig.defaultPath, allowMissing: self.config == nil)
+        if let spool { config.spool = spool }
+        if let database { config.database = database }
+        if let socket { config.socket = socket }
+        return config
+    }
+}
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the daemon in the foreground (the default).")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon in the foreground (the default).",
+        discussion: """
+            Watches SPOOL/incoming/ and reconciles every file dropped there into the
+            database exactly once; rejected copies go to SPOOL/quarantine/ with a .reason
+            file beside them. SIGTERM or SIGINT finishes the transaction in flight and
+            exits 0; SIGHUP re-reads the configuration and rescans the spool.
+            """
+    )
+
+    @OptionGroup var options: DaemonOptions
+
+    @Option(name: .long, help: "Where logs go: auto (the journal under systemd, else stderr), console or journal.")
+    var log: LogTarget = .auto
+
+    @Option(name: .long, help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical (overrides log_level).", valueName: "level"))
+    var logLevel: String?
 
     func run() async throws {
-        Console.error("the daemon is not built yet")
-        throw ExitCode.failure
+        let config: DaemonConfig
+        do {
+            config = try options.load()
+        } catch {
+            Console.error("configuration: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
+        let level = Logger.Level(rawValue: logLevel ?? config.logLevel) ?? .info
+        LoggingSetup.bootstrap(target: log, level: level)
+        var logger = Logger(label: "strikecd")
+        logger.logLevel = level
+
+        let daemon: Daemon
+        do {
+            daemon = try Daemon(config: config, configFile: options.config, overrides: options, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)", metadata: ["event": "configError"])
+            throw ExitCode.failure
+        }
+        try await daemon.run()
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check the configuration file and print the settings in effect, without starting.",
+        discussion: "Exit status: 0 when the configuration is valid, 78 when it is not (the message names the file, line and key)."
+    )
+
+    @OptionGroup var options: DaemonOptions
+
+    func run() throws {
+        let config: DaemonConfig
+        do {
+            config = try options.load()
+        } catch {
+            Console.error("configuration: \(error)")
+            throw ExitCode(78)
+        }
+        let source = options.config ?? DaemonConfig.defaultPath
+        Console.info("configuration \(source) is valid; the settings in effect:")
+        for (key, value) in config.described {
+            Console.line("\(key): \(value)")
+        }
+    }
+}
+
+extension DaemonConfig {
+    /// Every setting with its effective value, in the file's order.
+    var described: [(String, String)] {
+        [
+            ("spool", spool), ("database", database), ("socket", socket),
+            ("grace_period", "\(gracePeriod)s"), ("max_file_size", "\(maxFileSize)"), ("batch_size", "\(batchSize)"),
+            ("max_future_skew", "\(maxFutureSkew)s"), ("rescan_interval", "\(rescanInterval)s"),
+            ("query_group", queryGroup), ("admin_group", adminGroup),
+            ("max_connections", "\(maxConnections)"), ("max_connections_per_user", "\(maxConnectionsPerUser)"),
+            ("max_request_size", "\(maxRequestSize)"), ("request_timeout", "\(requestTimeout)s"), ("log_level", logLevel),
+        ]
+    }
+
+    var spoolSettings: SpoolService.Settings {
+        var processor = SpoolProcessor.Settings()
+        processor.batchSize = batchSize
+        processor.gracePeriod = Int64(gracePeriod.rounded(.up))
+        processor.maximumFutureSkew = maxFutureSkew
+        processor.limits = FileLimits(maximumFileBytes: maxFileSize)
+        return SpoolService.Settings(processor: processor, rescanInterval: rescanInterval)
     }
 }

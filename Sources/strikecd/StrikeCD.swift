@@ -11,7 +11,7 @@ struct StrikeCD: AsyncParsableCommand {
             See strikecd(8) and docs/messages.md.
             """,
         version: StrikeVersion.text,
-        subcommands: [Run.self, Ingest.self, Check.self],
+        subcommands: [Run.self, Ingest.self, Check.self, CheckConfig.self],
         defaultSubcommand: Run.self
     )
 }

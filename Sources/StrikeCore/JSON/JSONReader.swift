@@ -22,6 +22,16 @@ public struct JSONReadError: Error, Sendable, Equatable {
     /// Byte offset (0-based) where the problem was found.
     public let offset: Int
     public let detail: String
+    /// The input ended before the value did: what a file still being written,
+    /// or an interrupted copy, looks like.
+    public var endedEarly = false
+
+    public init(kind: Kind, offset: Int, detail: String, endedEarly: Bool = false) {
+        self.kind = kind
+        self.offset = offset
+        self.detail = detail
+        self.endedEarly = endedEarly
+    }
 }
 
 /// Reads one JSON value from UTF-8 bytes.
@@ -52,7 +62,10 @@ public struct JSONReader: ~Copyable {
 
     private static func read(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONReadError> {
         if let bad = UTF8Validation.firstInvalidOffset(in: buffer) {
-            return .failure(JSONReadError(kind: .utf8, offset: bad, detail: "not valid UTF-8 at byte \(bad + 1)"))
+            // A multi-byte sequence cut off by the end of the input.
+            let cut = buffer.count - bad < 4 && UTF8Validation.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: buffer[..<bad])) == nil
+                && buffer[bad] >= 0xC2
+            return .failure(JSONReadError(kind: .utf8, offset: bad, detail: "not valid UTF-8 at byte \(bad + 1)", endedEarly: cut))
         }
         var reader = JSONReader(buffer)
         do throws(JSONReadError) {
@@ -177,7 +190,7 @@ public struct JSONReader: ~Copyable {
             scan += 1
         }
         if scan >= bytes.count {
-            throw JSONReadError(kind: .syntax, offset: start, detail: "unterminated string")
+            throw JSONReadError(kind: .syntax, offset: start, detail: "unterminated string", endedEarly: true)
         }
         var out: [UInt8] = Array(bytes[index..<scan])
         index = scan
@@ -234,7 +247,7 @@ public struct JSONReader: ~Copyable {
                 index += 1
             }
         }
-        throw JSONReadError(kind: .syntax, offset: start, detail: "unterminated string")
+        throw JSONReadError(kind: .syntax, offset: start, detail: "unterminated string", endedEarly: true)
     }
 
     private mutating func parseHex4() throws(JSONReadError) -> UInt16 {
@@ -302,7 +315,7 @@ public struct JSONReader: ~Copyable {
     // MARK: - Diagnostics
 
     private func error(_ kind: JSONReadError.Kind, _ detail: String) -> JSONReadError {
-        JSONReadError(kind: kind, offset: index, detail: detail)
+        JSONReadError(kind: kind, offset: index, detail: detail, endedEarly: index >= bytes.count)
     }
 
     private func describe(_ at: Int) -> String {

@@ -1,0 +1,442 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import StrikeCore
+import StrikeOS
+import StrikeStore
+
+// SECURITY and CORRECTNESS: this is where "never lose or double-count a
+// message" is kept. The rule is one transaction per batch that records, with
+// the state it changes, how far each spool file has been accounted for and what
+// is to become of it (the ledger). Only after that COMMIT is durable does a
+// file leave incoming/ (unlinked, or renamed into quarantine/), and only after
+// the directory is fsynced is its ledger row deleted. A crash at any instant
+// therefore leaves either an uncommitted batch (its files are still there and
+// are read again) or a committed one (the ledger says what remains to do).
+// Bad lines of a .jsonl are written into quarantine/ inside the transaction,
+// under names that a retry reuses, so a rollback cannot leave them uncounted.
+
+/// What a pass did, for logs, STATUS= and the change feed.
+public struct PassReport: Sendable {
+    public struct Rejected: Sendable {
+        public let file: String
+        public let line: Int?
+        public let rejection: Rejection
+        public let quarantinedAs: String?
+    }
+
+    public var copies = 0
+    public var applied = 0
+    public var duplicates = 0
+    public var rejected: [Rejected] = []
+    /// Files quarantined unread (sync conflicts, FIFOs, symlinks, …).
+    public var setAside: [Rejected] = []
+    public var conflicts: [ReconcileEvent] = []
+    /// Applied messages, in commit order.
+    public var appliedMessages: [Message] = []
+    public var filesDone = 0
+    /// Files still being written: retry these names at these times (epoch s).
+    public var waiting: [String: Int64] = [:]
+    /// Directories and other names left alone.
+    public var skipped: [String] = []
+    /// True when the pass stopped early because shutdown was requested.
+    public var interrupted = false
+
+    public init() {}
+}
+
+/// Environment trouble that stops a pass; nothing is lost, the pass is retried.
+public enum SpoolTrouble: Error, CustomStringConvertible {
+    case store(StoreError)
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .store(let error): error.detail
+        case .system(let error): error.description
+        }
+    }
+}
+
+/// Reads spool files, reconciles their copies in batches and disposes of them.
+/// Not thread-safe: one processor, used from one thread.
+public final class SpoolProcessor {
+    public struct Settings: Sendable, Equatable {
+        public var batchSize = 1000
+        /// Bytes of copies per transaction, besides the count.
+        public var batchBytes = 16 << 20
+        public var gracePeriod: Int64 = 5
+        public var maximumFutureSkew: Int64 = 15 * 60
+        public var limits = FileLimits()
+
+        public init() {}
+    }
+
+    let layout: SpoolLayout
+    let store: Store
+    let settings: Settings
+    let quarantine: Quarantine
+    /// The ledger, mirrored in memory: only this processor writes it.
+    private var ledger: [String: LedgerEntry] = [:]
+    /// Ledger rows whose files are durably gone; deleted in the next transaction.
+    private var cleanup: [String] = []
+
+    public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
+        self.layout = layout
+        self.store = store
+        self.settings = settings
+        self.quarantine = Quarantine(layout: layout)
+        do {
+            for entry in try store.read({ db in try SpoolLedger.all(db) }) as [LedgerEntry] {
+                ledger[entry.name] = entry
+            }
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    /// Finishes what a previous run committed but did not complete (unlinks,
+    /// moves into quarantine) and forgets ledger rows of vanished files.
+    public func recover(now: Int64) throws(SpoolTrouble) -> PassReport {
+        var report = PassReport()
+        let names = Array(ledger.keys).sorted()
+        try process(names, now: now, report: &report, shouldStop: { false })
+        return report
+    }
+
+    /// One pass over `names` (from a scan or inotify). Returns when all are
+    /// handled, or early when `shouldStop()` turns true (after committing the
+    /// batch in flight).
+    public func process(_ names: [String], now: Int64, shouldStop: () -> Bool) throws(SpoolTrouble) -> PassReport {
+        var report = PassReport()
+        try process(names, now: now, report: &report, shouldStop: shouldStop)
+        return report
+    }
+
+    // MARK: - The pass
+
+    private struct PendingFile {
+        var entry: LedgerEntry
+        let single: Bool
+        var complete = false
+        /// For a one-message file: its copy's rejection, if rejected.
+        var rejection: Rejection?
+        var sha256: String?
+        var size: Int64 = 0
+    }
+
+    private struct Item {
+        let file: Int
+        let copy: FileCopy
+    }
+
+    private struct Batch {
+        var files: [PendingFile] = []
+        var items: [Item] = []
+        var bytes = 0
+    }
+
+    private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
+        var batch = Batch()
+        let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew)
+        for name in names {
+            if shouldStop() {
+                report.interrupted = true
+                break
+            }
+            try handle(name, now: now, policy: policy, batch: &batch, report: &report)
+        }
+        try commit(&batch, now: now, report: &report)
+        if !cleanup.isEmpty {
+            do {
+                let names = cleanup
+                try store.write { db in try SpoolLedger.delete(db, names: names) }
+                cleanup = []
+            } catch {
+                throw .store(StoreError.from(error))
+            }
+        }
+    }
+
+    private func handle(_ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+        let kind = SpoolName(name)
+        let display = layout.incoming + "/" + name
+        if kind == .ignore { return }
+        if kind == .syncConflict {
+            try setAside(name, code: .syncConflict, detail: "a sync tool's conflict copy: compare it with the original, then rename it (or requeue it) to have it read", now: now, report: &report)
+            return
+        }
+        let opened: MessageFileReader.Opened
+        do {
+            opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+        } catch where error.isNotFound {
+            if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
+            return
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            // Left in place: a writer may still own it. Logged by the caller.
+            report.skipped.append(name)
+            return
+        } catch {
+            throw .system(error)
+        }
+        switch opened {
+        case .notRegular(let type):
+            if type == "directory" {
+                report.skipped.append(name)
+                return
+            }
+            try setAside(name, code: .notRegular, detail: "not a regular file but a \(type); it was not read", now: now, report: &report)
+        case .tooLarge(let size, let identity):
+            let rejection = Rejection(.tooLarge, "file is \(size) bytes; the limit (max_file_size) is \(settings.limits.maximumFileBytes)")
+            let info = (try? Sys.lstatat(layout.incomingFD, name)) ?? stat()
+            var file = PendingFile(entry: LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: Self.ctime(info)), single: true)
+            file.complete = true
+            file.size = size
+            batch.files.append(file)
+            let copy = FileCopy(line: nil, reading: CopyReading(identity: identity, envelope: nil, verdict: .failure(rejection)), endOffset: size, raw: nil)
+            batch.items.append(Item(file: batch.files.count - 1, copy: copy))
+            try commitIfFull(&batch, now: now, report: &report)
+        case .reader(let reader):
+            try read(name, reader, single: kind == .message, now: now, batch: &batch, report: &report)
+        }
+    }
+
+    private func read(_ name: String, _ reader: MessageFileReader, single: Bool, now: Int64, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+        let info = reader.info
+        var entry = LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: Self.ctime(info))
+        if let known = ledger[name], known.device == entry.device, known.inode == entry.inode {
+            if known.disposition != nil {
+                // Accounted for before a crash or an unfinished pass; only the
+                // unlink or move remains. A changed ctime means a new file that
+                // reuses the name and inode: read it as new.
+                if known.ctime == entry.ctime {
+                    try dispose(known, now: now, report: &report)
+                    return
+                }
+            } else {
+                entry = known
+                do {
+                    try reader.seek(to: known.doneBytes, line: known.linesDone)
+                } catch {
+                    throw .system(error)
+                }
+            }
+        }
+        let mtime = Int64(info.st_mtim.tv_sec)
+        let young = now - mtime < settings.gracePeriod
+        var file = PendingFile(entry: entry, single: single)
+        file.size = Int64(info.st_size)
+        batch.files.append(file)
+        var index = batch.files.count - 1
+        while true {
+            let copies: [FileCopy]
+            do {
+                copies = try reader.next(limit: max(1, settings.batchSize - batch.items.count))
+            } catch {
+                throw .system(error)
+            }
+            if copies.isEmpty {
+                if single || !young {
+                    batch.files[index].complete = true
+                } else {
+                    // Every line so far is applied, but a writer that appends
+                    // in place may not be done: the file goes only once it has
+                    // been quiet for the grace period.
+                    report.waiting[name] = mtime + settings.gracePeriod
+                }
+                break
+            }
+            for var copy in copies {
+                if let code = copy.reading.rejection?.code, [.json, .utf8, .duplicateKey, .surrogate].contains(code) {
+                    if young {
+                        // Not complete yet, or not meant to be read yet: a
+                        // writer may still be at work. What is before it stays.
+                        report.waiting[name] = mtime + settings.gracePeriod
+                        return
+                    }
+                    if copy.endedEarly {
+                        let place = copy.line.map { "line \($0) ends" } ?? "the file ends"
+                        let detail = "\(place) in the middle of a message and has not changed for \(settings.gracePeriod) s: an interrupted copy? (\(copy.reading.rejection!.detail))"
+                        copy = FileCopy(
+                            line: copy.line,
+                            reading: CopyReading(identity: copy.reading.identity, envelope: nil, verdict: .failure(Rejection(.truncated, detail))),
+                            endOffset: copy.endOffset, raw: copy.raw
+                        )
+                    }
+                }
+                if single, let raw = copy.raw { batch.files[index].sha256 = Quarantine.sha256Hex(raw) }
+                batch.items.append(Item(file: index, copy: copy))
+                batch.bytes += copy.raw?.count ?? 0
+            }
+            if batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
+                try commit(&batch, now: now, report: &report)
+                // The file carries on in the next batch, from its new ledger entry.
+                batch.files.append(PendingFile(entry: ledger[name] ?? entry, single: single))
+                index = batch.files.count - 1
+            }
+        }
+        try commitIfFull(&batch, now: now, report: &report)
+    }
+
+    private func commitIfFull(_ batch: inout Batch, now: Int64, report: inout PassReport, force: Bool = false) throws(SpoolTrouble) {
+        if force || batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
+            try commit(&batch, now: now, report: &report)
+        }
+    }
+
+    // MARK: - Commit and dispose
+
+    private func commit(_ batch: inout Batch, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
+        // A file with neither copies in this batch nor completion (a young file
+        // that does not parse yet) has nothing to record.
+        var touched = Set(batch.items.map(\.file))
+        for index in batch.files.indices where batch.files[index].complete { touched.insert(index) }
+        if touched.isEmpty {
+            batch = Batch()
+            return
+        }
+        var files = batch.files
+        let items = batch.items
+        let cleanupNow = cleanup
+        var lineRejections: [PassReport.Rejected] = []
+        let outcomes: [CopyOutcome]
+        let events: [ReconcileEvent]
+        do {
+            (outcomes, events, files, lineRejections) = try store.write { db in
+                try SpoolLedger.delete(db, names: cleanupNow)
+                var reconciler = Reconciler(db, now: now)
+                var outcomes: [CopyOutcome] = []
+                outcomes.reserveCapacity(items.count)
+                var files = files
+                var lineRejections: [PassReport.Rejected] = []
+                var wroteLines = false
+                for item in items {
+                    let name = files[item.file].entry.name
+                    let source = item.copy.line.map { "\(name):\($0)" } ?? name
+                    let outcome = try reconciler.ingest(CopyInput(reading: item.copy.reading, source: source))
+                    outcomes.append(outcome)
+                    files[item.file].entry.doneBytes = item.copy.endOffset
+                    if let line = item.copy.line { files[item.file].entry.linesDone = line }
+                    guard case .rejected(let rejection) = outcome else { continue }
+                    if files[item.file].single {
+                        files[item.file].rejection = rejection
+                    } else {
+                        let reason = QuarantineReason(
+                            code: rejection.code.rawValue, detail: rejection.detail, line: item.copy.line,
+                            sha256: item.copy.raw.map(Quarantine.sha256Hex), size: item.copy.raw.map { Int64($0.count) },
+                            time: Timestamp.utcText(epochSeconds: now), original: name
+                        )
+                        let written = try quarantine.writeLine(item.copy.raw, name: name, reason: reason)
+                        wroteLines = true
+                        lineRejections.append(.init(file: name, line: item.copy.line, rejection: rejection, quarantinedAs: written))
+                    }
+                }
+                if wroteLines { try layout.syncQuarantine() }
+                for index in files.indices where touched.contains(index) {
+                    var entry = files[index].entry
+                    if files[index].complete {
+                        if files[index].single, let rejection = files[index].rejection {
+                            entry.disposition = .quarantine
+                            entry.code = rejection.code.rawValue
+                            entry.detail = rejection.detail
+                            entry.sha256 = files[index].sha256
+                            entry.size = files[index].size
+                        } else {
+                            entry.disposition = .remove
+                        }
+                    }
+                    files[index].entry = entry
+                    try SpoolLedger.save(db, entry)
+                }
+                try reconciler.finish()
+                return (outcomes, reconciler.events, files, lineRejections)
+            }
+        } catch let error as StoreError {
+            throw .store(error)
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch {
+            throw .store(StoreError.from(error))
+        }
+        cleanup.removeAll { cleanupNow.contains($0) }
+        for index in files.indices where touched.contains(index) { ledger[files[index].entry.name] = files[index].entry }
+        report.copies += items.count
+        report.conflicts += events
+        report.rejected += lineRejections
+        for (item, outcome) in zip(items, outcomes) {
+            switch outcome {
+            case .applied:
+                report.applied += 1
+                if let message = item.copy.reading.message { report.appliedMessages.append(message) }
+            case .duplicate: report.duplicates += 1
+            case .rejected: break
+            }
+        }
+        batch = Batch()
+        // Now durable: take the finished files out of incoming/.
+        var disposed = false
+        for file in files where file.complete {
+            try dispose(file.entry, now: now, report: &report, sync: false)
+            disposed = true
+        }
+        if disposed { try syncDirectories() }
+    }
+
+    /// Carries out a committed disposition, then queues the ledger row for deletion.
+    private func dispose(_ entry: LedgerEntry, now: Int64, report: inout PassReport, sync: Bool = true) throws(SpoolTrouble) {
+        do throws(SystemError) {
+            switch entry.disposition {
+            case .remove?:
+                do {
+                    try Sys.unlinkat(layout.incomingFD, entry.name, display: layout.incoming + "/" + entry.name)
+                } catch where error.isNotFound {}
+            case .quarantine?:
+                let reason = QuarantineReason(
+                    code: entry.code ?? "invalid", detail: entry.detail ?? "", line: nil, sha256: entry.sha256, size: entry.size,
+                    time: Timestamp.utcText(epochSeconds: now), original: entry.name
+                )
+                let moved = try quarantine.moveFile(entry.name, reason: reason)
+                if let code = ReasonCode(rawValue: reason.code) {
+                    report.rejected.append(.init(file: entry.name, line: nil, rejection: Rejection(code, reason.detail), quarantinedAs: moved))
+                }
+            case nil:
+                return
+            }
+        } catch {
+            throw .system(error)
+        }
+        if sync { try syncDirectories() }
+        report.filesDone += 1
+        cleanup.append(entry.name)
+        ledger[entry.name] = nil
+    }
+
+    private func syncDirectories() throws(SpoolTrouble) {
+        do {
+            try layout.syncQuarantine()
+            try layout.syncIncoming()
+        } catch {
+            throw .system(error)
+        }
+    }
+
+    /// A file that is not a copy at all (FIFO, symlink, sync conflict): moved
+    /// into quarantine unread and not counted.
+    private func setAside(_ name: String, code: ReasonCode, detail: String, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
+        let reason = QuarantineReason(code: code.rawValue, detail: detail, line: nil, sha256: nil, size: nil,
+                                      time: Timestamp.utcText(epochSeconds: now), original: name)
+        do {
+            let moved = try quarantine.moveFile(name, reason: reason)
+            try syncDirectories()
+            report.setAside.append(.init(file: name, line: nil, rejection: Rejection(code, detail), quarantinedAs: moved))
+        } catch let error as SystemError {
+            throw .system(error)
+        } catch {
+            throw .system(SystemError(errno: EIO, operation: "quarantine", path: name))
+        }
+    }
+
+    static func ctime(_ info: stat) -> Int64 {
+        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    }
+}

@@ -1,0 +1,332 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Logging
+import StrikeCore
+import StrikeOS
+import StrikeStore
+import Synchronization
+
+/// The daemon's spool loop, on a thread of its own: all spool I/O and every
+/// write transaction of the spool happen there, one at a time.
+///
+/// It scans `incoming/` at start, after an inotify overflow and on a timer,
+/// and otherwise reacts to inotify events within milliseconds. On a stop
+/// request it commits the batch in flight and returns. Trouble of the
+/// environment (database locked, disk full) keeps the files where they are and
+/// retries with back-off; it never quarantines a good message.
+public final class SpoolService: Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var processor: SpoolProcessor.Settings
+        public var rescanInterval: Double
+
+        public init(processor: SpoolProcessor.Settings, rescanInterval: Double) {
+            self.processor = processor
+            self.rescanInterval = rescanInterval
+        }
+    }
+
+    /// What the loop tells the rest of the daemon.
+    public struct Hooks: Sendable {
+        /// After the first full scan (READY=1 may follow).
+        public var ready: @Sendable () -> Void = {}
+        /// After each pass that did something, with live totals for STATUS=.
+        public var passed: @Sendable (PassReport, _ backlog: Int) -> Void = { _, _ in }
+        /// Each time the loop wakes, even idle: for the watchdog.
+        public var alive: @Sendable () -> Void = {}
+
+        public init() {}
+    }
+
+    public enum RequeueError: Error, CustomStringConvertible {
+        case notFound(String)
+        case invalidName(String)
+        case trouble(String)
+
+        public var description: String {
+            switch self {
+            case .notFound(let name): "no file \"\(name)\" in quarantine/"
+            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a .reason file)"
+            case .trouble(let why): why
+            }
+        }
+    }
+
+    private struct Control {
+        var stop = false
+        var rescan = false
+        var settings: Settings
+        var requeues: [(name: String, done: @Sendable (Result<String, RequeueError>) -> Void)] = []
+    }
+
+    let layout: SpoolLayout
+    let store: Store
+    let logger: Logger
+    let hooks: Hooks
+    private let control: Mutex<Control>
+    private let wakePipe: WakePipe
+
+    public init(layout: SpoolLayout, store: Store, settings: Settings, logger: Logger, hooks: Hooks) throws(SystemError) {
+        self.layout = layout
+        self.store = store
+        self.logger = logger
+        self.hooks = hooks
+        self.control = Mutex(Control(settings: settings))
+        wakePipe = try WakePipe()
+    }
+
+    // MARK: - Requests from other threads
+
+    /// Finish the batch in flight, then return from `run()`.
+    public func requestStop() {
+        control.withLock { $0.stop = true }
+        wake()
+    }
+
+    /// Scan the whole spool soon.
+    public func requestRescan() {
+        control.withLock { $0.rescan = true }
+        wake()
+    }
+
+    /// New settings (after SIGHUP), applied from the next pass.
+    public func update(_ settings: Settings) {
+        control.withLock { $0.settings = settings }
+        wake()
+    }
+
+    /// Moves a quarantined copy back into incoming/ and forgets its version,
+    /// so that it is judged afresh. Returns its name in incoming/.
+    public func requeue(_ name: String) async throws(RequeueError) -> String {
+        let result: Result<String, RequeueError> = await withCheckedContinuation { continuation in
+            control.withLock { $0.requeues.append((name, { continuation.resume(returning: $0) })) }
+            wake()
+        }
+        return try result.get()
+    }
+
+    private func wake() { wakePipe.wake() }
+
+    // MARK: - The loop
+
+    /// Runs the loop on its own thread until a stop request.
+    public func run() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let thread = Thread { [self] in
+                do {
+                    try loop()
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.name = "strikecd-spool"
+            thread.start()
+        }
+    }
+
+    private func loop() throws {
+        var settings = control.withLock { $0.settings }
+        let processor = try SpoolProcessor(layout: layout, store: store, settings: settings.processor)
+        let inotify = try Inotify()
+        try inotify.watch(layout.incoming)
+        var backoff: Double = 0
+        var retryAt: UInt64? = nil
+        var waiting: [String: Int64] = [:]
+        var needScan = true
+        var readySent = false
+        var nextRescan = Sys.monotonicNanoseconds()
+
+        // Work a previous run committed but did not finish.
+        do {
+            let report = try processor.recover(now: Sys.now())
+            if report.filesDone > 0 {
+                logger.notice("finished \(report.filesDone) spool files accounted for before the last stop", metadata: ["event": "recovered", "files": "\(report.filesDone)"])
+            }
+        } catch {
+            logger.warning("could not finish the previous run's work yet: \(error)", metadata: ["event": "retrying"])
+        }
+
+        while true {
+            let (stop, rescan, newSettings, requeues) = control.withLock { state in
+                let result = (state.stop, state.rescan, state.settings, state.requeues)
+                state.rescan = false
+                state.requeues = []
+                return result
+            }
+            hooks.alive()
+            if stop { break }
+            if newSettings != settings {
+                settings = newSettings
+                needScan = true
+            }
+            if rescan { needScan = true }
+            for request in requeues {
+                request.done(requeue(request.name, processor: processor))
+            }
+
+            var names: [String] = []
+            do {
+                for event in try inotify.drain() {
+                    switch event {
+                    case .name(let name): names.append(name)
+                    case .overflow:
+                        logger.notice("inotify queue overflowed; rescanning the spool", metadata: ["event": "rescan"])
+                        needScan = true
+                    case .directoryGone:
+                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: ["event": "spoolError"])
+                        needScan = true
+                    }
+                }
+            } catch {
+                logger.warning("reading inotify events failed: \(error); rescanning", metadata: ["event": "spoolError"])
+                needScan = true
+            }
+            let clock = Sys.monotonicNanoseconds()
+            if clock >= nextRescan { needScan = true }
+            let now = Sys.now()
+            for (name, due) in waiting where due <= now {
+                names.append(name)
+                waiting[name] = nil
+            }
+
+            if let due = retryAt, clock < due {
+                // Backing off after trouble: only wait.
+            } else {
+                retryAt = nil
+                do {
+                    let shouldStop = { self.control.withLock { $0.stop } }
+                    if needScan {
+                        let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
+                        while true {
+                            let chunk = try stream.next(limit: 10_000)
+                            if chunk.isEmpty { break }
+                            let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
+                            handle(report, waiting: &waiting)
+                            if report.interrupted { break }
+                            hooks.alive()
+                        }
+                        needScan = false
+                        nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
+                    } else if !names.isEmpty {
+                        let report = try processor.process(names, now: now, shouldStop: shouldStop)
+                        handle(report, waiting: &waiting)
+                    }
+                    if backoff > 0 {
+                        logger.notice("the spool is being processed again", metadata: ["event": "recovered"])
+                    }
+                    backoff = 0
+                } catch let error as SpoolTrouble {
+                    backoff = min(60, max(1, backoff * 2))
+                    retryAt = Sys.monotonicNanoseconds() + UInt64(backoff * 1e9)
+                    needScan = true
+                    logger.warning("\(error); the files stay in incoming/ and will be retried in \(Int(backoff)) s", metadata: ["event": "retrying", "retry_seconds": "\(Int(backoff))"])
+                }
+            }
+            if !readySent, !needScan {
+                readySent = true
+                hooks.ready()
+            }
+
+            // Sleep until an event, a request, a due file or the rescan timer.
+            var deadline = nextRescan
+            if let due = retryAt { deadline = min(deadline, due) }
+            if let soonest = waiting.values.min() {
+                let seconds = max(0, soonest - Sys.now())
+                deadline = min(deadline, Sys.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000 + 50_000_000)
+            }
+            let clockNow = Sys.monotonicNanoseconds()
+            var timeout = deadline > clockNow ? Int32(min(Int64(10_000), Int64((deadline - clockNow) / 1_000_000) + 1)) : 0
+            if needScan, retryAt == nil { timeout = 0 }
+            var fds = [pollfd(fd: inotify.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&fds, 2, timeout)
+            if fds[1].revents != 0 { wakePipe.drain() }
+        }
+    }
+
+    private func handle(_ report: PassReport, waiting: inout [String: Int64]) {
+        for (name, due) in report.waiting { waiting[name] = due }
+        for item in report.rejected {
+            var metadata: Logger.Metadata = [
+                "event": "quarantined", "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
+                "detail": "\(item.rejection.detail)",
+            ]
+            if let line = item.line { metadata["line"] = "\(line)" }
+            if let target = item.quarantinedAs { metadata["quarantined_as"] = "\(target)" }
+            let place = item.line.map { "\(item.file):\($0)" } ?? item.file
+            logger.notice("rejected \(place): \(item.rejection.code.rawValue): \(item.rejection.detail)", metadata: metadata)
+        }
+        for item in report.setAside {
+            logger.notice("set aside \(item.file) unread: \(item.rejection.detail)", metadata: [
+                "event": "quarantined", "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
+            ])
+        }
+        for event in report.conflicts {
+            if case .conflict(let envelope, let removed) = event {
+                logger.warning("conflict: different valid versions of \(envelope.origin) #\(envelope.seq); all are rejected\(removed ? " and the one applied earlier was taken out of the state" : "")", metadata: [
+                    "event": "conflict", "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",
+                ])
+            }
+        }
+        for name in report.skipped {
+            logger.debug("left \(name) in incoming/ untouched (a directory, or not readable)", metadata: ["file": "\(name)"])
+        }
+        if report.copies > 0 {
+            logger.info("applied \(report.applied), duplicates \(report.duplicates), rejected \(report.copies - report.applied - report.duplicates) of \(report.copies) copies", metadata: [
+                "event": "batchApplied", "copies": "\(report.copies)", "applied": "\(report.applied)",
+                "duplicates": "\(report.duplicates)",
+            ])
+            for message in report.appliedMessages {
+                logger.debug("applied \(message.origin) #\(message.seq) \(message.type.rawValue)", metadata: [
+                    "origin": "\(message.origin)", "seq": "\(message.seq)", "type": "\(message.type.rawValue)",
+                ])
+            }
+        }
+        if report.copies > 0 || !report.rejected.isEmpty || !report.setAside.isEmpty {
+            hooks.passed(report, waiting.count)
+        }
+    }
+
+    private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.hasSuffix(".reason") else {
+            return .failure(.invalidName(name))
+        }
+        guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile || info.isSymlink || !info.isDirectory else {
+            return .failure(.notFound(name))
+        }
+        // Forget the version first: if the move then fails, requeueing again
+        // finds nothing to forget and moves it.
+        if info.isRegularFile, case .reader(let reader)? = try? MessageFileReader.open(
+            at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored
+        ), let copy = try? reader.next(limit: 1).first {
+            do {
+                _ = try store.write { db in
+                    var reconciler = Reconciler(db, now: Sys.now())
+                    let forgotten = try reconciler.forget(copy.reading.identity)
+                    try reconciler.finish()
+                    return forgotten
+                }
+            } catch {
+                return .failure(.trouble("could not forget the rejected version: \(error)"))
+            }
+        }
+        let base = name.replacingOccurrences(of: ".sync-conflict-", with: ".resolved-conflict-")
+        for attempt in 0..<1000 {
+            let target = attempt == 0 ? base : "\(base).\(attempt)"
+            if (try? Sys.lstatat(layout.incomingFD, target)) != nil { continue }
+            do {
+                try Sys.renameat(layout.quarantineFD, name, layout.incomingFD, target, display: layout.quarantine + "/" + name)
+                try? Sys.unlinkat(layout.quarantineFD, name + ".reason")
+                try layout.syncQuarantine()
+                try layout.syncIncoming()
+                logger.notice("requeued \(name) as incoming/\(target)", metadata: ["event": "requeued", "file": "\(name)"])
+                requestRescan()
+                return .success(target)
+            } catch {
+                return .failure(.trouble("could not move \(name) back into incoming/: \(error)"))
+            }
+        }
+        return .failure(.trouble("no free name in incoming/ for \(name)"))
+    }
+}
