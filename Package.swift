@@ -111,6 +111,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Corpus generators and process helpers shared by the test suites.
+        .target(
+            name: "TestSupport",
+            dependencies: ["StrikeCore"],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StrikeCoreTests",
             dependencies: [
@@ -122,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "StrikeStoreTests",
             dependencies: [
-                "StrikeCore", "StrikeStore",
+                "StrikeCore", "StrikeStore", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict
@@ -139,7 +146,9 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["StrikeCore"],
+            // The executables are dependencies so that `swift test` builds them:
+            // these tests run the real binaries.
+            dependencies: ["StrikeCore", "TestSupport", "strikecd"],
             swiftSettings: strict
         ),
     ]

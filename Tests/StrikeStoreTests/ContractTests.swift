@@ -2,20 +2,8 @@ import Foundation
 import PropertyBased
 import StrikeCore
 import StrikeStore
+import TestSupport
 import Testing
-
-/// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-
-    init() {
-        let base = FileManager.default.temporaryDirectory.path + "/strikecd-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        path = base
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 func reading(_ bytes: [UInt8], now: Int64 = 1_700_000_000) -> CopyReading {
     MessageReader.read(bytes, policy: ValidationPolicy(now: now))

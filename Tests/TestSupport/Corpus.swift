@@ -2,10 +2,10 @@ import StrikeCore
 
 /// A deterministic pseudo-random generator (SplitMix64), so a failing seed
 /// reproduces exactly.
-struct SplitMix: RandomNumberGenerator {
+public struct SplitMix: RandomNumberGenerator {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -16,9 +16,9 @@ struct SplitMix: RandomNumberGenerator {
 
 /// A random corpus of copies over a small universe of entities, so that
 /// collisions (same workplace, same instant, same (origin, seq)) are common.
-struct Corpus {
+public struct Corpus {
     /// Every copy's bytes, in generation order.
-    var copies: [[UInt8]] = []
+    public var copies: [[UInt8]] = []
 
     static let origins = ["mtz", "bmz", "grodno-azot", "belaz"]
     static let workplaces = ["mtz", "bmz", "azot", "belaz", "naftan"]
@@ -27,7 +27,7 @@ struct Corpus {
     static let demands = ["new-elections", "free-prisoners", "end-contracts", "wages"]
     static let actions = ["general-strike", "march-sunday"]
 
-    init(seed: UInt64, messages: Int) {
+    public init(seed: UInt64, messages: Int) {
         var rng = SplitMix(seed: seed)
         var valid: [JSONValue] = []
         var nextSeq: [String: Int64] = [:]
@@ -166,8 +166,8 @@ struct Corpus {
 
 /// Writes a JSON value with random member order, whitespace and escapes: the
 /// same value, differently formatted.
-enum Scrambler {
-    static func write(_ value: JSONValue, rng: inout SplitMix) -> [UInt8] {
+public enum Scrambler {
+    public static func write(_ value: JSONValue, rng: inout SplitMix) -> [UInt8] {
         var out = ""
         emit(value, rng: &rng, into: &out)
         return Array(out.utf8)
