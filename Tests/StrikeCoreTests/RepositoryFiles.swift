@@ -38,9 +38,14 @@ enum RepositoryFiles {
         return paths.sorted()
     }
 
+    /// The bodies of the fenced code blocks that directly follow each `marker`.
+    static func codeBlocks(after marker: String, in markdown: String) -> [String] {
+        markdown.components(separatedBy: marker).dropFirst().compactMap { codeBlock(after: "", in: $0) }
+    }
+
     /// The body of the first fenced code block after `marker` in a Markdown text.
     static func codeBlock(after marker: String, in markdown: String) -> String? {
-        guard let range = markdown.range(of: marker) else { return nil }
+        guard let range = marker.isEmpty ? markdown.startIndex..<markdown.startIndex : markdown.range(of: marker) else { return nil }
         let lines = markdown[range.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
         guard let open = lines.firstIndex(where: { $0.hasPrefix("```") }) else { return nil }
         guard let close = lines[(open + 1)...].firstIndex(where: { $0.hasPrefix("```") }) else { return nil }
