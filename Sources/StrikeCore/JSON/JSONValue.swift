@@ -39,38 +39,17 @@ public struct JSONNumber: Sendable {
 
     public init(_ value: Int64) { self.literal = String(value) }
 
-    /// The canonical text of this number's decimal value: `1`, `1.0`, `10e-1` and
-    /// `1e0` are all `1`; `1.5` is `15e-1`; an integer in 64 bits is its decimal.
+    /// The number in the canonical form: an integer within 64 bits as plain
+    /// decimal (`-0` is `0`); any other number exactly as written.
+    ///
+    /// Only 64-bit integers are valid in a message, and this keeps every
+    /// invalid number apart from them. Normalising `1.0` or `1e0` to `1` would
+    /// make an invalid copy (`"seq": 1.0`) the same JSON value as a valid one
+    /// (`"seq": 1`), and whichever arrived first would decide whether the
+    /// message is applied or the other is dropped as its duplicate.
     public var canonical: String {
         if let int = int64 { return String(int) }
-        var bytes = Array(literal.utf8)
-        var negative = false
-        if bytes.first == UInt8(ascii: "-") { negative = true; bytes.removeFirst() }
-        var digits: [UInt8] = []
-        var exponent = 0
-        var index = 0
-        var seenPoint = false
-        while index < bytes.count, bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: ".") {
-                seenPoint = true
-            } else {
-                digits.append(byte)
-                if seenPoint { exponent -= 1 }
-            }
-            index += 1
-        }
-        if index < bytes.count {
-            // Exponents beyond Int range saturate; such numbers are rejected by
-            // validation anyway, this only has to be deterministic.
-            let text = String(decoding: bytes[(index + 1)...], as: UTF8.self)
-            exponent += Int(text) ?? (text.hasPrefix("-") ? -Int(Int32.max) : Int(Int32.max))
-        }
-        while let first = digits.first, first == UInt8(ascii: "0") { digits.removeFirst() }
-        if digits.isEmpty { return "0" }
-        while let last = digits.last, last == UInt8(ascii: "0") { digits.removeLast(); exponent += 1 }
-        let mantissa = String(decoding: digits, as: UTF8.self)
-        return (negative ? "-" : "") + mantissa + (exponent == 0 ? "" : "e\(exponent)")
+        return literal
     }
 }
 

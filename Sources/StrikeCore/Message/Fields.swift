@@ -46,11 +46,15 @@ struct Fields {
             count += 1
             // Tab, line feed and carriage return may appear in notes; other
             // control characters (NUL above all) have no place in a report and
-            // break the C programs and terminals that show it.
+            // break the C programs and terminals that show it. That includes
+            // DEL and the C1 controls U+0080–U+009F: U+009B is a one-character
+            // CSI that some terminals obey like ESC [.
             if scalar.value < 0x20, scalar.value != 0x09, scalar.value != 0x0A, scalar.value != 0x0D {
                 throw bad(key, "free of control characters (found U+00\(JSONReader.hex(UInt8(scalar.value))))")
             }
-            if scalar.value == 0x7F { throw bad(key, "free of control characters (found U+007F)") }
+            if (0x7F...0x9F).contains(scalar.value) {
+                throw bad(key, "free of control characters (found U+00\(JSONReader.hex(UInt8(scalar.value))))")
+            }
         }
         if count > ValidationPolicy.maximumStringLength {
             throw bad(key, "at most \(ValidationPolicy.maximumStringLength) characters (it has \(count))")

@@ -142,7 +142,10 @@ public enum MessageReader {
         let body = try readBody(type, Fields(dataObject, path: "data."))
         // Every number anywhere, known field or not, is an integer in 64 bits.
         try checkNumbers(.object(object), path: "")
-        if let now = policy.now, sentAt.epochSeconds > now + policy.maximumFutureSkew {
+        // Compare the whole instant: a fraction past the last allowed second
+        // (`…:15:00.5` with a 15-minute limit) is past the limit too.
+        if let now = policy.now, sentAt.epochSeconds > now + policy.maximumFutureSkew
+            || (sentAt.epochSeconds == now + policy.maximumFutureSkew && !sentAt.fraction.isEmpty) {
             let ahead = sentAt.epochSeconds - now
             throw Rejection(.future, "\"sent_at\" \(sentAt.text) is \(describe(seconds: ahead)) in the future; the limit is \(describe(seconds: policy.maximumFutureSkew)) (check the sender's clock)")
         }
