@@ -175,7 +175,8 @@ extension DaemonConfig {
             factor = value
             break
         }
-        guard let value = Double(number), value >= 0, value.isFinite else {
+        // Bounded (ten years) so conversions to whole seconds cannot overflow.
+        guard let value = Double(number), value >= 0, value.isFinite, value * factor <= 315_360_000 else {
             throw ConfigError(file: file, line: node.mark?.line, key: key, message: "must be a duration such as 5s, 500ms, 15min or 2h (got \"\(text)\")")
         }
         return value * factor

@@ -86,6 +86,10 @@ public final class SpoolProcessor {
         self.store = store
         self.settings = settings
         self.quarantine = Quarantine(layout: layout)
+        // Temporary files of writes into quarantine/ that a crash interrupted.
+        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where name.hasPrefix(".tmp-") {
+            try? Sys.unlinkat(layout.quarantineFD, name)
+        }
         do {
             for entry in try store.read({ db in try SpoolLedger.all(db) }) as [LedgerEntry] {
                 ledger[entry.name] = entry
@@ -213,7 +217,7 @@ public final class SpoolProcessor {
                     try dispose(known, now: now, report: &report)
                     return
                 }
-            } else {
+            } else if !single {
                 entry = known
                 do {
                     try reader.seek(to: known.doneBytes, line: known.linesDone)
@@ -267,6 +271,14 @@ public final class SpoolProcessor {
                 if single, let raw = copy.raw { batch.files[index].sha256 = Quarantine.sha256Hex(raw) }
                 batch.items.append(Item(file: index, copy: copy))
                 batch.bytes += copy.raw?.count ?? 0
+                // A one-message file is complete with its one copy: it must be
+                // committed together with its disposition, never "in progress"
+                // (resuming it would read an empty copy).
+                if single { batch.files[index].complete = true }
+            }
+            if single {
+                try commitIfFull(&batch, now: now, report: &report)
+                return
             }
             if batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
                 try commit(&batch, now: now, report: &report)

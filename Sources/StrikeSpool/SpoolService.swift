@@ -161,7 +161,11 @@ public final class SpoolService: Sendable {
                 settings = newSettings
                 needScan = true
             }
-            if rescan { needScan = true }
+            if rescan {
+                // An operator who freed space or a lock and reloads wants a retry now.
+                needScan = true
+                retryAt = nil
+            }
             for request in requeues {
                 request.done(requeue(request.name, processor: processor))
             }

@@ -25,7 +25,9 @@ final class Daemon: Sendable {
         self.overrides = overrides
         self.logger = logger
         do {
-            store = try Store(path: config.database)
+            // Short: the spool loop retries with back-off, and a long wait would
+            // hold up shutdown.
+            store = try Store(path: config.database, busyTimeout: 5)
         } catch {
             throw DaemonError("cannot open the database \(config.database): \(error.detail)")
         }

@@ -44,6 +44,7 @@ func identityKey(_ identity: CopyReading.Identity) -> [UInt8] {
     switch identity {
     case .value(let bytes): [0] + bytes
     case .bytes(let bytes): [1] + bytes
+    case .bytesDigest(let digest): [2] + digest
     }
 }
 

@@ -17,6 +17,7 @@ public enum Binaries {
 
 public struct TimeoutError: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Waits for `condition` to hold, checking every 20 ms, for at most `timeout`
@@ -37,7 +38,7 @@ public final class RunningProcess: @unchecked Sendable {
 
     public init(_ executable: String, _ arguments: [String], log: String, environment: [String: String]? = nil) throws {
         logPath = log
-        FileManager.default.createFile(atPath: log, contents: nil)
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = FileHandle(forWritingAtPath: log)!
         handle.seekToEndOfFile()
         process.executableURL = URL(fileURLWithPath: executable)

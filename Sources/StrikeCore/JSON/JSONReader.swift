@@ -62,9 +62,12 @@ public struct JSONReader: ~Copyable {
 
     private static func read(buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONReadError> {
         if let bad = UTF8Validation.firstInvalidOffset(in: buffer) {
-            // A multi-byte sequence cut off by the end of the input.
-            let cut = buffer.count - bad < 4 && UTF8Validation.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: buffer[..<bad])) == nil
-                && buffer[bad] >= 0xC2
+            // A multi-byte sequence cut off by the end of the input: a valid
+            // lead byte whose sequence needs more bytes than remain.
+            let lead = buffer[bad]
+            let needed = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xC2 && lead <= 0xDF ? 2 : 0
+            let cut = needed > buffer.count - bad
+                && buffer[(bad + 1)...].allSatisfy { $0 & 0xC0 == 0x80 }
             return .failure(JSONReadError(kind: .utf8, offset: bad, detail: "not valid UTF-8 at byte \(bad + 1)", endedEarly: cut))
         }
         var reader = JSONReader(buffer)
