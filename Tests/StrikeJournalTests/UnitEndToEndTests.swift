@@ -37,7 +37,10 @@ extension ProcessWideTests {
             // Units: the real ones; ExecStart= runs this test binary's UnitProbe instead.
             let probe = try #require(try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             let probeName = URL(fileURLWithPath: probe).lastPathComponent
-            try (probe + "\n").write(to: directory.appendingPathComponent("copy.list"), atomically: true, encoding: .utf8)
+            let check = directory.appendingPathComponent("sandbox_check.py")
+            try Self.sandboxCheck.write(to: check, atomically: true, encoding: .utf8)
+            try (probe + "\n" + check.path + "\n")
+                .write(to: directory.appendingPathComponent("copy.list"), atomically: true, encoding: .utf8)
             let units = directory.appendingPathComponent("units")
             try fm.createDirectory(at: units, withIntermediateDirectories: true)
             let service = try String(contentsOf: systemd.appendingPathComponent("strikecd.service"), encoding: .utf8)
@@ -48,6 +51,12 @@ extension ProcessWideTests {
                 with: "ExecStart=/run/strikecd-test/\(probeName) --testing-library swift-testing --filter UnitProbe\n"
                     + "Environment=STRIKECD_UNIT_PROBE=1"
             ).write(to: units.appendingPathComponent("strikecd.service"), atomically: true, encoding: .utf8)
+            // The same sandbox running SQLite (the system's, as GRDB uses) and file checks.
+            try service.replacingOccurrences(
+                of: execStart, with: "ExecStart=/usr/bin/python3 /run/strikecd-test/sandbox_check.py"
+            ).replacingOccurrences(of: "Type=notify", with: "Type=exec")
+                .replacingOccurrences(of: "Restart=on-failure", with: "Restart=no")
+                .write(to: units.appendingPathComponent("strikecd-check.service"), atomically: true, encoding: .utf8)
             try fm.copyItem(
                 at: systemd.appendingPathComponent("strikecd.socket"), to: units.appendingPathComponent("strikecd.socket")
             )
@@ -99,6 +108,17 @@ extension ProcessWideTests {
             // (EPERM from the system call filter); see SystemCallFilter=setpriority.
             #expect(messages.filter { $0.contains("Failed to set thread priority") }.count <= 1, "\(messages)")
 
+            // SQLite in WAL mode with full fsync, the spool, and what the sandbox forbids.
+            let started = try namespace.run("/bin/systemctl", ["start", "strikecd-check.service"])
+            #expect(started.status == 0, "\(started.stderr)")
+            let checked = await waitFor {
+                let show = try? namespace.run("/bin/systemctl", ["show", "strikecd-check.service", "-p", "ActiveState", "-p", "Result"])
+                return show.flatMap { $0.stdout.contains("ActiveState=inactive") || $0.stdout.contains("ActiveState=failed") ? $0.stdout : nil }
+            }
+            #expect(checked?.contains("Result=success") == true, "\(checked ?? "still running")")
+            let checkLog = try namespace.run("/bin/journalctl", ["-u", "strikecd-check.service", "-o", "cat", "--no-pager"])
+            #expect(checkLog.stdout.contains("sandbox-check ok"), "\(checkLog.stdout)")
+
             // The spool and state directories as the sandboxed service sees them.
             for (path, mode) in [("/var/spool/strikecd/incoming", 0o3730), ("/var/spool/strikecd/quarantine", 0o2750),
                                  ("/var/lib/strikecd", 0o750)] {
@@ -106,6 +126,48 @@ extension ProcessWideTests {
                 #expect(stat(namespace.hostPath(path), &info) == 0 && Int(info.st_mode) & 0o7777 == mode, "\(path)")
             }
         }
+
+        /// Run as strikecd-check.service: what the daemon will do (SQLite WAL with full
+        /// fsync in the state directory, files in the spool) must work, and what the sandbox
+        /// forbids must fail. Prints "sandbox-check ok" or the failures, and exits 1 on any.
+        static let sandboxCheck = #"""
+            import errno, os, socket, sqlite3, sys
+            failures = []
+            def expect(ok, what):
+                if not ok: failures.append(what)
+            db = sqlite3.connect("/var/lib/strikecd/state.sqlite")
+            expect(db.execute("pragma journal_mode=wal").fetchone()[0] == "wal", "wal")
+            db.execute("pragma synchronous=full")
+            db.execute("create table t(x integer not null)")
+            with db:
+                db.executemany("insert into t values (?)", [(i,) for i in range(1000)])
+            expect(db.execute("select count(*) from t").fetchone()[0] == 1000, "rows")
+            expect(os.path.exists("/var/lib/strikecd/state.sqlite-shm"), "shm")
+            db.close()
+            mode = os.stat("/var/lib/strikecd/state.sqlite").st_mode & 0o777
+            expect(mode == 0o640, "umask 0027 gives 0640, got %o" % mode)
+            reason = "/var/spool/strikecd/quarantine/x.reason"
+            with open(reason, "w") as f:
+                f.write("{}")
+                os.fsync(f.fileno())
+            os.rename(reason, reason + ".2")
+            os.unlink(reason + ".2")
+            os.listdir("/var/spool/strikecd/incoming")
+            def denied(action, codes, what):
+                try:
+                    action()
+                    failures.append(what + " was allowed")
+                except OSError as e:
+                    expect(e.errno in codes, "%s: errno %d" % (what, e.errno))
+            denied(lambda: open("/var/spool/elsewhere", "w"), (errno.EROFS, errno.EACCES), "writing outside")
+            denied(lambda: open("/etc/strikecd-test", "w"), (errno.EROFS, errno.EACCES), "writing /etc")
+            denied(lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM), (errno.EAFNOSUPPORT,), "AF_INET")
+            denied(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW), (errno.EAFNOSUPPORT,), "AF_NETLINK")
+            denied(lambda: os.listdir("/root"), (errno.EACCES, errno.ENOENT), "reading /root")
+            denied(lambda: os.setuid(0), (errno.EPERM,), "setuid")
+            print("sandbox-check ok" if not failures else "sandbox-check failed: " + "; ".join(failures))
+            sys.exit(1 if failures else 0)
+            """#
 
         /// Connects to a Unix stream socket and reads until the peer closes (deadline 30 s).
         private func connectAndRead(_ path: String) throws -> String {
