@@ -122,17 +122,25 @@ public enum StrikeLogging {
     ///
     /// swift-log allows one `LoggingSystem.bootstrap` per process (a second call traps), so
     /// libraries and tests must not call this; tests build handlers directly with
-    /// `Logger(label:factory:)` and ``makeHandler(label:output:level:identifier:)``.
+    /// `Logger(label:factory:)` and ``makeHandler(label:output:level:identifier:metadataProvider:)``.
     ///
     /// When ``LogMode/journal`` cannot be served, logs go to the console and a one-line
     /// warning says so. Returns where logs go, for the daemon to mention at start-up.
     @discardableResult
     public static func bootstrap(mode: LogMode, level: Logger.Level, identifier: String = "strikecd") -> LogOutput {
         let output = LogOutput.resolve(mode: mode)
-        LoggingSystem.bootstrap({ label, provider in
-            makeHandler(label: label, output: output.destination, level: level, identifier: identifier,
-                        metadataProvider: provider)
-        }, metadataProvider: nil)
+        LoggingSystem.bootstrap(
+            { label, provider in
+                makeHandler(
+                    label: label,
+                    output: output.destination,
+                    level: level,
+                    identifier: identifier,
+                    metadataProvider: provider
+                )
+            },
+            metadataProvider: nil
+        )
         if let reason = output.fallbackReason {
             Logger(label: "strikecd.logging").warning("\(reason)")
         }
