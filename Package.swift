@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "StrikeSpool",
             dependencies: [
-                "StrikeCore", "StrikeOS", "StrikeStore",
+                "StrikeCore", "StrikeOS", "StrikeStore", "StrikeJournal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -54,6 +54,10 @@ public enum JournalEvent: String, CaseIterable, Sendable {
     case clientRejected = "client_rejected"
     /// A spool scan finished (counts of applied, duplicate and rejected copies).
     case ingestFinished = "ingest_finished"
+    /// Work left by an earlier run (or held up by trouble) was finished.
+    case recovered
+    /// An operator moved a quarantined copy back into `incoming/`; its version was forgotten.
+    case requeued
 
     /// The metadata key whose value names the event (`event`).
     public static let metadataKey = "event"
@@ -77,6 +81,8 @@ public enum JournalEvent: String, CaseIterable, Sendable {
         case .spoolError: "5fc1913a6aa142cbb617c55997701af3"
         case .clientRejected: "06973b3da4744e43a6097c8d1c3bb80d"
         case .ingestFinished: "e13c1186833d401dbc5b300a79861a88"
+        case .recovered: "ad2d787304f2447b89c9aeba72e890ad"
+        case .requeued: "7520f0e3f36440bcbeefdd7762b90520"
         }
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Logging
+import StrikeJournal
 import StrikeCore
 import StrikeOS
 import StrikeStore
@@ -20,10 +21,14 @@ public final class SpoolService: Sendable {
     public struct Settings: Sendable, Equatable {
         public var processor: SpoolProcessor.Settings
         public var rescanInterval: Double
+        /// The longest the loop sleeps when idle, in seconds: it must wake more
+        /// often than the watchdog expects a sign of life.
+        public var maximumSleep: Double
 
-        public init(processor: SpoolProcessor.Settings, rescanInterval: Double) {
+        public init(processor: SpoolProcessor.Settings, rescanInterval: Double, maximumSleep: Double = 10) {
             self.processor = processor
             self.rescanInterval = rescanInterval
+            self.maximumSleep = maximumSleep
         }
     }
 
@@ -142,10 +147,10 @@ public final class SpoolService: Sendable {
         do {
             let report = try processor.recover(now: Sys.now())
             if report.filesDone > 0 {
-                logger.notice("finished \(report.filesDone) spool files accounted for before the last stop", metadata: ["event": "recovered", "files": "\(report.filesDone)"])
+                logger.notice("finished \(report.filesDone) spool files accounted for before the last stop", metadata: JournalEvent.recovered.metadata(["files": "\(report.filesDone)"]))
             }
         } catch {
-            logger.warning("could not finish the previous run's work yet: \(error)", metadata: ["event": "retrying"])
+            logger.warning("could not finish the previous run's work yet: \(error)", metadata: JournalEvent.retrying.metadata())
         }
 
         while true {
@@ -176,15 +181,15 @@ public final class SpoolService: Sendable {
                     switch event {
                     case .name(let name): names.append(name)
                     case .overflow:
-                        logger.notice("inotify queue overflowed; rescanning the spool", metadata: ["event": "rescan"])
+                        logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                         needScan = true
                     case .directoryGone:
-                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: ["event": "spoolError"])
+                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata())
                         needScan = true
                     }
                 }
             } catch {
-                logger.warning("reading inotify events failed: \(error); rescanning", metadata: ["event": "spoolError"])
+                logger.warning("reading inotify events failed: \(error); rescanning", metadata: JournalEvent.spoolError.metadata())
                 needScan = true
             }
             let clock = Sys.monotonicNanoseconds()
@@ -218,14 +223,14 @@ public final class SpoolService: Sendable {
                         handle(report, waiting: &waiting)
                     }
                     if backoff > 0 {
-                        logger.notice("the spool is being processed again", metadata: ["event": "recovered"])
+                        logger.notice("the spool is being processed again", metadata: JournalEvent.recovered.metadata())
                     }
                     backoff = 0
                 } catch let error as SpoolTrouble {
                     backoff = min(60, max(1, backoff * 2))
                     retryAt = Sys.monotonicNanoseconds() + UInt64(backoff * 1e9)
                     needScan = true
-                    logger.warning("\(error); the files stay in incoming/ and will be retried in \(Int(backoff)) s", metadata: ["event": "retrying", "retry_seconds": "\(Int(backoff))"])
+                    logger.warning("\(error); the files stay in incoming/ and will be retried in \(Int(backoff)) s", metadata: JournalEvent.retrying.metadata(["retry_seconds": "\(Int(backoff))"]))
                 }
             }
             if !readySent, !needScan {
@@ -241,7 +246,8 @@ public final class SpoolService: Sendable {
                 deadline = min(deadline, Sys.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000 + 50_000_000)
             }
             let clockNow = Sys.monotonicNanoseconds()
-            var timeout = deadline > clockNow ? Int32(min(Int64(10_000), Int64((deadline - clockNow) / 1_000_000) + 1)) : 0
+            let cap = Int64(settings.maximumSleep * 1000)
+            var timeout = deadline > clockNow ? Int32(min(cap, Int64((deadline - clockNow) / 1_000_000) + 1)) : 0
             if needScan, retryAt == nil { timeout = 0 }
             var fds = [pollfd(fd: inotify.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 2, timeout)
@@ -252,35 +258,35 @@ public final class SpoolService: Sendable {
     private func handle(_ report: PassReport, waiting: inout [String: Int64]) {
         for (name, due) in report.waiting { waiting[name] = due }
         for item in report.rejected {
-            var metadata: Logger.Metadata = [
-                "event": "quarantined", "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
+            var metadata: Logger.Metadata = JournalEvent.quarantined.metadata([
+                "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
                 "detail": "\(item.rejection.detail)",
-            ]
+            ])
             if let line = item.line { metadata["line"] = "\(line)" }
             if let target = item.quarantinedAs { metadata["quarantined_as"] = "\(target)" }
             let place = item.line.map { "\(item.file):\($0)" } ?? item.file
             logger.notice("rejected \(place): \(item.rejection.code.rawValue): \(item.rejection.detail)", metadata: metadata)
         }
         for item in report.setAside {
-            logger.notice("set aside \(item.file) unread: \(item.rejection.detail)", metadata: [
-                "event": "quarantined", "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
-            ])
+            logger.notice("set aside \(item.file) unread: \(item.rejection.detail)", metadata: JournalEvent.quarantined.metadata([
+                "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
+            ]))
         }
         for event in report.conflicts {
             if case .conflict(let envelope, let removed) = event {
-                logger.warning("conflict: different valid versions of \(envelope.origin) #\(envelope.seq); all are rejected\(removed ? " and the one applied earlier was taken out of the state" : "")", metadata: [
-                    "event": "conflict", "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",
-                ])
+                logger.warning("conflict: different valid versions of \(envelope.origin) #\(envelope.seq); all are rejected\(removed ? " and the one applied earlier was taken out of the state" : "")", metadata: JournalEvent.conflict.metadata([
+                    "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",
+                ]))
             }
         }
         for name in report.skipped {
             logger.debug("left \(name) in incoming/ untouched (a directory, or not readable)", metadata: ["file": "\(name)"])
         }
         if report.copies > 0 {
-            logger.info("applied \(report.applied), duplicates \(report.duplicates), rejected \(report.copies - report.applied - report.duplicates) of \(report.copies) copies", metadata: [
-                "event": "batchApplied", "copies": "\(report.copies)", "applied": "\(report.applied)",
+            logger.info("applied \(report.applied), duplicates \(report.duplicates), rejected \(report.copies - report.applied - report.duplicates) of \(report.copies) copies", metadata: JournalEvent.batchApplied.metadata([
+                "copies": "\(report.copies)", "applied": "\(report.applied)",
                 "duplicates": "\(report.duplicates)",
-            ])
+            ]))
             for message in report.appliedMessages {
                 logger.debug("applied \(message.origin) #\(message.seq) \(message.type.rawValue)", metadata: [
                     "origin": "\(message.origin)", "seq": "\(message.seq)", "type": "\(message.type.rawValue)",
@@ -324,7 +330,7 @@ public final class SpoolService: Sendable {
                 try? Sys.unlinkat(layout.quarantineFD, name + ".reason")
                 try layout.syncQuarantine()
                 try layout.syncIncoming()
-                logger.notice("requeued \(name) as incoming/\(target)", metadata: ["event": "requeued", "file": "\(name)"])
+                logger.notice("requeued \(name) as incoming/\(target)", metadata: JournalEvent.requeued.metadata(["file": "\(name)"]))
                 requestRescan()
                 return .success(target)
             } catch {

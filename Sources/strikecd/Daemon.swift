@@ -1,10 +1,12 @@
 import Logging
+import StrikeJournal
 import ServiceLifecycle
 import StrikeConfig
 import StrikeCore
 import StrikeOS
 import StrikeSpool
 import StrikeStore
+import StrikeSystemd
 import Synchronization
 import UnixSignals
 
@@ -18,6 +20,9 @@ final class Daemon: Sendable {
     let store: Store
     let layout: SpoolLayout
     let spool: SpoolService
+    let notifier = SystemdNotifier()
+    /// When the spool loop last showed a sign of life.
+    let heartbeat = Heartbeat()
 
     init(config: DaemonConfig, configFile: String?, overrides: DaemonOptions, logger: Logger) throws {
         self.config = Mutex(config)
@@ -37,38 +42,60 @@ final class Daemon: Sendable {
             throw DaemonError("cannot use the spool \(config.spool): \(error)")
         }
         var hooks = SpoolService.Hooks()
-        let readyLogger = logger
-        let storeForStatus = store
+        let (readyLogger, storeForStatus, notifier) = (logger, store, notifier)
         hooks.ready = {
             let summary = (try? storeForStatus.summary()) ?? Summary()
-            readyLogger.notice("ready: \(summary.messages.applied) messages applied, \(summary.messages.rejected) rejected", metadata: ["event": "ready"])
+            let status = Daemon.status(summary, backlog: 0)
+            notifier.ready(status: status)
+            readyLogger.notice("ready: \(status)", metadata: JournalEvent.ready.metadata())
         }
-        spool = try SpoolService(layout: layout, store: store, settings: config.spoolSettings, logger: logger, hooks: hooks)
+        hooks.passed = { _, backlog in
+            if let summary = try? storeForStatus.summary() {
+                notifier.status(Daemon.status(summary, backlog: backlog))
+            }
+        }
+        let heartbeat = heartbeat
+        hooks.alive = { heartbeat.beat() }
+        var settings = config.spoolSettings
+        if let ping = notifier.watchdogPingInterval {
+            // Wake at least twice per ping interval, so a healthy idle loop
+            // always has a fresh sign of life when the watchdog task looks.
+            settings.maximumSleep = min(settings.maximumSleep, Double(ping.components.seconds) / 2 + 0.1)
+        }
+        spool = try SpoolService(layout: layout, store: store, settings: settings, logger: logger, hooks: hooks)
+    }
+
+    /// One line for systemctl status.
+    static func status(_ summary: Summary, backlog: Int) -> String {
+        "applied \(summary.messages.applied), duplicates \(summary.messages.duplicates), rejected \(summary.messages.rejected); \(summary.workplaces) workplaces, \(summary.striking) striking"
+            + (backlog > 0 ? "; \(backlog) files waiting to be complete" : "")
     }
 
     func run() async throws {
         let settings = config.withLock { $0 }
-        logger.notice("started: spool \(settings.spool), database \(settings.database)", metadata: [
-            "event": "started", "spool": "\(settings.spool)", "database": "\(settings.database)",
-        ])
+        logger.notice("started: spool \(settings.spool), database \(settings.database)", metadata: JournalEvent.started.metadata([
+            "spool": "\(settings.spool)", "database": "\(settings.database)",
+        ]))
         let group = ServiceGroup(
-            services: [SpoolRunner(spool: spool), ReloadRunner(daemon: self)],
+            services: [SpoolRunner(spool: spool, notifier: notifier), ReloadRunner(daemon: self), WatchdogRunner(daemon: self)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: Logger(label: "strikecd.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         try await group.run()
-        logger.notice("stopped", metadata: ["event": "stopped"])
+        logger.notice("stopped", metadata: JournalEvent.stopped.metadata())
     }
 
     /// SIGHUP: re-read the configuration; apply what can change while running.
     func reload() {
-        logger.notice("reloading the configuration", metadata: ["event": "reloading"])
+        notifier.reloading(status: "reloading the configuration")
+        defer { notifier.ready(status: "configuration reloaded") }
+        logger.notice("reloading the configuration", metadata: JournalEvent.reloading.metadata())
         let fresh: DaemonConfig
         do {
             fresh = try overrides.load()
         } catch {
-            logger.error("configuration not reloaded, keeping the running one: \(error)", metadata: ["event": "configError"])
+            logger.error("configuration not reloaded, keeping the running one: \(error)", metadata: JournalEvent.configError.metadata())
             return
         }
         let old = config.withLock { current in
@@ -77,12 +104,22 @@ final class Daemon: Sendable {
             return old
         }
         for (key, before, after) in [("spool", old.spool, fresh.spool), ("database", old.database, fresh.database), ("socket", old.socket, fresh.socket)] where before != after {
-            logger.warning("\(key) changed from \(before) to \(after); restart strikecd to use it", metadata: ["event": "reloaded"])
+            logger.warning("\(key) changed from \(before) to \(after); restart strikecd to use it", metadata: JournalEvent.reloaded.metadata())
         }
         spool.update(fresh.spoolSettings)
         spool.requestRescan()
-        logger.notice("configuration reloaded; rescanning the spool", metadata: ["event": "reloaded"])
+        logger.notice("configuration reloaded; rescanning the spool", metadata: JournalEvent.reloaded.metadata())
     }
+}
+
+/// A monotonic timestamp shared between the spool thread and the watchdog.
+final class Heartbeat: Sendable {
+    private let last = Atomic<UInt64>(Sys.monotonicNanoseconds())
+
+    func beat() { last.store(Sys.monotonicNanoseconds(), ordering: .relaxed) }
+
+    /// Nanoseconds since the last beat.
+    var age: UInt64 { Sys.monotonicNanoseconds() &- last.load(ordering: .relaxed) }
 }
 
 struct DaemonError: Error, CustomStringConvertible {
@@ -94,12 +131,38 @@ struct DaemonError: Error, CustomStringConvertible {
 /// finish the batch in flight.
 struct SpoolRunner: Service {
     let spool: SpoolService
+    let notifier: SystemdNotifier
 
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await spool.run()
         } onGracefulShutdown: {
+            notifier.stopping(status: "finishing the transaction in flight")
             spool.requestStop()
+        }
+    }
+}
+
+/// Pings systemd's watchdog (WatchdogSec=) only while the spool loop shows
+/// signs of life: a wedged loop stops the pings and systemd restarts us.
+struct WatchdogRunner: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        guard let interval = daemon.notifier.watchdogPingInterval else {
+            // No watchdog: wait for shutdown without holding anything up.
+            try? await gracefulShutdown()
+            return
+        }
+        let limit = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            let age = daemon.heartbeat.age
+            if age < limit {
+                daemon.notifier.watchdog()
+            } else {
+                daemon.logger.warning("the spool loop has shown no sign of life for \(age / 1_000_000_000) s; not pinging the watchdog", metadata: JournalEvent.spoolError.metadata())
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 }

@@ -1,12 +1,10 @@
 import Logging
+import StrikeJournal
 
 /// Chooses where logs go, once per process.
 enum LoggingSetup {
     static func bootstrap(target: LogTarget, level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let mode = LogMode(rawValue: target.rawValue) ?? .auto
+        StrikeLogging.bootstrap(mode: mode, level: level)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import StrikeJournal
 import ServiceLifecycle
 import StrikeConfig
 import StrikeCore
@@ -73,7 +74,7 @@ struct Run: AsyncParsableCommand {
         do {
             daemon = try Daemon(config: config, configFile: options.config, overrides: options, logger: logger)
         } catch {
-            logger.critical("cannot start: \(error)", metadata: ["event": "configError"])
+            logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata())
             throw ExitCode.failure
         }
         try await daemon.run()

@@ -28,8 +28,8 @@ final class DaemonFixture: @unchecked Sendable {
         let started = process!
         try waitUntil("the daemon to be ready", timeout: 60) {
             if !started.isRunning { throw TimeoutError(description: "the daemon exited early:\n\(started.log)") }
-            return logLines().contains { $0.contains("event=ready") }
-                && logLines().filter { $0.contains("event=ready") }.count >= readyCount + 1
+            return logLines().contains { $0.contains(" notice ready: ") }
+                && logLines().filter { $0.contains(" notice ready: ") }.count >= readyCount + 1
         }
         readyCount += 1
     }
@@ -238,7 +238,7 @@ final class DaemonFixture: @unchecked Sendable {
             try dropAtomically(file.bytes, name: file.name, tmpDir: fixture.tmp, dir: fixture.incoming)
         }
         try waitUntil("the daemon to report a full disk and retry", timeout: 60) {
-            fixture.logLines().contains { $0.contains("event=retrying") }
+            fixture.logLines().contains { $0.contains("will be retried in") }
         }
         #expect(!fixture.names(fixture.incoming).isEmpty, "files wait in incoming/")
         #expect(fixture.names(fixture.quarantine).isEmpty, "no good message is quarantined")
@@ -273,7 +273,7 @@ final class DaemonFixture: @unchecked Sendable {
         let message = "{\"v\":1,\"origin\":\"mtz\",\"seq\":1,\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"strike.reported\",\"data\":{\"workplace\":\"mtz\",\"status\":\"strike\",\"participants\":3000}}"
         try dropAtomically(Array(message.utf8), name: "m.json", tmpDir: fixture.tmp, dir: fixture.incoming)
         try waitUntil("the daemon to report the lock and retry", timeout: 60) {
-            fixture.logLines().contains { $0.contains("event=retrying") }
+            fixture.logLines().contains { $0.contains("will be retried in") }
         }
         #expect(fixture.names(fixture.incoming) == ["m.json"])
         #expect(fixture.names(fixture.quarantine).isEmpty)
@@ -302,7 +302,7 @@ final class DaemonFixture: @unchecked Sendable {
         try dropAtomically(Array(message.utf8), name: "c.json", tmpDir: fixture.tmp, dir: fixture.incoming)
         try waitUntil("the file to be applied") { fixture.names(fixture.incoming).isEmpty }
         #expect(fixture.stop() == 0)
-        #expect(fixture.logLines().contains { $0.contains("event=stopped") })
+        #expect(fixture.logLines().contains { $0.hasSuffix(" notice stopped") })
     }
 
     /// A typo in the configuration is an error naming the file, line and key.
