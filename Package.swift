@@ -135,6 +135,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "StrikeConfigTests",
+            dependencies: ["StrikeConfig"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StrikeJournalTests",
             dependencies: ["StrikeJournal", "StrikeSystemd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict

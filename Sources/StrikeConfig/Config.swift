@@ -62,6 +62,9 @@ extension DaemonConfig {
         let apply: @Sendable (inout DaemonConfig, Node, String) throws(ConfigError) -> Void
     }
 
+    /// The names of every setting, in the order of the shipped file.
+    public static var settingNames: [String] { settings.map(\.key) }
+
     /// Every setting the file may contain, in the order of the shipped file.
     static let settings: [Setting] = [
         Setting(key: "spool", help: "a directory path") { c, n, f throws(ConfigError) in c.spool = try path(n, f, "spool") },
@@ -109,6 +112,12 @@ extension DaemonConfig {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping(let duplicates, _) = error, let key = duplicates.first {
+                // Name the line where the setting appears the second time.
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+                let second = lines.indices.filter { lines[$0].hasPrefix(key + ":") }.dropFirst().first
+                throw ConfigError(file: file, line: second.map { $0 + 1 }, key: key, message: "set twice; keep one line")
+            }
             throw ConfigError(file: file, line: Self.line(of: error), key: nil, message: "not valid YAML: \(Self.problem(of: error))")
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, message: "not valid YAML: \(error)")
