@@ -65,7 +65,7 @@ let package = Package(
         // Varlink wire format, interface texts and typed calls, shared by server and CLI.
         .target(
             name: "VarlinkProtocol",
-            dependencies: ["StrikeCore"],
+            dependencies: ["StrikeCore", "StrikeOS"],
             // The .varlink files are the source of truth; InterfaceTexts.swift
             // embeds them verbatim (a test keeps the two identical), so the
             // binaries need no resource bundle at run time.
