@@ -80,6 +80,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // VarlinkServer is a Service: it stops accepting on graceful shutdown.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -133,7 +135,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VarlinkTests",
-            dependencies: ["VarlinkProtocol", "StrikeServer", "StrikeStore", "StrikeCore"],
+            dependencies: [
+                "VarlinkProtocol", "StrikeServer", "StrikeStore", "StrikeCore", "StrikeOS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

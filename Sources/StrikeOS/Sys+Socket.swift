@@ -77,3 +77,15 @@ extension Sys {
         return ready > 0
     }
 }
+
+extension Sys {
+    /// `chown(path, -1, gid)`: gives a file to a group, keeping its owner.
+    public static func changeGroup(_ path: String, gid: UInt32) throws(SystemError) {
+        _ = try retrying("chown", path: path) { chown(path, uid_t.max, gid_t(gid)) }
+    }
+
+    /// `unlink(2)`.
+    public static func unlink(_ path: String) throws(SystemError) {
+        _ = try retrying("unlink", path: path) { Glibc.unlink(path) }
+    }
+}
