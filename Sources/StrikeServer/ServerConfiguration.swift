@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import NIOCore
-
 /// Where the server listens.
 public enum ListenSource: Sendable, Equatable {
     /// Bind a Unix socket at `path` (removing a stale socket file nobody
@@ -60,11 +55,11 @@ public struct ServerConfiguration: Sendable {
         /// The longest call, in bytes; a longer one closes the connection.
         public var maximumMessageBytes = 1 << 20
         /// A call begun but not finished (no NUL yet) within this time closes the connection.
-        public var partialMessageTimeout = TimeAmount.seconds(10)
+        public var partialMessageTimeout = Duration.seconds(10)
         /// Replies the client does not read: once more than `outputHighWater`
         /// bytes wait to be sent, the client has this long to drain them below
         /// `outputLowWater` before it is cut off.
-        public var stalledOutputTimeout = TimeAmount.seconds(30)
+        public var stalledOutputTimeout = Duration.seconds(30)
         public var outputHighWater = 1 << 20
         public var outputLowWater = 256 << 10
 

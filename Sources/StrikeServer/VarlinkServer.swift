@@ -158,9 +158,13 @@ public final class VarlinkServer: Service, Sendable {
 
     // MARK: - Accepting
 
-    /// A connection with its peer's credentials, as the child initializer made it.
+    /// A connection with its peer's credentials, as the child initializer
+    /// made it: framing installed, not reading yet. It is wrapped in an
+    /// NIOAsyncChannel only by the task that serves it, because NIO requires
+    /// every NIOAsyncChannel to be consumed, and a refused connection, or
+    /// one still queued at shutdown, never is.
     struct Accepted: Sendable {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let channel: any Channel
         let peer: PeerCredentials
     }
 
@@ -170,14 +174,15 @@ public final class VarlinkServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(
                 .writeBufferWaterMark, value: .init(low: limits.outputLowWater, high: limits.outputHighWater))
+            // Reading starts once the connection is admitted and served.
+            .childChannelOption(.autoRead, value: false)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Accepted> = { channel in
             channel.peerCredentials().flatMapThrowing { peer in
                 let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(StalledOutputHandler(stalledTimeout: limits.stalledOutputTimeout))
+                try pipeline.addHandler(StalledOutputHandler(stalledTimeout: TimeAmount(limits.stalledOutputTimeout)))
                 try pipeline.addHandler(NULFrameHandler(
-                    maximumFrameBytes: limits.maximumMessageBytes, partialTimeout: limits.partialMessageTimeout))
-                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                return Accepted(channel: wrapped, peer: peer)
+                    maximumFrameBytes: limits.maximumMessageBytes, partialTimeout: TimeAmount(limits.partialMessageTimeout)))
+                return Accepted(channel: channel, peer: peer)
             }
         }
         switch configuration.listen {
@@ -205,11 +210,11 @@ public final class VarlinkServer: Service, Sendable {
                 await self.serve(accepted)
             }
         case .tooMany:
-            accepted.channel.channel.close(promise: nil)
+            accepted.channel.close(promise: nil)
             warnThrottled("too-many", "a connection was refused: the server has the most connections it allows",
                           ["peer_uid": "\(peer.uid)", "limit": "\(configuration.limits.maximumConnections)"])
         case .tooManyForUID:
-            accepted.channel.channel.close(promise: nil)
+            accepted.channel.close(promise: nil)
             warnThrottled("too-many-for-uid", "a connection was refused: its user has the most connections allowed per user",
                           ["peer_uid": "\(peer.uid)", "limit": "\(configuration.limits.maximumConnectionsPerUID)"])
         }
@@ -233,7 +238,13 @@ public final class VarlinkServer: Service, Sendable {
         let peer = accepted.peer
         var access: Access?
         do {
-            try await accepted.channel.executeThenClose { inbound, outbound in
+            let channel = accepted.channel
+            let connection = try await channel.eventLoop.submit {
+                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return wrapped
+            }.get()
+            try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
                     let call: VarlinkCall
                     do {
@@ -265,7 +276,7 @@ public final class VarlinkServer: Service, Sendable {
                         if !call.oneway { try await write(VarlinkReply(parameters: parameters), to: outbound) }
                     case .watch:
                         if call.oneway { continue }
-                        try await watch(outbound: outbound, channel: accepted.channel.channel)
+                        try await watch(outbound: outbound, channel: channel)
                     }
                 }
             }
