@@ -47,7 +47,8 @@ struct StrikeCtl: ParsableCommand {
                 Glibc.exit(0)
             }
             if code == .validationFailure {
-                Console.error(message)
+                // ArgumentParser's message already starts with "Error:" and shows the usage.
+                Console.note(message)
                 Glibc.exit(Failure.usage)
             }
             if !message.isEmpty { Console.error(message) }
