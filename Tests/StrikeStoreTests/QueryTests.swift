@@ -287,6 +287,7 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
     }
 }
 
+extension QueryTests {
 @Suite struct ChangeFeedTests {
     static func change(_ seq: Int64) -> Change {
         Change(origin: "o", seq: seq, type: "council.formed", subject: "council/c", outcome: .applied, code: nil)
@@ -335,4 +336,5 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
         await task.value
         #expect(feed.subscriberCount == 0)
     }
+}
 }
