@@ -65,7 +65,7 @@ let package = Package(
         // Varlink wire format, interface texts and typed calls, shared by server and CLI.
         .target(
             name: "VarlinkProtocol",
-            dependencies: ["StrikeCore"],
+            dependencies: ["StrikeCore", "StrikeOS"],
             // The .varlink files are the source of truth; InterfaceTexts.swift
             // embeds them verbatim (a test keeps the two identical), so the
             // binaries need no resource bundle at run time.
@@ -80,6 +80,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // VarlinkServer is a Service: it stops accepting on graceful shutdown.
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -146,7 +148,10 @@ let package = Package(
         ),
         .testTarget(
             name: "VarlinkTests",
-            dependencies: ["VarlinkProtocol", "StrikeServer", "StrikeStore", "StrikeCore"],
+            dependencies: [
+                "VarlinkProtocol", "StrikeServer", "StrikeStore", "StrikeCore", "StrikeOS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

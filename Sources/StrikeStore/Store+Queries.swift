@@ -1,0 +1,478 @@
+import Foundation
+import GRDB
+import StrikeCore
+
+// The read side (DESIGN.md §5): every list is paged by a cursor (the sort key
+// of the last item returned) and a clamped limit, and every nested list is cut
+// at a fixed length, so no answer grows with the store. Queries run on GRDB's
+// reader pool through its async API: they never block the caller's thread (a
+// NIO event loop or Swift's small cooperative pool) and never wait for the
+// writer (WAL snapshots).
+//
+// Decisions written down here because the interface text only summarises them:
+// - Workplaces: listed when a workplace.reported or strike.reported is about
+//   them (a row exists). Workplaces only named by other messages appear in
+//   unresolved(); getWorkplace still finds them, with `described == false`.
+// - Delegates: listed only once elected (as the Summary counts them); a
+//   delegate known only from status messages appears in unresolved().
+// - Demands and actions: listed once proposed or called; before that they
+//   appear in unresolved(), and their per-workplace lists are still readable.
+
+extension Store {
+    /// The Summary, read without blocking the calling thread.
+    public func summaryAsync() async throws(QueryError) -> Summary {
+        try await query { db in try Store.summary(db) }
+    }
+
+    /// Workplaces with a row (reported on), by id.
+    public func listWorkplaces(_ filter: WorkplaceQuery, page: PageRequest) async throws(QueryError) -> Page<WorkplaceRecord> {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            var sql = "SELECT * FROM workplace WHERE id > ?"
+            var arguments: [any DatabaseValueConvertible] = [after]
+            if let region = filter.region { sql += " AND region = ?"; arguments.append(region) }
+            if let town = filter.town { sql += " AND town = ?"; arguments.append(town) }
+            switch filter.strike {
+            case nil: break
+            case .striking: sql += " AND status IN ('strike', 'partial', 'go-slow', 'work-to-rule')"
+            case .status(let status): sql += " AND status = ?"; arguments.append(status.rawValue)
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments.append(limit + 1)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: Self.workplace) { $0.id }
+        }
+    }
+
+    /// One workplace with its delegates, demands and actions; nil when no
+    /// message reports on it or names it.
+    public func getWorkplace(_ id: String) async throws(QueryError) -> WorkplaceDetail? {
+        try await query { db in
+            let record: WorkplaceRecord
+            if let row = try Row.fetchOne(db, sql: "SELECT * FROM workplace WHERE id = ?", arguments: [id]) {
+                record = try Self.workplace(row)
+            } else if try Bool.fetchOne(db, sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1", arguments: [id]) != nil {
+                record = WorkplaceRecord(id: id, described: false)
+            } else {
+                return nil
+            }
+            let cap = WorkplaceDetail.listLimit
+            let delegates = try Row.fetchAll(db, sql: """
+                SELECT id, workplace, council, status FROM delegate
+                WHERE workplace = ? AND election_k IS NOT NULL ORDER BY id LIMIT ?
+                """, arguments: [id, cap + 1]).map(Self.delegate)
+            let demands = try Row.fetchAll(db, sql: """
+                SELECT w.demand, d.text, d.category, s.adoption_k IS NOT NULL AS adopted,
+                    s.votes_for, s.votes_against, s.votes_abstain, o.outcome
+                FROM (SELECT demand FROM support WHERE workplace = ?1
+                      UNION SELECT demand FROM outcome WHERE workplace = ?1
+                      ORDER BY 1 LIMIT ?2) w
+                LEFT JOIN demand d ON d.id = w.demand
+                LEFT JOIN support s ON s.demand = w.demand AND s.workplace = ?1
+                LEFT JOIN outcome o ON o.demand = w.demand AND o.workplace = ?1
+                ORDER BY w.demand
+                """, arguments: [id, cap + 1]).map { row throws in
+                    WorkplaceDemandRecord(
+                        demand: row["demand"], text: row["text"],
+                        category: try Self.optionalEnum(row["category"], DemandCategory.self),
+                        adopted: row["adopted"], votes: Self.votes(row),
+                        outcome: try Self.optionalEnum(row["outcome"], DemandOutcome.self))
+                }
+            let actions = try Row.fetchAll(db, sql: """
+                SELECT p.action, a.kind, a.starts_at, p.participants
+                FROM participation p LEFT JOIN action a ON a.id = p.action
+                WHERE p.workplace = ? ORDER BY p.action LIMIT ?
+                """, arguments: [id, cap + 1]).map { row throws in
+                    WorkplaceActionRecord(
+                        action: row["action"], kind: try Self.optionalEnum(row["kind"], ActionKind.self),
+                        startsAt: row["starts_at"], participants: row["participants"])
+                }
+            return WorkplaceDetail(
+                workplace: record,
+                delegates: Array(delegates.prefix(cap)),
+                demands: Array(demands.prefix(cap)),
+                actions: Array(actions.prefix(cap)),
+                truncated: delegates.count > cap || demands.count > cap || actions.count > cap
+            )
+        }
+    }
+
+    /// Delegates with an election, by id.
+    public func listDelegates(_ filter: DelegateQuery, page: PageRequest) async throws(QueryError) -> Page<DelegateRecord> {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            var sql = "SELECT id, workplace, council, status FROM delegate WHERE election_k IS NOT NULL AND id > ?"
+            var arguments: [any DatabaseValueConvertible] = [after]
+            if let workplace = filter.workplace { sql += " AND workplace = ?"; arguments.append(workplace) }
+            if let council = filter.council { sql += " AND council = ?"; arguments.append(council) }
+            if let status = filter.status { sql += " AND status = ?"; arguments.append(status.rawValue) }
+            sql += " ORDER BY id LIMIT ?"
+            arguments.append(limit + 1)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: Self.delegate) { $0.id }
+        }
+    }
+
+    /// Councils with a `council.formed`, by id.
+    public func listCouncils(page: PageRequest) async throws(QueryError) -> Page<CouncilRecord> {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.id, c.name, c.level, c.area,
+                    (SELECT count(*) FROM delegate d
+                     WHERE d.council = c.id AND d.election_k IS NOT NULL AND d.status = 'active') AS active
+                FROM council c WHERE c.formed_k IS NOT NULL AND c.id > ? ORDER BY c.id LIMIT ?
+                """, arguments: [after, limit + 1])
+            return try Self.page(rows, limit: limit, decode: { row throws in
+                CouncilRecord(
+                    id: row["id"], name: row["name"], level: try Self.requiredEnum(row["level"], CouncilLevel.self),
+                    area: row["area"], activeDelegates: row["active"])
+            }) { $0.id }
+        }
+    }
+
+    /// Proposed demands, by id, each with its first workplaces.
+    ///
+    /// - Parameter workplace: only demands this workplace adopted or reported an outcome for.
+    public func listDemands(category: DemandCategory?, workplace: String?, page: PageRequest) async throws(QueryError) -> Page<DemandRecord> {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumNestedLimit)
+        return try await query { db in
+            var sql = "SELECT id, text, category FROM demand WHERE id > ?"
+            var arguments: [any DatabaseValueConvertible] = [after]
+            if let category { sql += " AND category = ?"; arguments.append(category.rawValue) }
+            if let workplace {
+                sql += " AND id IN (SELECT demand FROM support WHERE workplace = ? UNION SELECT demand FROM outcome WHERE workplace = ?)"
+                arguments.append(workplace)
+                arguments.append(workplace)
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments.append(limit + 1)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: { row throws in
+                let id: String = row["id"]
+                let supporters = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM support WHERE demand = ?"), arguments: [id]) ?? 0
+                var outcomes = OutcomeCounts()
+                for count in try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT outcome, count(*) AS n FROM outcome WHERE demand = ? GROUP BY outcome"),
+                    arguments: [id]
+                ) {
+                    let n: Int64 = count["n"]
+                    switch try Self.requiredEnum(count["outcome"], DemandOutcome.self) {
+                    case .presented: outcomes.presented = n
+                    case .negotiating: outcomes.negotiating = n
+                    case .won: outcomes.won = n
+                    case .rejected: outcomes.rejected = n
+                    case .withdrawn: outcomes.withdrawn = n
+                    }
+                }
+                let inline = DemandRecord.inlineWorkplaces
+                let workplaces = try Self.demandWorkplaces(db, demand: id, after: "", limit: inline + 1)
+                return DemandRecord(
+                    id: id, text: row["text"], category: try Self.requiredEnum(row["category"], DemandCategory.self),
+                    supporters: supporters, outcomes: outcomes,
+                    workplaces: Array(workplaces.prefix(inline)), moreWorkplaces: workplaces.count > inline)
+            }) { $0.id }
+        }
+    }
+
+    /// Every workplace that adopted `demand` or reported an outcome for it, by
+    /// id; nil when no message proposes or names the demand.
+    public func listDemandWorkplaces(demand: String, page: PageRequest) async throws(QueryError) -> Page<DemandWorkplaceRecord>? {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            guard try Self.exists(db, table: "demand", kind: .demand, id: demand) else { return nil }
+            let items = try Self.demandWorkplaces(db, demand: demand, after: after, limit: limit + 1)
+            return Self.page(items, limit: limit) { $0.workplace }
+        }
+    }
+
+    /// Called actions, by id, each with its first workplaces.
+    ///
+    /// - Parameter workplace: only actions this workplace joined.
+    public func listActions(workplace: String?, page: PageRequest) async throws(QueryError) -> Page<ActionRecord> {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumNestedLimit)
+        return try await query { db in
+            var sql = "SELECT * FROM action WHERE id > ?"
+            var arguments: [any DatabaseValueConvertible] = [after]
+            if let workplace {
+                sql += " AND id IN (SELECT action FROM participation WHERE workplace = ?)"
+                arguments.append(workplace)
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments.append(limit + 1)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: { row throws in
+                let id: String = row["id"]
+                // total() never fails on overflow as sum() does; beyond 2^53
+                // (no real count) it is approximate, and CAST saturates.
+                let totals = try Row.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT count(*) AS joined, CAST(total(participants) AS INTEGER) AS participants
+                        FROM participation WHERE action = ?
+                        """), arguments: [id])
+                let inline = ActionRecord.inlineWorkplaces
+                let workplaces = try Self.actionWorkplaces(db, action: id, after: "", limit: inline + 1)
+                let demands: String? = row["demands"]
+                return ActionRecord(
+                    id: id, kind: try Self.requiredEnum(row["kind"], ActionKind.self), startsAt: row["starts_at"],
+                    hours: row["hours"], demands: demands.map { SubjectRows.decodeSlugs($0).map(\.rawValue) } ?? [],
+                    text: row["text"], joined: totals?["joined"] ?? 0, participants: totals?["participants"] ?? 0,
+                    workplaces: Array(workplaces.prefix(inline)), moreWorkplaces: workplaces.count > inline)
+            }) { $0.id }
+        }
+    }
+
+    /// Every workplace that joined `action`, by id; nil when no message calls or names the action.
+    public func listActionWorkplaces(action: String, page: PageRequest) async throws(QueryError) -> Page<ActionWorkplaceRecord>? {
+        let after = try Cursor.slug(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            guard try Self.exists(db, table: "action", kind: .action, id: action) else { return nil }
+            let items = try Self.actionWorkplaces(db, action: action, after: after, limit: limit + 1)
+            return Self.page(items, limit: limit) { $0.workplace }
+        }
+    }
+
+    /// Rejected versions, oldest first (by first-seen time, then hash).
+    public func listRejected(page: PageRequest) async throws(QueryError) -> Page<RejectedRecord> {
+        let after = try Cursor.rejected(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT lower(hex(hash)) AS hex, origin, seq, code, detail, source, first_seen FROM version
+                WHERE state <> 'applied' AND (first_seen, hash) > (?, ?)
+                ORDER BY first_seen, hash LIMIT ?
+                """, arguments: [after.firstSeen, after.hash, limit + 1])
+            return try Self.page(rows, limit: limit, decode: { row in
+                RejectedRecord(
+                    hash: row["hex"], origin: row["origin"], seq: row["seq"], code: row["code"] ?? "",
+                    detail: row["detail"] ?? "", source: row["source"], firstSeen: row["first_seen"])
+            }) { Cursor.rejected(firstSeen: $0.firstSeen, hash: $0.hash) }
+        }
+    }
+
+    /// For each origin, the runs of seq in 1…(highest arrived) of which no copy
+    /// arrived, by origin and first seq.
+    ///
+    /// Computed from consecutive arrivals with a window function, never by
+    /// enumerating seqs: a seq may be near 2^63.
+    public func gaps(origin: String?, page: PageRequest) async throws(QueryError) -> Page<GapRecord> {
+        let after = try Cursor.gap(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            var inner = "SELECT origin, seq, coalesce(lag(seq) OVER (PARTITION BY origin ORDER BY seq), 0) AS prev FROM arrival"
+            var arguments: [any DatabaseValueConvertible] = []
+            if let origin {
+                inner += " WHERE origin = ?"
+                arguments.append(origin)
+            } else {
+                // Origins before the cursor's cannot contribute; skip their rows.
+                inner += " WHERE origin >= ?"
+                arguments.append(after.origin)
+            }
+            let sql = """
+                SELECT origin, prev + 1 AS first, seq - 1 AS last FROM (\(inner))
+                WHERE seq > prev + 1 AND (origin, prev + 1) > (?, ?)
+                ORDER BY origin, first LIMIT ?
+                """
+            arguments += [after.origin, after.first, limit + 1]
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: { row in
+                GapRecord(origin: row["origin"], first: row["first"], last: row["last"])
+            }) { Cursor.gap(origin: $0.origin, first: $0.first) }
+        }
+    }
+
+    /// Entities that applied messages name but none describes, by kind and id.
+    public func unresolved(kind: EntityKind?, page: PageRequest) async throws(QueryError) -> Page<UnresolvedRecord> {
+        let after = try Cursor.entity(page.cursor)
+        let limit = page.clamped(to: PageRequest.maximumLimit)
+        return try await query { db in
+            var sql = "SELECT kind, id, count(*) AS n FROM ref r WHERE (kind, id) > (?, ?)"
+            var arguments: [any DatabaseValueConvertible] = [after.kind, after.id]
+            if let kind { sql += " AND kind = ?"; arguments.append(kind.rawValue) }
+            sql += """
+                 AND CASE kind
+                    WHEN 'workplace' THEN NOT EXISTS (SELECT 1 FROM workplace x WHERE x.id = r.id AND x.reported_k IS NOT NULL)
+                    WHEN 'council' THEN NOT EXISTS (SELECT 1 FROM council x WHERE x.id = r.id AND x.formed_k IS NOT NULL)
+                    WHEN 'delegate' THEN NOT EXISTS (SELECT 1 FROM delegate x WHERE x.id = r.id AND x.election_k IS NOT NULL)
+                    WHEN 'demand' THEN NOT EXISTS (SELECT 1 FROM demand x WHERE x.id = r.id)
+                    WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM action x WHERE x.id = r.id)
+                    END
+                GROUP BY kind, id ORDER BY kind, id LIMIT ?
+                """
+            arguments.append(limit + 1)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
+            return try Self.page(rows, limit: limit, decode: { row throws in
+                UnresolvedRecord(kind: try Self.requiredEnum(row["kind"], EntityKind.self), id: row["id"], messages: row["n"])
+            }) { Cursor.entity(kind: $0.kind.rawValue, id: $0.id) }
+        }
+    }
+
+    // MARK: - Shared pieces
+
+    /// Runs `body` on a reader connection without blocking the calling thread.
+    func query<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(QueryError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch let error as QueryError {
+            throw error
+        } catch {
+            throw .store(StoreError.from(error))
+        }
+    }
+
+    static func page<Item>(_ rows: [Row], limit: Int, decode: (Row) throws -> Item, key: (Item) -> String) throws -> Page<Item> {
+        let items = try rows.prefix(limit).map(decode)
+        return Page(items: items, next: rows.count > limit ? items.last.map(key) : nil)
+    }
+
+    static func page<Item>(_ items: [Item], limit: Int, key: (Item) -> String) -> Page<Item> {
+        let kept = Array(items.prefix(limit))
+        return Page(items: kept, next: items.count > limit ? kept.last.map(key) : nil)
+    }
+
+    static func exists(_ db: Database, table: String, kind: EntityKind, id: String) throws -> Bool {
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) != nil { return true }
+        return try Bool.fetchOne(db, sql: "SELECT 1 FROM ref WHERE kind = ? AND id = ? LIMIT 1", arguments: [kind.rawValue, id]) != nil
+    }
+
+    static func demandWorkplaces(_ db: Database, demand: String, after: String, limit: Int) throws -> [DemandWorkplaceRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT w.workplace, s.adoption_k IS NOT NULL AS adopted, s.votes_for, s.votes_against, s.votes_abstain, o.outcome
+            FROM (SELECT workplace FROM support WHERE demand = ?1 AND workplace > ?2
+                  UNION SELECT workplace FROM outcome WHERE demand = ?1 AND workplace > ?2
+                  ORDER BY 1 LIMIT ?3) w
+            LEFT JOIN support s ON s.demand = ?1 AND s.workplace = w.workplace
+            LEFT JOIN outcome o ON o.demand = ?1 AND o.workplace = w.workplace
+            ORDER BY w.workplace
+            """), arguments: [demand, after, limit]).map { row throws in
+                DemandWorkplaceRecord(
+                    workplace: row["workplace"], adopted: row["adopted"], votes: votes(row),
+                    outcome: try optionalEnum(row["outcome"], DemandOutcome.self))
+            }
+    }
+
+    static func actionWorkplaces(_ db: Database, action: String, after: String, limit: Int) throws -> [ActionWorkplaceRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT workplace, participants FROM participation WHERE action = ? AND workplace > ? ORDER BY workplace LIMIT ?
+            """), arguments: [action, after, limit]).map { row in
+                ActionWorkplaceRecord(workplace: row["workplace"], participants: row["participants"])
+            }
+    }
+
+    static func workplace(_ row: Row) throws -> WorkplaceRecord {
+        WorkplaceRecord(
+            id: row["id"], described: (row["reported_k"] as String?) != nil, name: row["name"],
+            kind: try optionalEnum(row["kind"], WorkplaceKind.self), sector: row["sector"], town: row["town"],
+            region: row["region"], ownership: try optionalEnum(row["ownership"], Ownership.self),
+            headcount: row["headcount"], status: try optionalEnum(row["status"], StrikeStatus.self),
+            participants: row["participants"])
+    }
+
+    static func delegate(_ row: Row) throws -> DelegateRecord {
+        DelegateRecord(
+            id: row["id"], workplace: row["workplace"], council: row["council"],
+            status: try requiredEnum(row["status"], DelegateStatus.self))
+    }
+
+    static func votes(_ row: Row) -> Votes? {
+        guard let yes: Int64 = row["votes_for"], let no: Int64 = row["votes_against"], let abstain: Int64 = row["votes_abstain"] else {
+            return nil
+        }
+        return Votes(for: yes, against: no, abstain: abstain)
+    }
+
+    static func optionalEnum<E: RawRepresentable>(_ text: String?, _ type: E.Type) throws -> E? where E.RawValue == String {
+        guard let text else { return nil }
+        return try requiredEnum(text, type)
+    }
+
+    static func requiredEnum<E: RawRepresentable>(_ text: String?, _ type: E.Type) throws -> E where E.RawValue == String {
+        guard let text, let value = E(rawValue: text) else {
+            throw StoreError.corrupt("unexpected \(E.self) \(text.map { "\"\($0)\"" } ?? "NULL") in the database")
+        }
+        return value
+    }
+}
+
+extension WorkplaceRecord {
+    init(id: String, described: Bool) {
+        self.init(
+            id: id, described: described, name: nil, kind: nil, sector: nil, town: nil, region: nil, ownership: nil,
+            headcount: nil, status: nil, participants: nil)
+    }
+}
+
+/// Cursors: the sort key of the last item returned, in a form each query can
+/// check. Callers treat them as opaque strings.
+enum Cursor {
+    /// A slug (lists ordered by id); "" before the first page.
+    static func slug(_ cursor: String?) throws(QueryError) -> String {
+        guard let cursor else { return "" }
+        guard Slug.isValid(cursor) else { throw .invalidCursor }
+        return cursor
+    }
+
+    static func rejected(firstSeen: Int64, hash: String) -> String { "\(firstSeen).\(hash)" }
+
+    static func rejected(_ cursor: String?) throws(QueryError) -> (firstSeen: Int64, hash: Data) {
+        guard let cursor else { return (Int64.min, Data()) }
+        let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, let firstSeen = Int64(parts[0]), let hash = hexBytes(parts[1]), hash.count == 32 else {
+            throw .invalidCursor
+        }
+        return (firstSeen, hash)
+    }
+
+    static func gap(origin: String, first: Int64) -> String { "\(origin).\(first)" }
+
+    static func gap(_ cursor: String?) throws(QueryError) -> (origin: String, first: Int64) {
+        guard let cursor else { return ("", 0) }
+        let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, Slug.isValid(String(parts[0])), let first = Int64(parts[1]), first >= 1 else {
+            throw .invalidCursor
+        }
+        return (String(parts[0]), first)
+    }
+
+    static func entity(kind: String, id: String) -> String { "\(kind).\(id)" }
+
+    static func entity(_ cursor: String?) throws(QueryError) -> (kind: String, id: String) {
+        guard let cursor else { return ("", "") }
+        let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, EntityKind(rawValue: String(parts[0])) != nil, Slug.isValid(String(parts[1])) else {
+            throw .invalidCursor
+        }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    private static func hexBytes(_ text: Substring) -> Data? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes = Data()
+        bytes.reserveCapacity(digits.count / 2)
+        var index = 0
+        while index < digits.count {
+            guard let high = nibble(digits[index]), let low = nibble(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import StrikeCore
+import StrikeOS
+import VarlinkProtocol
+
+struct Submit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hand message files to strikecd.",
+        discussion: """
+            By default each file is dropped atomically into the spool's incoming/ directory
+            (written in tmp/, synced, then moved), where strikecd picks it up: this works
+            even while strikecd is stopped. Files are checked first; an invalid file is not
+            dropped unless --force is given.
+
+            With --socket-submit, the messages are sent over the socket instead (needs group
+            strikecd-admin) and each message's result is printed.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var spool: SpoolOptions
+
+    @Flag(help: "Send the messages over the socket (Admin.Submit) instead of the spool.")
+    var socketSubmit = false
+
+    @Flag(help: "Drop files into the spool even if they contain invalid messages.")
+    var force = false
+
+    @Argument(help: ArgumentHelp("Message files (*.json one message, *.jsonl one per line).", valueName: "file"),
+              completion: .file(extensions: ["json", "jsonl"]))
+    var files: [String]
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("name at least one message file") }
+        if socketSubmit && force { throw ValidationError("--force only applies to the spool") }
+    }
+
+    func run() throws {
+        let policy = ValidationPolicy(now: Sys.now())
+        let read = try files.map { path throws(Failure) in try MessageFile.read(path) }
+        if socketSubmit { return try submitOverSocket(read, policy: policy) }
+        var invalid = 0
+        for file in read {
+            for copy in file.copies {
+                if let rejection = MessageReader.read(copy.bytes, policy: policy).rejection {
+                    invalid += 1
+                    Console.note("\(file.path)\(copy.line.map { ":\($0)" } ?? ""): \(rejection.code.rawValue): \(rejection.detail)")
+                }
+            }
+        }
+        if invalid > 0 && !force {
+            throw Failure("\(invalid) invalid \(invalid == 1 ? "message" : "messages"): nothing was dropped (fix them, or use --force to let strikecd quarantine them)")
+        }
+        let drop = SpoolDrop(spool: spool.spoolPath)
+        for file in read {
+            let name = try drop.drop(file.bytes, originalName: file.path)
+            if connection.json {
+                printJSON(.record(["file": .string(file.path), "incoming": .string(name)]))
+            } else {
+                Console.out("\(file.path) → \(spool.spoolPath)/incoming/\(name)")
+            }
+        }
+    }
+
+    private func submitOverSocket(_ read: [MessageFile], policy: ValidationPolicy) throws {
+        var messages: [JSONValue] = []
+        var sources: [String] = []
+        for file in read {
+            for copy in file.copies {
+                let source = "\(file.path)\(copy.line.map { ":\($0)" } ?? "")"
+                guard case .object? = try? JSONReader.read(copy.bytes) else {
+                    let reason = MessageReader.read(copy.bytes, policy: policy).rejection
+                    throw Failure("\(source): \(reason?.code.rawValue ?? "json"): \(reason?.detail ?? "not a JSON object"): only JSON objects can be sent over the socket (drop the file into the spool to have it quarantined)")
+                }
+                messages.append(try! JSONReader.read(copy.bytes))
+                sources.append(source)
+            }
+        }
+        if messages.count > AdminCall.maximumMessages {
+            throw Failure("\(messages.count) messages: at most \(AdminCall.maximumMessages) can be sent at once (split the files, or drop them into the spool)")
+        }
+        let reply = try connection.call(AdminCall.submit(messages).call)
+        if connection.json { return printJSON(.object(reply)) }
+        var table = Table("SOURCE", "ORIGIN", "SEQ", "OUTCOME", "DETAIL")
+        var rejected = 0
+        for result in reply.array("results").compactMap(\.objectValue) {
+            let index = Int(result.int("index") ?? -1)
+            let source = sources.indices.contains(index) ? sources[index] : "?"
+            if result.string("outcome") == "rejected" { rejected += 1 }
+            let detail = result.string("code").map { "\($0): \(result.cell("detail"))" } ?? "-"
+            table.add(source, result.cell("origin"), result.cell("seq"), result.cell("outcome"), detail)
+        }
+        Console.out(table.render())
+        if rejected > 0 { throw Failure("\(rejected) of \(messages.count) rejected") }
+    }
+}
+
+struct Requeue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send a quarantined spool file back to incoming/ to be judged afresh (needs group strikecd-admin).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The file's name in SPOOL/quarantine/.") var name: String
+
+    func validate() throws {
+        if !AdminCall.isPlainFileName(name) {
+            throw ValidationError("give the file's name inside the quarantine directory, without a directory part")
+        }
+    }
+
+    func run() throws {
+        let reply = try connection.call(AdminCall.requeue(name: name).call)
+        if connection.json { return printJSON(.object(reply)) }
+        Console.out("\(name) is back in incoming/ as \(reply.cell("name"))")
+    }
+}
+
+struct Rescan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make strikecd scan its spool now (needs group strikecd-admin).")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let reply = try connection.call(AdminCall.rescan.call)
+        if connection.json { return printJSON(.object(reply)) }
+        Console.out("strikecd is scanning its spool")
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import StrikeCore
+import StrikeOS
+
+/// Writes one valid message, so that nobody has to write JSON by hand.
+struct New: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a new message for an origin.",
+        discussion: """
+            TYPE is one of: \(MessageType.allCases.map(\.rawValue).joined(separator: ", ")).
+            Give the type's fields as options, e.g.
+
+              strikectl new strike.reported --origin mtz --workplace mtz --status strike --participants 300
+              strikectl new delegate.elected --origin mtz --delegate rook --workplace mtz --council city --for 40 --against 3
+
+            The seq is the origin's next (kept in --state, default
+            $XDG_STATE_HOME/strikectl/seq.json) and sent_at is now, in UTC. The message
+            is checked as strikecd would check it, then printed as one line (append it to
+            a .jsonl file, or pipe it), written to --output, or dropped into the spool with
+            --drop. The seq is used up only once the message is written.
+            """)
+
+    @Argument(help: ArgumentHelp("The message type.", valueName: "type"),
+              completion: .list(MessageType.allCases.map(\.rawValue)))
+    var type: String
+
+    @Option(help: "The committee or node writing it (a slug).") var origin: String
+    @Option(help: "Use this seq instead of the origin's next one.") var seq: Int64?
+    @Option(help: ArgumentHelp("The seq state file.", valueName: "file"), completion: .file()) var state: String?
+    @Option(help: ArgumentHelp("sent_at instead of now (RFC 3339 with an offset).", valueName: "time")) var sentAt: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the message to this new file.", valueName: "file"),
+            completion: .file()) var output: String?
+    @Flag(help: "Drop the message into strikecd's spool.") var drop = false
+    @OptionGroup var spool: SpoolOptions
+
+    @Option(help: "data.workplace") var workplace: String?
+    @Option(help: "data.council") var council: String?
+    @Option(help: "data.delegate") var delegate: String?
+    @Option(help: "data.demand") var demand: String?
+    @Option(help: "data.action") var action: String?
+    @Option(help: "data.name") var name: String?
+    @Option(help: ArgumentHelp("data.kind: a workplace's or an action's kind.")) var kind: String?
+    @Option(help: "data.sector") var sector: String?
+    @Option(help: "data.town") var town: String?
+    @Option(help: "data.region") var region: String?
+    @Option(help: "data.ownership: state, private or mixed.") var ownership: String?
+    @Option(help: "data.headcount") var headcount: Int64?
+    @Option(help: "data.status: a strike status or a delegate's status.") var status: String?
+    @Option(help: "data.participants") var participants: Int64?
+    @Option(help: "data.level: local, regional, national or neighbourhood.") var level: String?
+    @Option(help: "data.area") var area: String?
+    @Option(name: .customLong("for"), help: "data.votes.for") var votesFor: Int64?
+    @Option(name: .customLong("against"), help: "data.votes.against") var votesAgainst: Int64?
+    @Option(name: .customLong("abstain"), help: "data.votes.abstain") var votesAbstain: Int64?
+    @Option(help: "data.quorum") var quorum: Int64?
+    @Option(help: "data.note") var note: String?
+    @Option(help: "data.text") var text: String?
+    @Option(help: "data.category: economic or democratic.") var category: String?
+    @Option(help: "data.outcome: presented, negotiating, won, rejected or withdrawn.") var outcome: String?
+    @Option(help: ArgumentHelp("data.starts_at (RFC 3339 with an offset).", valueName: "time")) var startsAt: String?
+    @Option(help: "data.hours") var hours: Int64?
+    @Option(help: ArgumentHelp("data.demands: demand ids, comma-separated.", valueName: "ids")) var demands: String?
+
+    /// Each type's fields in the order of DESIGN.md §2; `true` marks required.
+    static let fields: [MessageType: [(String, Bool)]] = [
+        .workplaceReported: [("workplace", true), ("name", false), ("kind", false), ("sector", false), ("town", false),
+                             ("region", false), ("ownership", false), ("headcount", false)],
+        .strikeReported: [("workplace", true), ("status", true), ("participants", false)],
+        .councilFormed: [("council", true), ("name", false), ("level", true), ("area", false)],
+        .delegateElected: [("delegate", true), ("workplace", true), ("council", true), ("votes", true), ("quorum", false)],
+        .delegateRecalled: [("delegate", true), ("workplace", true), ("votes", true)],
+        .delegateStatus: [("delegate", true), ("status", true), ("note", false)],
+        .demandProposed: [("demand", true), ("text", true), ("category", true)],
+        .demandAdopted: [("demand", true), ("workplace", true), ("votes", false)],
+        .demandOutcome: [("demand", true), ("workplace", true), ("outcome", true)],
+        .actionCalled: [("action", true), ("kind", true), ("starts_at", true), ("hours", false), ("demands", false), ("text", false)],
+        .actionJoined: [("action", true), ("workplace", true), ("participants", false)],
+    ]
+
+    /// The data fields given on the command line.
+    var given: [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        func put(_ key: String, _ value: String?) { if let value { values[key] = .string(value) } }
+        func put(_ key: String, _ value: Int64?) { if let value { values[key] = .number(JSONNumber(value)) } }
+        put("workplace", workplace); put("council", council); put("delegate", delegate); put("demand", demand)
+        put("action", action); put("name", name); put("kind", kind); put("sector", sector); put("town", town)
+        put("region", region); put("ownership", ownership); put("headcount", headcount); put("status", status)
+        put("participants", participants); put("level", level); put("area", area); put("quorum", quorum)
+        put("note", note); put("text", text); put("category", category); put("outcome", outcome)
+        put("starts_at", startsAt); put("hours", hours)
+        if let demands {
+            values["demands"] = .array(demands.split(separator: ",").map { .string(String($0).trimmingSpaces) })
+        }
+        if votesFor != nil || votesAgainst != nil || votesAbstain != nil {
+            var votes: [(key: String, value: JSONValue)] = []
+            if let votesFor { votes.append(("for", .number(JSONNumber(votesFor)))) }
+            if let votesAgainst { votes.append(("against", .number(JSONNumber(votesAgainst)))) }
+            if let votesAbstain { votes.append(("abstain", .number(JSONNumber(votesAbstain)))) }
+            values["votes"] = .object(JSONObject(votes))
+        }
+        return values
+    }
+
+    static func option(_ field: String) -> String {
+        field == "votes" ? "--for/--against[/--abstain]" : "--" + field.replacingUnderscores
+    }
+
+    func validate() throws {
+        guard let messageType = MessageType(rawValue: type) else {
+            throw ValidationError("unknown type \"\(type)\": one of \(MessageType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if !Slug.isValid(origin) { throw ValidationError("--origin \"\(origin)\" is not a slug: 1 to 63 of a-z, 0-9 and '-'") }
+        if let seq, seq < 1 { throw ValidationError("--seq must be at least 1") }
+        if output != nil && drop { throw ValidationError("use either --output or --drop, not both") }
+        let fields = New.fields[messageType]!
+        let allowed = Set(fields.map(\.0))
+        let given = self.given
+        for key in given.keys.sorted() where !allowed.contains(key) {
+            throw ValidationError("\(New.option(key)) does not apply to \(type) (it takes \(fields.map { New.option($0.0) }.joined(separator: ", ")))")
+        }
+        for (field, required) in fields where required && given[field] == nil {
+            throw ValidationError("\(type) needs \(New.option(field))")
+        }
+        if given["votes"] != nil && (votesFor == nil || votesAgainst == nil) {
+            throw ValidationError("votes need both --for and --against (--abstain is optional)")
+        }
+    }
+
+    func run() throws {
+        let messageType = MessageType(rawValue: type)!
+        let now = Sys.now()
+        let sentAtText = sentAt ?? Timestamp.utcText(epochSeconds: now)
+        let values = given
+        let data = JSONObject(New.fields[messageType]!.compactMap { field, _ in values[field].map { (key: field, value: $0) } })
+        let seqState = SeqState(path: state ?? SeqState.defaultPath)
+        try seqState.update { last in
+            let number = seq ?? ((last[origin] ?? 0) + 1)
+            let message = JSONValue.record([
+                "v": 1, "origin": .string(origin), "seq": .number(JSONNumber(number)), "sent_at": .string(sentAtText),
+                "type": .string(type), "data": .object(data),
+            ])
+            let bytes = JSONWriter.bytes(message, style: .compact)
+            if let rejection = MessageReader.read(bytes, policy: ValidationPolicy(now: now)).rejection {
+                throw Failure("the message would be rejected: \(rejection.code.rawValue): \(rejection.detail)", status: Failure.usage)
+            }
+            try write(bytes + [0x0A], origin: origin, seq: number)
+            last[origin] = max(last[origin] ?? 0, number)
+        }
+    }
+
+    private func write(_ bytes: [UInt8], origin: String, seq: Int64) throws {
+        if drop {
+            let name = try SpoolDrop(spool: spool.spoolPath).drop(bytes, originalName: "\(origin)-\(seq).json")
+            Console.note("dropped as \(spool.spoolPath)/incoming/\(name)")
+        } else if let output {
+            do {
+                let fd = try Sys.open(output, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+                defer { Sys.close(fd) }
+                try Sys.write(fd, bytes, path: output)
+                try Sys.fsync(fd, path: output)
+            } catch {
+                throw Failure("cannot write \(output): \(error)\(error.errno == EEXIST ? " (it exists: choose another name)" : "")",
+                              status: error.errno == EACCES ? Failure.permission : Failure.failed)
+            }
+        } else {
+            Console.out(String(decoding: bytes.dropLast(), as: UTF8.self))
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(String.UnicodeScalarView(unicodeScalars.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed()))
+    }
+
+    var replacingUnderscores: String {
+        String(String.UnicodeScalarView(unicodeScalars.map { $0 == "_" ? "-" : $0 }))
+    }
+}

@@ -1,0 +1,357 @@
+import ArgumentParser
+import StrikeCore
+import VarlinkProtocol
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the state in numbers (the Summary).",
+        discussion: "With --json, prints exactly the object that `strikecd ingest` prints and Summary() returns.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let summary = try connection.call(QueryCall.summary.call)
+        if connection.json { return printJSON(.object(summary)) }
+        Console.out(Status.describe(summary))
+    }
+
+    static func describe(_ s: JSONObject) -> String {
+        let d = s.object("delegates") ?? JSONObject()
+        let m = s.object("messages") ?? JSONObject()
+        let c = s.object("demands") ?? JSONObject()
+        var table = Table("", "")
+        table.add("workplaces", s.cell("workplaces"))
+        table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants)")
+        table.add("delegates", "\(d.cell("active")) active, \(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
+        table.add("demands", "\(c.cell("economic")) economic, \(c.cell("democratic")) democratic")
+        table.add("messages", "\(m.cell("applied")) applied, \(m.cell("duplicates")) duplicates, \(m.cell("rejected")) rejected")
+        return table.render().split(separator: "\n").dropFirst().joined(separator: "\n")
+    }
+}
+
+struct Workplaces: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List workplaces that strike or workplace reports are about.",
+        discussion: "Workplaces that messages only name are listed by `strikectl unresolved`.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only workplaces in this region, as reported.") var region: String?
+    @Option(help: "Only workplaces in this town, as reported.") var town: String?
+    @Flag(help: "Only workplaces on strike, partial strike, go-slow or work-to-rule.") var striking = false
+    @Option(help: ArgumentHelp("Only workplaces with this strike status.", valueName: "status"),
+            completion: .list(StrikeStatus.allCases.map(\.rawValue)))
+    var status: String?
+
+    func validate() throws {
+        if striking && status != nil { throw ValidationError("use either --striking or --status, not both") }
+        if let status, StrikeStatus(rawValue: status) == nil {
+            throw ValidationError("--status must be one of \(StrikeStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        let query = QueryCall.listWorkplaces(region: region, town: town, strike: striking ? "striking" : status, page: PageParameters())
+        var table = Table("ID", "NAME", "TOWN", "REGION", "STATUS", "PARTICIPANTS")
+        try connection.page(query, key: "workplaces", limit: page.limit) { items in
+            for w in items {
+                if connection.json { printJSON(.object(w)); continue }
+                table.add(w.cell("id"), w.cell("name"), w.cell("town"), w.cell("region"), w.cell("status"), w.cell("participants"))
+            }
+        }
+        if !connection.json { table.print(empty: "no workplaces") }
+    }
+}
+
+struct WorkplaceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workplace", abstract: "Show one workplace with its delegates, demands and actions.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The workplace's id.") var id: String
+
+    func validate() throws {
+        if !Slug.isValid(id) { throw ValidationError("\"\(id)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'") }
+    }
+
+    func run() throws {
+        let reply = try connection.call(QueryCall.getWorkplace(id: id).call)
+        if connection.json { return printJSON(.object(reply)) }
+        let w = reply.object("workplace") ?? JSONObject()
+        var facts = Table("", "")
+        for key in ["id", "name", "kind", "sector", "town", "region", "ownership", "headcount", "status", "participants"] {
+            facts.add(key, w.cell(key))
+        }
+        if !w.bool("described") { facts.add("note", "no workplace.reported describes it yet") }
+        var out = facts.render().split(separator: "\n").dropFirst().joined(separator: "\n")
+        var delegates = Table("DELEGATE", "COUNCIL", "STATUS")
+        for d in reply.array("delegates").compactMap(\.objectValue) { delegates.add(d.cell("id"), d.cell("council"), d.cell("status")) }
+        var demands = Table("DEMAND", "ADOPTED", "OUTCOME", "TEXT")
+        for d in reply.array("demands").compactMap(\.objectValue) {
+            demands.add(d.cell("demand"), d.cell("adopted"), d.cell("outcome"), d.cell("text"))
+        }
+        var actions = Table("ACTION", "KIND", "STARTS", "PARTICIPANTS")
+        for a in reply.array("actions").compactMap(\.objectValue) {
+            actions.add(a.cell("action"), a.cell("kind"), a.cell("starts_at"), a.cell("participants"))
+        }
+        for table in [delegates, demands, actions] where !table.rows.isEmpty {
+            out += "\n\n" + table.render()
+        }
+        if reply.bool("truncated") {
+            out += "\n\n(lists cut at 100: see `strikectl delegates --workplace \(id)`, `demands --workplace \(id)`, `actions --workplace \(id)`)"
+        }
+        Console.out(out)
+    }
+}
+
+struct Delegates: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List elected delegates.",
+        discussion: "Delegates known only from status messages are listed by `strikectl unresolved`.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only delegates elected by this workplace.") var workplace: String?
+    @Option(help: "Only delegates elected to this council.") var council: String?
+    @Option(help: "Only delegates with this status.", completion: .list(DelegateStatus.allCases.map(\.rawValue)))
+    var status: String?
+
+    func validate() throws {
+        if let status, DelegateStatus(rawValue: status) == nil {
+            throw ValidationError("--status must be one of \(DelegateStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        try checkIDs(["--workplace": workplace, "--council": council])
+    }
+
+    func run() throws {
+        let query = QueryCall.listDelegates(
+            workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)), page: PageParameters())
+        var table = Table("ID", "WORKPLACE", "COUNCIL", "STATUS")
+        try connection.page(query, key: "delegates", limit: page.limit) { items in
+            for d in items {
+                if connection.json { printJSON(.object(d)); continue }
+                table.add(d.cell("id"), d.cell("workplace"), d.cell("council"), d.cell("status"))
+            }
+        }
+        if !connection.json { table.print(empty: "no delegates") }
+    }
+}
+
+struct Councils: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List councils.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+
+    func run() throws {
+        var table = Table("ID", "NAME", "LEVEL", "AREA", "ACTIVE DELEGATES")
+        try connection.page(.listCouncils(page: PageParameters()), key: "councils", limit: page.limit) { items in
+            for c in items {
+                if connection.json { printJSON(.object(c)); continue }
+                table.add(c.cell("id"), c.cell("name"), c.cell("level"), c.cell("area"), c.cell("active_delegates"))
+            }
+        }
+        if !connection.json { table.print(empty: "no councils") }
+    }
+}
+
+struct Demands: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List demands, or with an ID, every workplace that supports that demand.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only demands of this category.", completion: .list(DemandCategory.allCases.map(\.rawValue)))
+    var category: String?
+    @Option(help: "Only demands this workplace adopted or reported an outcome for.") var workplace: String?
+    @Argument(help: "A demand's id: list its workplaces instead.") var id: String?
+
+    func validate() throws {
+        if let category, DemandCategory(rawValue: category) == nil {
+            throw ValidationError("--category must be economic or democratic")
+        }
+        try checkIDs(["--workplace": workplace, "the demand": id])
+        if id != nil && (category != nil || workplace != nil) {
+            throw ValidationError("with a demand's id, --category and --workplace do not apply")
+        }
+    }
+
+    func run() throws {
+        if let id {
+            var table = Table("WORKPLACE", "ADOPTED", "FOR", "AGAINST", "ABSTAIN", "OUTCOME")
+            try connection.page(.listDemandWorkplaces(demand: id, page: PageParameters()), key: "workplaces", limit: page.limit) { items in
+                for w in items {
+                    if connection.json { printJSON(.object(w)); continue }
+                    let votes = w.object("votes") ?? JSONObject()
+                    table.add(w.cell("workplace"), w.cell("adopted"), votes.cell("for"), votes.cell("against"), votes.cell("abstain"), w.cell("outcome"))
+                }
+            }
+            if !connection.json { table.print(empty: "no workplace supports \(id) yet") }
+            return
+        }
+        let query = QueryCall.listDemands(
+            category: category.flatMap(DemandCategory.init(rawValue:)), workplace: workplace, page: PageParameters())
+        var table = Table("ID", "CATEGORY", "SUPPORTERS", "WON", "NEGOTIATING", "TEXT")
+        try connection.page(query, key: "demands", limit: page.limit) { items in
+            for d in items {
+                if connection.json { printJSON(.object(d)); continue }
+                let outcomes = d.object("outcomes") ?? JSONObject()
+                table.add(d.cell("id"), d.cell("category"), d.cell("supporters"), outcomes.cell("won"), outcomes.cell("negotiating"), d.cell("text"))
+            }
+        }
+        if !connection.json { table.print(empty: "no demands") }
+    }
+}
+
+struct Actions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List actions, or with an ID, every workplace that joined that action.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only actions this workplace joined.") var workplace: String?
+    @Argument(help: "An action's id: list its workplaces instead.") var id: String?
+
+    func validate() throws {
+        try checkIDs(["--workplace": workplace, "the action": id])
+        if id != nil && workplace != nil { throw ValidationError("with an action's id, --workplace does not apply") }
+    }
+
+    func run() throws {
+        if let id {
+            var table = Table("WORKPLACE", "PARTICIPANTS")
+            try connection.page(.listActionWorkplaces(action: id, page: PageParameters()), key: "workplaces", limit: page.limit) { items in
+                for w in items {
+                    if connection.json { printJSON(.object(w)); continue }
+                    table.add(w.cell("workplace"), w.cell("participants"))
+                }
+            }
+            if !connection.json { table.print(empty: "no workplace joined \(id) yet") }
+            return
+        }
+        var table = Table("ID", "KIND", "STARTS", "HOURS", "JOINED", "PARTICIPANTS", "DEMANDS")
+        try connection.page(.listActions(workplace: workplace, page: PageParameters()), key: "actions", limit: page.limit) { items in
+            for a in items {
+                if connection.json { printJSON(.object(a)); continue }
+                let demands = a.array("demands").compactMap { value -> String? in
+                    if case .string(let text) = value { return text }
+                    return nil
+                }
+                table.add(a.cell("id"), a.cell("kind"), a.cell("starts_at"), a.cell("hours"), a.cell("joined"), a.cell("participants"),
+                          demands.isEmpty ? "-" : demands.joined(separator: ","))
+            }
+        }
+        if !connection.json { table.print(empty: "no actions") }
+    }
+}
+
+struct Rejected: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List rejected messages, oldest first.",
+        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+
+    func run() throws {
+        var table = Table("FIRST SEEN", "ORIGIN", "SEQ", "CODE", "SOURCE", "DETAIL")
+        try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: page.limit) { items in
+            for r in items {
+                if connection.json { printJSON(.object(r)); continue }
+                table.add(r.cell("first_seen"), r.cell("origin"), r.cell("seq"), r.cell("code"), r.cell("source"), r.cell("detail"))
+            }
+        }
+        if !connection.json { table.print(empty: "nothing rejected") }
+    }
+}
+
+struct Gaps: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the messages not yet received, per origin, as ranges of seq.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only this origin's gaps.") var origin: String?
+
+    func validate() throws { try checkIDs(["--origin": origin]) }
+
+    func run() throws {
+        var table = Table("ORIGIN", "FIRST", "LAST", "MISSING")
+        try connection.page(.gaps(origin: origin, page: PageParameters()), key: "gaps", limit: page.limit) { items in
+            for g in items {
+                if connection.json { printJSON(.object(g)); continue }
+                table.add(g.cell("origin"), g.cell("first"), g.cell("last"), g.cell("missing"))
+            }
+        }
+        if !connection.json { table.print(empty: "no gaps: every origin's messages arrived from 1 to its highest seq") }
+    }
+}
+
+struct UnresolvedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unresolved", abstract: "List what messages name but none describes yet.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var page: LimitOption
+    @Option(help: "Only this kind.", completion: .list(EntityKind.allCases.map(\.rawValue))) var kind: String?
+
+    func validate() throws {
+        if let kind, EntityKind(rawValue: kind) == nil {
+            throw ValidationError("--kind must be one of \(EntityKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
+    func run() throws {
+        var table = Table("KIND", "ID", "MESSAGES")
+        try connection.page(.unresolved(kind: kind.flatMap(EntityKind.init(rawValue:)), page: PageParameters()), key: "unresolved", limit: page.limit) { items in
+            for u in items {
+                if connection.json { printJSON(.object(u)); continue }
+                table.add(u.cell("kind"), u.cell("id"), u.cell("messages"))
+            }
+        }
+        if !connection.json { table.print(empty: "nothing unresolved") }
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the state, then each change as strikecd commits it, until interrupted.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let client = try connection.connect(timeoutSeconds: nil)
+        do {
+            try client.stream(QueryCall.watch.call) { reply in
+                if connection.json {
+                    printJSON(.object(reply))
+                } else if let summary = reply.object("summary") {
+                    Console.out(Status.describe(summary))
+                } else if let change = reply.object("change") {
+                    Console.out(Watch.describe(change))
+                }
+                return true
+            }
+        } catch {
+            throw Failure.from(error, interface: Interface.query)
+        }
+    }
+
+    static func describe(_ c: JSONObject) -> String {
+        var parts = [c.cell("outcome")]
+        if let origin = c.string("origin") { parts.append("\(origin) #\(c.cell("seq"))") }
+        if let type = c.string("type") { parts.append(type) }
+        if let subject = c.string("subject") { parts.append(subject) }
+        if let code = c.string("code") { parts.append("(\(code))") }
+        return Table.clean(parts.joined(separator: " "), maximum: 200)
+    }
+}
+
+/// Checks that options meant to hold ids do.
+func checkIDs(_ values: KeyValuePairs<String, String?>) throws {
+    for (name, value) in values {
+        if let value, !Slug.isValid(value) {
+            throw ValidationError("\(name) \"\(value)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// strikectl: ask strikecd what it knows, hand it messages, write new ones.
+@main
+struct StrikeCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "strikectl",
+        abstract: "Query and feed strikecd, the strike committees' coordination daemon.",
+        discussion: """
+            Queries go to strikecd's Varlink socket (--socket, $STRIKECD_SOCKET, default
+            /run/strikecd/socket); they need membership of group strikecd, and requeue,
+            rescan and submit --socket-submit need group strikecd-admin. Lists show every
+            page; --limit stops early. --json prints one JSON value per line for scripts.
+
+            Exit status: 0 success; 1 strikecd answered with an error (e.g. not found) or
+            the operation failed; 2 wrong usage; 69 strikecd is not running or did not
+            answer; 77 permission denied.
+
+            Shell completion: strikectl --generate-completion-script bash (or zsh, fish).
+            See strikectl(1) and docs/protocol.md.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Status.self, Workplaces.self, WorkplaceCommand.self, Delegates.self, Councils.self, Demands.self,
+            Actions.self, Rejected.self, Gaps.self, UnresolvedCommand.self, Watch.self,
+            Submit.self, Requeue.self, Rescan.self, New.self,
+        ]
+    )
+
+    /// ArgumentParser's own main, with the exit statuses documented above:
+    /// usage errors exit 2 (not 64), failures carry their own status.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as Failure {
+            Console.error(failure.message)
+            Glibc.exit(failure.status)
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { Console.out(message) }
+                Glibc.exit(0)
+            }
+            if code == .validationFailure {
+                // ArgumentParser's message already starts with "Error:" and shows the usage.
+                Console.note(message)
+                Glibc.exit(Failure.usage)
+            }
+            if !message.isEmpty { Console.error(message) }
+            Glibc.exit(code.rawValue)
+        }
+    }
+}
