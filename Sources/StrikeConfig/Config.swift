@@ -161,8 +161,11 @@ extension DaemonConfig {
         if text.hasPrefix("/") { return text }
         // Relative paths are relative to the configuration file's directory,
         // so a local layout (./var/…) works from anywhere.
-        let base = (file as NSString).deletingLastPathComponent
-        return ((base.isEmpty ? FileManager.default.currentDirectoryPath : base) as NSString).appendingPathComponent(text)
+        var base = (file as NSString).deletingLastPathComponent
+        if !base.hasPrefix("/") {
+            base = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(base)
+        }
+        return ((base as NSString).appendingPathComponent(text) as NSString).standardizingPath
     }
 
     static func integer(_ node: Node, _ file: String, _ key: String, _ range: ClosedRange<Int64>) throws(ConfigError) -> Int64 {

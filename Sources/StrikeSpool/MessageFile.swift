@@ -252,7 +252,10 @@ public final class MessageFileReader {
     }
 
     private func readBlock() throws(SystemError) -> [UInt8] {
-        var block = [UInt8](repeating: 0, count: blockBytes)
+        // Sized to the file (plus a byte to see the end, or growth) rather than
+        // the block size: most files are a few hundred bytes.
+        let size = Int(min(Int64(blockBytes), max(Int64(4096), Int64(info.st_size) - pendingOffset + 1)))
+        var block = [UInt8](repeating: 0, count: size)
         var failure: SystemError?
         let count = block.withUnsafeMutableBytes { raw in
             do throws(SystemError) {

@@ -32,8 +32,8 @@ public struct PassReport: Sendable {
     /// Files quarantined unread (sync conflicts, FIFOs, symlinks, …).
     public var setAside: [Rejected] = []
     public var conflicts: [ReconcileEvent] = []
-    /// Applied messages, in commit order.
-    public var appliedMessages: [Message] = []
+    /// What each commit changed, for `Watch` (org.strikecd.Query).
+    public var changes: [Change] = []
     public var filesDone = 0
     /// Files still being written: retry these names at these times (epoch s).
     public var waiting: [String: Int64] = [:]
@@ -80,6 +80,10 @@ public final class SpoolProcessor {
     private var ledger: [String: LedgerEntry] = [:]
     /// Ledger rows whose files are durably gone; deleted in the next transaction.
     private var cleanup: [String] = []
+    /// Receives the details of each commit (rejections, conflicts, applied
+    /// messages) as soon as it is durable, so a pass over a huge file never
+    /// holds more than one batch of them.
+    public var reporter: ((PassReport) -> Void)?
 
     public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
         self.layout = layout
@@ -151,6 +155,7 @@ public final class SpoolProcessor {
             try handle(name, now: now, policy: policy, batch: &batch, report: &report)
         }
         try commit(&batch, now: now, report: &report)
+        flush(&report)
         if !cleanup.isEmpty {
             do {
                 let names = cleanup
@@ -375,15 +380,17 @@ public final class SpoolProcessor {
         report.copies += items.count
         report.conflicts += events
         report.rejected += lineRejections
-        for (item, outcome) in zip(items, outcomes) {
+        for outcome in outcomes {
             switch outcome {
-            case .applied:
-                report.applied += 1
-                if let message = item.copy.reading.message { report.appliedMessages.append(message) }
+            case .applied: report.applied += 1
             case .duplicate: report.duplicates += 1
             case .rejected: break
             }
         }
+        let inputs = items.map { item in
+            CopyInput(reading: item.copy.reading, source: files[item.file].entry.name)
+        }
+        report.changes += Change.changes(copies: inputs, outcomes: outcomes, events: events)
         batch = Batch()
         // Now durable: take the finished files out of incoming/.
         var disposed = false
@@ -392,6 +399,19 @@ public final class SpoolProcessor {
             disposed = true
         }
         if disposed { try syncDirectories() }
+        flush(&report)
+    }
+
+    /// Hands the details gathered so far to the reporter and forgets them;
+    /// what the pass still needs (waiting files, skipped names) stays.
+    private func flush(_ report: inout PassReport) {
+        guard let reporter else { return }
+        reporter(report)
+        var kept = PassReport()
+        kept.waiting = report.waiting
+        kept.skipped = report.skipped
+        kept.interrupted = report.interrupted
+        report = kept
     }
 
     /// Carries out a committed disposition, then queues the ledger row for deletion.

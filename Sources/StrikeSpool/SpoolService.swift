@@ -134,11 +134,13 @@ public final class SpoolService: Sendable {
     private func loop() throws {
         var settings = control.withLock { $0.settings }
         let processor = try SpoolProcessor(layout: layout, store: store, settings: settings.processor)
+        var waiting: [String: Int64] = [:]
+        // Details of each commit are logged as soon as it is durable.
+        processor.reporter = { [self] report in log(report, backlog: report.waiting.count) }
         let inotify = try Inotify()
         try inotify.watch(layout.incoming)
         var backoff: Double = 0
         var retryAt: UInt64? = nil
-        var waiting: [String: Int64] = [:]
         var needScan = true
         var readySent = false
         var nextRescan = Sys.monotonicNanoseconds()
@@ -212,7 +214,7 @@ public final class SpoolService: Sendable {
                             let chunk = try stream.next(limit: 10_000)
                             if chunk.isEmpty { break }
                             let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
-                            handle(report, waiting: &waiting)
+                            for (name, due) in report.waiting { waiting[name] = due }
                             if report.interrupted { break }
                             hooks.alive()
                         }
@@ -220,7 +222,7 @@ public final class SpoolService: Sendable {
                         nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
                     } else if !names.isEmpty {
                         let report = try processor.process(names, now: now, shouldStop: shouldStop)
-                        handle(report, waiting: &waiting)
+                        for (name, due) in report.waiting { waiting[name] = due }
                     }
                     if backoff > 0 {
                         logger.notice("the spool is being processed again", metadata: JournalEvent.recovered.metadata())
@@ -255,8 +257,7 @@ public final class SpoolService: Sendable {
         }
     }
 
-    private func handle(_ report: PassReport, waiting: inout [String: Int64]) {
-        for (name, due) in report.waiting { waiting[name] = due }
+    private func log(_ report: PassReport, backlog: Int) {
         for item in report.rejected {
             var metadata: Logger.Metadata = JournalEvent.quarantined.metadata([
                 "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
@@ -287,14 +288,16 @@ public final class SpoolService: Sendable {
                 "copies": "\(report.copies)", "applied": "\(report.applied)",
                 "duplicates": "\(report.duplicates)",
             ]))
-            for message in report.appliedMessages {
-                logger.debug("applied \(message.origin) #\(message.seq) \(message.type.rawValue)", metadata: [
-                    "origin": "\(message.origin)", "seq": "\(message.seq)", "type": "\(message.type.rawValue)",
-                ])
+            if logger.logLevel <= .debug {
+                for change in report.changes {
+                    logger.debug("\(change.outcome.rawValue) \(change.origin ?? "?") #\(change.seq.map(String.init) ?? "?") \(change.type ?? "")", metadata: [
+                        "origin": "\(change.origin ?? "")", "seq": "\(change.seq.map(String.init) ?? "")", "type": "\(change.type ?? "")",
+                    ])
+                }
             }
         }
         if report.copies > 0 || !report.rejected.isEmpty || !report.setAside.isEmpty {
-            hooks.passed(report, waiting.count)
+            hooks.passed(report, backlog)
         }
     }
 

@@ -1,10 +1,12 @@
 import Logging
 import StrikeJournal
+import Foundation
 import ServiceLifecycle
 import StrikeConfig
 import StrikeCore
 import StrikeOS
 import StrikeSpool
+import StrikeServer
 import StrikeStore
 import StrikeSystemd
 import Synchronization
@@ -20,7 +22,11 @@ final class Daemon: Sendable {
     let store: Store
     let layout: SpoolLayout
     let spool: SpoolService
+    let feed = ChangeFeed()
+    let server: VarlinkServer
     let notifier = SystemdNotifier()
+    /// READY=1 waits for both the first spool scan and the listening socket.
+    let readiness = Mutex<(spoolScanned: Bool, listening: Bool, sent: Bool)>((false, false, false))
     /// When the spool loop last showed a sign of life.
     let heartbeat = Heartbeat()
 
@@ -42,14 +48,12 @@ final class Daemon: Sendable {
             throw DaemonError("cannot use the spool \(config.spool): \(error)")
         }
         var hooks = SpoolService.Hooks()
-        let (readyLogger, storeForStatus, notifier) = (logger, store, notifier)
-        hooks.ready = {
-            let summary = (try? storeForStatus.summary()) ?? Summary()
-            let status = Daemon.status(summary, backlog: 0)
-            notifier.ready(status: status)
-            readyLogger.notice("ready: \(status)", metadata: JournalEvent.ready.metadata())
-        }
-        hooks.passed = { _, backlog in
+        let (storeForStatus, notifier, feed) = (store, notifier, feed)
+        // Set below, once self is complete; the hooks only run after run() starts.
+        let readyCallback = Mutex<(@Sendable () -> Void)?>(nil)
+        hooks.ready = { readyCallback.withLock { $0 }?() }
+        hooks.passed = { report, backlog in
+            feed.publish(report.changes)
             if let summary = try? storeForStatus.summary() {
                 notifier.status(Daemon.status(summary, backlog: backlog))
             }
@@ -63,6 +67,54 @@ final class Daemon: Sendable {
             settings.maximumSleep = min(settings.maximumSleep, Double(ping.components.seconds) / 2 + 0.1)
         }
         spool = try SpoolService(layout: layout, store: store, settings: settings, logger: logger, hooks: hooks)
+
+        // The socket: systemd's (strikecd.socket, socket activation), else our own.
+        let listen: ListenSource
+        do {
+            if let socket = try ListenSockets.take().firstUnixStreamListener(named: "varlink") {
+                listen = .adopted(fileDescriptor: socket.fileDescriptor)
+            } else {
+                try Self.ensureParentDirectory(of: config.socket)
+                listen = .path(config.socket, mode: 0o660, group: config.queryGroup)
+            }
+        } catch {
+            throw DaemonError("cannot set up the query socket: \(error)")
+        }
+        var limits = ServerConfiguration.Limits()
+        limits.maximumConnections = config.maxConnections
+        limits.maximumConnectionsPerUID = config.maxConnectionsPerUser
+        limits.maximumMessageBytes = config.maxRequestSize
+        limits.partialMessageTimeout = .milliseconds(Int64(config.requestTimeout * 1000))
+        let serverConfiguration = ServerConfiguration(
+            listen: listen, info: ServiceInfo(version: StrikeVersion.text),
+            queryGroup: config.queryGroup, adminGroup: config.adminGroup, limits: limits
+        )
+        let admin = DaemonAdmin(
+            submitter: StoreAdmin(store: store, feed: feed, maximumFutureSkew: config.maxFutureSkew), spool: spool, feed: feed
+        )
+        server = VarlinkServer(configuration: serverConfiguration, store: store, feed: feed, admin: admin, logger: logger)
+        readyCallback.withLock { $0 = { [weak self] in self?.becameReady(\.spoolScanned) } }
+    }
+
+    /// Records one half of readiness; the second half sends READY=1.
+    func becameReady(_ part: WritableKeyPath<(spoolScanned: Bool, listening: Bool, sent: Bool), Bool>) {
+        let send = readiness.withLock { state in
+            state[keyPath: part] = true
+            guard state.spoolScanned, state.listening, !state.sent else { return false }
+            state.sent = true
+            return true
+        }
+        guard send else { return }
+        let summary = (try? store.summary()) ?? Summary()
+        let status = Daemon.status(summary, backlog: 0)
+        notifier.ready(status: status)
+        logger.notice("ready: \(status)", metadata: JournalEvent.ready.metadata())
+    }
+
+    static func ensureParentDirectory(of path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        guard !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) else { return }
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
     }
 
     /// One line for systemctl status.
@@ -77,7 +129,10 @@ final class Daemon: Sendable {
             "spool": "\(settings.spool)", "database": "\(settings.database)",
         ]))
         let group = ServiceGroup(
-            services: [SpoolRunner(spool: spool, notifier: notifier), ReloadRunner(daemon: self), WatchdogRunner(daemon: self)],
+            services: [
+                SpoolRunner(spool: spool, notifier: notifier), server, ReadyRunner(daemon: self),
+                ReloadRunner(daemon: self), WatchdogRunner(daemon: self),
+            ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: Logger(label: "strikecd.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -164,6 +219,17 @@ struct WatchdogRunner: Service {
             }
             try? await Task.sleep(for: interval)
         }
+    }
+}
+
+/// Waits for the socket to listen, for READY=1; then for shutdown.
+struct ReadyRunner: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        try await daemon.server.waitUntilListening()
+        daemon.becameReady(\.listening)
+        try? await gracefulShutdown()
     }
 }
 

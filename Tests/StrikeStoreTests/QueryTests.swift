@@ -1,5 +1,6 @@
 import StrikeCore
 @testable import StrikeStore
+import TestSupport
 import Testing
 
 /// Builds one message's bytes.

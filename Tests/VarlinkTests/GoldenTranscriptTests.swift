@@ -148,7 +148,7 @@ import VarlinkProtocol
             (#"{"method":"org.strikecd.Admin.Submit","parameters":{"messages":"# + tooMany + "}}",
              #"{"error":"org.strikecd.Admin.TooManyMessages","parameters":{"maximum":1000}}"#),
             (#"{"method":"org.strikecd.Query.ListRejected","parameters":{"limit":1,"cursor":"1700000000.7f2f5855bb7d81c01b2ed5fc92d9dc02421cf9c920f1e56b6a7a3c111ef31700"}}"#,
-             #"{"parameters":{"rejected":[{"hash":"9a4e82da984a274ce349423f1f494d7b72ca8bbc7625ed6feff5a9cc0265fc40","origin":"bmz","seq":2,"code":"bad-value","detail":"\"data.participants\" must be an integer written without fraction or exponent (got 1.0)","source":"Admin.Submit by uid 0, message 2","first_seen":"2023-11-14T22:13:20Z"}]}}"#),
+             #"{"parameters":{"rejected":[{"hash":"f7ea7c644f4c3cc6b3070df25c225e1e54d5424ae0d823952507d543e2f908a5","origin":"bmz","seq":2,"code":"bad-value","detail":"\"data.participants\" must be an integer written without fraction or exponent (got 1.0)","source":"Admin.Submit by uid 0, message 2","first_seen":"2023-11-14T22:13:20Z"}]}}"#),
             // StoreAdmin leaves the spool to the daemon.
             (#"{"method":"org.strikecd.Admin.Requeue","parameters":{"name":"x.json"}}"#,
              #"{"error":"org.varlink.service.MethodNotImplemented","parameters":{"method":"org.strikecd.Admin.Requeue"}}"#),

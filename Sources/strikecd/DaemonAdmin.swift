@@ -1,0 +1,33 @@
+import StrikeCore
+import StrikeServer
+import StrikeSpool
+import StrikeStore
+
+/// org.strikecd.Admin for the running daemon: Submit goes straight into the
+/// store (one transaction, published to Watch); Requeue and Rescan go to the
+/// spool loop, which owns the spool.
+struct DaemonAdmin: AdminBackend {
+    let submitter: StoreAdmin
+    let spool: SpoolService
+    let feed: ChangeFeed
+
+    func submit(_ messages: [JSONValue], from peer: PeerCredentials) async throws(AdminFailure) -> [SubmitResult] {
+        try await submitter.submit(messages, from: peer)
+    }
+
+    func requeue(_ name: String) async throws(AdminFailure) -> String {
+        do {
+            return try await spool.requeue(name)
+        } catch {
+            switch error {
+            case .notFound(let name): throw .quarantinedFileNotFound(name)
+            case .invalidName(let name): throw .failed("\"\(name)\" is not the name of a quarantined copy")
+            case .trouble(let why): throw .failed(why)
+            }
+        }
+    }
+
+    func rescan() async throws(AdminFailure) {
+        spool.requestRescan()
+    }
+}
