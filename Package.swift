@@ -158,7 +158,7 @@ let package = Package(
             name: "EndToEndTests",
             // The executables are dependencies so that `swift test` builds them:
             // these tests run the real binaries.
-            dependencies: ["StrikeCore", "TestSupport", "strikecd"],
+            dependencies: ["StrikeCore", "StrikeConfig", "TestSupport", "strikecd"],
             swiftSettings: strict
         ),
     ]
