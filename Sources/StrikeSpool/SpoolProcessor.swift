@@ -37,8 +37,10 @@ public struct PassReport: Sendable {
     public var filesDone = 0
     /// Files still being written: retry these names at these times (epoch s).
     public var waiting: [String: Int64] = [:]
-    /// Directories and other names left alone.
+    /// Directories left alone.
     public var skipped: [String] = []
+    /// Files left in incoming/ because strikecd may not read them.
+    public var unreadable: [String] = []
     /// True when the pass stopped early because shutdown was requested.
     public var interrupted = false
 
@@ -182,8 +184,8 @@ public final class SpoolProcessor {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
             return
         } catch where error.errno == EACCES || error.errno == EPERM {
-            // Left in place: a writer may still own it. Logged by the caller.
-            report.skipped.append(name)
+            // Left in place, never dropped: the writer must fix its mode.
+            report.unreadable.append(name)
             return
         } catch {
             throw .system(error)
@@ -410,6 +412,7 @@ public final class SpoolProcessor {
         var kept = PassReport()
         kept.waiting = report.waiting
         kept.skipped = report.skipped
+        kept.unreadable = report.unreadable
         kept.interrupted = report.interrupted
         report = kept
     }

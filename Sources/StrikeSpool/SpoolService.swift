@@ -70,6 +70,8 @@ public final class SpoolService: Sendable {
     let logger: Logger
     let hooks: Hooks
     private let control: Mutex<Control>
+    /// Names already warned about as unreadable (once each per run).
+    private let unreadableWarned = Mutex<Set<String>>([])
     private let wakePipe: WakePipe
 
     public init(layout: SpoolLayout, store: Store, settings: Settings, logger: Logger, hooks: Hooks) throws(SystemError) {
@@ -186,7 +188,9 @@ public final class SpoolService: Sendable {
                         logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                         needScan = true
                     case .directoryGone:
-                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata())
+                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata([
+                            "file": "\(layout.incoming)", "reason": "directory removed or moved",
+                        ]))
                         needScan = true
                     }
                 }
@@ -232,7 +236,9 @@ public final class SpoolService: Sendable {
                     backoff = min(60, max(1, backoff * 2))
                     retryAt = Sys.monotonicNanoseconds() + UInt64(backoff * 1e9)
                     needScan = true
-                    logger.warning("\(error); the files stay in incoming/ and will be retried in \(Int(backoff)) s", metadata: JournalEvent.retrying.metadata(["retry_seconds": "\(Int(backoff))"]))
+                    logger.warning("\(error); the files stay in incoming/ and will be retried in \(Int(backoff)) s", metadata: JournalEvent.retrying.metadata([
+                        "reason": "\(error)", "delay": "\(Int(backoff)) s",
+                    ]))
                 }
             }
             if !readySent, !needScan {
@@ -258,35 +264,48 @@ public final class SpoolService: Sendable {
     }
 
     private func log(_ report: PassReport, backlog: Int) {
+        // Details quote the offending value, which may be a person's name
+        // written where a pseudonym belongs: above debug, only identifiers.
         for item in report.rejected {
             var metadata: Logger.Metadata = JournalEvent.quarantined.metadata([
                 "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
-                "detail": "\(item.rejection.detail)",
             ])
             if let line = item.line { metadata["line"] = "\(line)" }
             if let target = item.quarantinedAs { metadata["quarantined_as"] = "\(target)" }
             let place = item.line.map { "\(item.file):\($0)" } ?? item.file
-            logger.notice("rejected \(place): \(item.rejection.code.rawValue): \(item.rejection.detail)", metadata: metadata)
+            logger.notice("rejected \(place): \(item.rejection.code.rawValue); moved to quarantine/\(item.quarantinedAs ?? item.file) with its reason", metadata: metadata)
+            logger.debug("rejected \(place): \(item.rejection.detail)", metadata: ["file": "\(item.file)"])
         }
         for item in report.setAside {
-            logger.notice("set aside \(item.file) unread: \(item.rejection.detail)", metadata: JournalEvent.quarantined.metadata([
+            logger.notice("set aside \(item.file) unread (\(item.rejection.code.rawValue)): \(item.rejection.detail)", metadata: JournalEvent.quarantined.metadata([
                 "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
             ]))
         }
         for event in report.conflicts {
-            if case .conflict(let envelope, let removed) = event {
+            switch event {
+            case .conflict(let envelope, let removed):
                 logger.warning("conflict: different valid versions of \(envelope.origin) #\(envelope.seq); all are rejected\(removed ? " and the one applied earlier was taken out of the state" : "")", metadata: JournalEvent.conflict.metadata([
                     "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",
                 ]))
+            case .gap(let origin, let from, let to):
+                logger.notice("gap: \(origin) has sent #\(to + 1) but not \(from == to ? "#\(from)" : "#\(from) to #\(to)") (yet)", metadata: JournalEvent.gap.metadata([
+                    "origin": "\(origin)", "seq": "\(to + 1)", "missing_from": "\(from)", "missing_to": "\(to)",
+                ]))
             }
+        }
+        for name in report.unreadable where unreadableWarned.withLock({ $0.insert(name).inserted }) {
+            logger.warning("cannot read incoming/\(name): permission denied; it stays there until its writer makes it group-readable (chmod 0640)", metadata: JournalEvent.spoolError.metadata([
+                "file": "\(name)", "reason": "permission denied",
+            ]))
         }
         for name in report.skipped {
             logger.debug("left \(name) in incoming/ untouched (a directory, or not readable)", metadata: ["file": "\(name)"])
         }
         if report.copies > 0 {
-            logger.info("applied \(report.applied), duplicates \(report.duplicates), rejected \(report.copies - report.applied - report.duplicates) of \(report.copies) copies", metadata: JournalEvent.batchApplied.metadata([
+            let rejected = report.copies - report.applied - report.duplicates
+            logger.info("applied \(report.applied), duplicates \(report.duplicates), rejected \(rejected) of \(report.copies) copies", metadata: JournalEvent.batchApplied.metadata([
                 "copies": "\(report.copies)", "applied": "\(report.applied)",
-                "duplicates": "\(report.duplicates)",
+                "duplicates": "\(report.duplicates)", "rejected": "\(rejected)",
             ]))
             if logger.logLevel <= .debug {
                 for change in report.changes {

@@ -35,6 +35,9 @@ public enum ReconcileEvent: Sendable, Equatable {
     /// Two or more valid versions of one (origin, seq): all are rejected, and
     /// `removedApplied` says whether one had been applied and is now taken out.
     case conflict(Envelope, removedApplied: Bool)
+    /// A copy of `origin` numbered beyond its highest seq so far plus one:
+    /// seqs `from...to` have not arrived (yet).
+    case gap(origin: Slug, from: Int64, to: Int64)
 }
 
 /// Applies copies to the state inside one write transaction (DESIGN.md §3).
@@ -68,8 +71,14 @@ public struct Reconciler: ~Copyable {
             return .duplicate
         }
         if let envelope = reading.envelope {
+            let highest = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [envelope.origin.rawValue]
+            ) ?? 0
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
                 .execute(arguments: [envelope.origin.rawValue, envelope.seq])
+            if envelope.seq > highest + 1 {
+                events.append(.gap(origin: envelope.origin, from: highest + 1, to: envelope.seq - 1))
+            }
         }
         switch reading.verdict {
         case .failure(let rejection):

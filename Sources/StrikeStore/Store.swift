@@ -83,6 +83,11 @@ public final class Store: Sendable {
             // deletes a file it accounted for.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // The writer touches index pages all over the store (identities
+                // are hashes); 16 MiB of page cache instead of SQLite's 2 MiB
+                // halved the time to ingest 100,000 files (docs/performance.md).
+                // Readers keep the default, so memory stays small.
+                try db.execute(sql: "PRAGMA cache_size = -16384")
             }
             let migrator = Schema.migrator
             try migrator.migrate(pool)

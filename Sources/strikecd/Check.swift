@@ -77,7 +77,9 @@ struct Check: ParsableCommand {
                 }
             }
         }
-        if !quiet || invalid > 0 {
+        if named.isEmpty {
+            Console.warning("no message files to check")
+        } else if !quiet || invalid > 0 {
             Console.line("checked \(copies) \(copies == 1 ? "copy" : "copies") in \(named.count) \(named.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")")
         }
         if invalid > 0 { throw ExitCode(1) }

@@ -130,7 +130,7 @@ final class Daemon: Sendable {
         ]))
         let group = ServiceGroup(
             services: [
-                SpoolRunner(spool: spool, notifier: notifier), server, ReadyRunner(daemon: self),
+                SpoolRunner(spool: spool, notifier: notifier, logger: logger), server, ReadyRunner(daemon: self),
                 ReloadRunner(daemon: self), WatchdogRunner(daemon: self),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -150,7 +150,9 @@ final class Daemon: Sendable {
         do {
             fresh = try overrides.load()
         } catch {
-            logger.error("configuration not reloaded, keeping the running one: \(error)", metadata: JournalEvent.configError.metadata())
+            logger.error("configuration not reloaded, keeping the running one: \(error)", metadata: JournalEvent.configError.metadata([
+                "file": "\(error.file)", "reason": "\(error.message)",
+            ]))
             return
         }
         let old = config.withLock { current in
@@ -187,12 +189,14 @@ struct DaemonError: Error, CustomStringConvertible {
 struct SpoolRunner: Service {
     let spool: SpoolService
     let notifier: SystemdNotifier
+    let logger: Logger
 
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await spool.run()
         } onGracefulShutdown: {
             notifier.stopping(status: "finishing the transaction in flight")
+            logger.notice("stopping: finishing the transaction in flight", metadata: JournalEvent.stopping.metadata())
             spool.requestStop()
         }
     }

@@ -27,6 +27,9 @@ struct Ingest: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How far in the future sent_at may be, in seconds.", valueName: "seconds"))
     var maxFutureSkew: Int64 = 15 * 60
 
+    @Option(name: .long, help: ArgumentHelp("Copies per transaction (larger is faster; a crash loses at most the batch in flight, which a re-run applies).", valueName: "count"))
+    var batchSize = 10_000
+
     @Flag(name: .shortAndLong, help: "Do not list rejected copies on stderr.")
     var quiet = false
 
@@ -46,7 +49,7 @@ struct Ingest: ParsableCommand {
             Console.warning("\(skip.path): skipped: \(skip.why)")
         }
         let now = Sys.now()
-        let ingest = PathIngest(store: store, policy: ValidationPolicy(now: now, maximumFutureSkew: maxFutureSkew))
+        let ingest = PathIngest(store: store, policy: ValidationPolicy(now: now, maximumFutureSkew: maxFutureSkew), batchSize: max(1, batchSize))
         let totals: IngestTotals
         do {
             totals = try ingest.run(files, now: now) { event in

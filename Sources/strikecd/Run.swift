@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import StrikeJournal
 import ServiceLifecycle
@@ -65,7 +66,10 @@ struct Run: AsyncParsableCommand {
             Console.error("configuration: \(error)")
             throw ExitCode(78)  // EX_CONFIG
         }
-        let level = Logger.Level(rawValue: logLevel ?? config.logLevel) ?? .info
+        guard let level = Logger.Level(rawValue: logLevel ?? config.logLevel) else {
+            Console.error("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \"\(logLevel ?? "")\")")
+            throw ExitCode(64)
+        }
         LoggingSetup.bootstrap(target: log, level: level)
         var logger = Logger(label: "strikecd")
         logger.logLevel = level
@@ -74,7 +78,7 @@ struct Run: AsyncParsableCommand {
         do {
             daemon = try Daemon(config: config, configFile: options.config, overrides: options, logger: logger)
         } catch {
-            logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata())
+            logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata(["reason": "\(error)"]))
             throw ExitCode.failure
         }
         try await daemon.run()
@@ -99,7 +103,11 @@ struct CheckConfig: ParsableCommand {
             throw ExitCode(78)
         }
         let source = options.config ?? DaemonConfig.defaultPath
-        Console.info("configuration \(source) is valid; the settings in effect:")
+        if options.config == nil, !FileManager.default.fileExists(atPath: source) {
+            Console.info("no configuration file at \(source): the built-in defaults are in effect:")
+        } else {
+            Console.info("configuration \(source) is valid; the settings in effect:")
+        }
         for (key, value) in config.described {
             Console.line("\(key): \(value)")
         }
