@@ -132,6 +132,7 @@ let package = Package(
             name: "StrikeStoreTests",
             dependencies: [
                 "StrikeCore", "StrikeStore", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict

@@ -127,6 +127,25 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         }
     }
 
+    /// Tens of thousands of copies (duplicates, reformatted copies, conflicts,
+    /// invalid copies), in two orders and batch splits: the contract's Summary
+    /// and identical dumps.
+    @Test func largeCorpusMatchesTheOracle() throws {
+        let corpus = Corpus(seed: 20_200_809, messages: 12_000)
+        #expect(corpus.copies.count > 20_000)
+        let directory = TemporaryDirectory()
+        var rng = SplitMix(seed: 99)
+        let first = try Store(path: directory.path + "/a.sqlite")
+        try ingest(corpus.copies.shuffled(using: &rng), into: first, rng: &rng)
+        let second = try Store(path: directory.path + "/b.sqlite")
+        try ingest(corpus.copies.reversed(), into: second, rng: &rng)
+        let summary = try first.summary()
+        #expect(summary == oracleSummary(corpus.copies))
+        #expect(summary.messages.duplicates > 1000 && summary.messages.rejected > 100, "the corpus exercises duplicates and rejections")
+        #expect(try first.dump() == second.dump())
+        #expect(try first.recomputedSummary() == summary)
+    }
+
     /// Running again on the same copies changes nothing but `duplicates`.
     @Test func reingestingOnlyCountsDuplicates() throws {
         let corpus = Corpus(seed: 7, messages: 80)
