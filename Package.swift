@@ -159,7 +159,7 @@ let package = Package(
             name: "EndToEndTests",
             // The executables are dependencies so that `swift test` builds them:
             // these tests run the real binaries.
-            dependencies: ["StrikeCore", "StrikeConfig", "TestSupport", "strikecd"],
+            dependencies: ["StrikeCore", "StrikeConfig", "TestSupport", "strikecd", "strikectl"],
             swiftSettings: strict
         ),
     ]
