@@ -71,6 +71,24 @@ final class DaemonFixture: @unchecked Sendable {
     }
 }
 
+/// Drops a file the way a courier (0: tmp/ then rename), rsync (1: a hidden
+/// temporary name, then rename) or a plain copy in place (2) would.
+func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixture) throws {
+    switch way {
+    case 0:
+        try dropAtomically(file.bytes, name: file.name, tmpDir: fixture.tmp, dir: fixture.incoming)
+    case 1:
+        let hidden = fixture.incoming + "/.\(file.name).Qz9xY1"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: hidden))
+        guard rename(hidden, fixture.incoming + "/" + file.name) == 0 else { throw TimeoutError(description: "rename failed") }
+    default:
+        let fd = open(fixture.incoming + "/" + file.name, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw TimeoutError(description: "cannot create \(file.name)") }
+        _ = file.bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+}
+
 @Suite(.serialized) struct SpoolEndToEndTests {
     /// Every way a file can land in the spool (DESIGN.md §4), then the same
     /// Summary as a one-shot ingest of the same copies.
@@ -168,7 +186,8 @@ final class DaemonFixture: @unchecked Sendable {
     @Test func killNineAtRandomLosesNothingAndCountsNothingTwice() throws {
         let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nbatch_size: 40\n")
         var rng = SplitMix(seed: 2020)
-        let corpus = Corpus(seed: 2020, messages: 1500)
+        let corpus = Corpus(seed: 2020, messages: 6000)
+        #expect(corpus.copies.count > 10_000)
         let layout = CorpusFiles(copies: corpus.copies, rng: &rng)
         let reference = fixture.directory.path + "/reference"
         try FileManager.default.createDirectory(atPath: reference, withIntermediateDirectories: true)
@@ -187,9 +206,9 @@ final class DaemonFixture: @unchecked Sendable {
         for round in 0..<20 {
             try fixture.start()
             // Drop more while it works.
-            let more = min(layout.files.count, next + Int.random(in: 20...80, using: &rng))
-            for file in layout.files[next..<more] {
-                try dropAtomically(file.bytes, name: file.name, tmpDir: fixture.tmp, dir: fixture.incoming)
+            let more = min(layout.files.count, next + Int.random(in: 100...300, using: &rng))
+            for (index, file) in layout.files[next..<more].enumerated() {
+                try drop(file, way: index % 3, fixture: fixture)
             }
             next = more
             usleep(UInt32.random(in: 20_000...250_000, using: &rng))  // a random instant, not synchronisation
