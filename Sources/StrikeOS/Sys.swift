@@ -128,23 +128,9 @@ public enum Sys {
 
     /// The names in a directory, without `.` and `..`, in no particular order.
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
-        guard let dir = opendir(path) else {
-            throw SystemError(errno: errno, operation: "opendir", path: path)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 { throw SystemError(errno: errno, operation: "readdir", path: path) }
-                break
-            }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return names
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        return try DirectoryStream(fd: fd, path: path).next(limit: Int.max)
     }
 
     /// Seconds since the epoch, from the real-time clock.

@@ -297,8 +297,8 @@ public final class SpoolProcessor {
         try commitIfFull(&batch, now: now, report: &report)
     }
 
-    private func commitIfFull(_ batch: inout Batch, now: Int64, report: inout PassReport, force: Bool = false) throws(SpoolTrouble) {
-        if force || batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
+    private func commitIfFull(_ batch: inout Batch, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
+        if batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
             try commit(&batch, now: now, report: &report)
         }
     }
@@ -414,6 +414,7 @@ public final class SpoolProcessor {
         kept.skipped = report.skipped
         kept.unreadable = report.unreadable
         kept.interrupted = report.interrupted
+        kept.filesDone = report.filesDone
         report = kept
     }
 

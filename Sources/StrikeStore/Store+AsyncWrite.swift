@@ -7,16 +7,7 @@ extension Store {
     /// waits its turn for the one writer like every other transaction.
     public func ingestAsync(_ copies: [CopyInput], now: Int64) async throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         do {
-            return try await pool.write { db in
-                var reconciler = Reconciler(db, now: now)
-                var outcomes: [CopyOutcome] = []
-                outcomes.reserveCapacity(copies.count)
-                for copy in copies {
-                    outcomes.append(try reconciler.ingest(copy))
-                }
-                try reconciler.finish()
-                return (outcomes, reconciler.events)
-            }
+            return try await pool.write { db in try Store.reconcile(copies, in: db, now: now) }
         } catch {
             throw StoreError.from(error)
         }

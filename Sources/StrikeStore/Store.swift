@@ -126,16 +126,19 @@ public final class Store: Sendable {
     }
 
     private func ingestUnmapped(_ copies: [CopyInput], now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
-        try write { db in
-            var reconciler = Reconciler(db, now: now)
-            var outcomes: [CopyOutcome] = []
-            outcomes.reserveCapacity(copies.count)
-            for copy in copies {
-                outcomes.append(try reconciler.ingest(copy))
-            }
-            try reconciler.finish()
-            return (outcomes, reconciler.events)
+        try write { db in try Self.reconcile(copies, in: db, now: now) }
+    }
+
+    /// The body of one ingest transaction, shared by the blocking and async forms.
+    static func reconcile(_ copies: [CopyInput], in db: Database, now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+        var reconciler = Reconciler(db, now: now)
+        var outcomes: [CopyOutcome] = []
+        outcomes.reserveCapacity(copies.count)
+        for copy in copies {
+            outcomes.append(try reconciler.ingest(copy))
         }
+        try reconciler.finish()
+        return (outcomes, reconciler.events)
     }
 
     /// The Summary of DESIGN.md §5, from the running tallies.
