@@ -130,7 +130,7 @@ final class Daemon: Sendable {
         ]))
         let group = ServiceGroup(
             services: [
-                SpoolRunner(spool: spool, notifier: notifier), server, ReadyRunner(daemon: self),
+                SpoolRunner(spool: spool, notifier: notifier, logger: logger), server, ReadyRunner(daemon: self),
                 ReloadRunner(daemon: self), WatchdogRunner(daemon: self),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -187,12 +187,14 @@ struct DaemonError: Error, CustomStringConvertible {
 struct SpoolRunner: Service {
     let spool: SpoolService
     let notifier: SystemdNotifier
+    let logger: Logger
 
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await spool.run()
         } onGracefulShutdown: {
             notifier.stopping(status: "finishing the transaction in flight")
+            logger.notice("stopping: finishing the transaction in flight", metadata: JournalEvent.stopping.metadata())
             spool.requestStop()
         }
     }
