@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "StrikeServer",
             dependencies: [
-                "StrikeCore", "StrikeStore", "StrikeSpool", "VarlinkProtocol", "StrikeOS",
+                "StrikeCore", "StrikeStore", "StrikeSpool", "VarlinkProtocol", "StrikeOS", "StrikeJournal",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -12,6 +12,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import StrikeCore
+import StrikeJournal
 import StrikeOS
 import StrikeStore
 import Synchronization
@@ -222,7 +223,10 @@ public final class VarlinkServer: Service, Sendable {
 
     private func warnThrottled(_ kind: String, _ message: Logger.Message, _ metadata: Logger.Metadata) {
         guard let suppressed = throttle.allow(kind, now: Sys.monotonicNanoseconds()) else { return }
-        var metadata = metadata
+        // Every caller refuses or cuts off a client: the catalog entry for client_rejected
+        // explains it with STRIKECD_REASON and STRIKECD_PEER_UID.
+        var metadata = JournalEvent.clientRejected.metadata(metadata)
+        if metadata["reason"] == nil { metadata["reason"] = "\(kind)" }
         if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
         logger.warning(message, metadata: metadata)
     }
@@ -266,7 +270,9 @@ public final class VarlinkServer: Service, Sendable {
                     } catch {
                         if error.name == VarlinkError.permissionDenied.name {
                             logger.notice("a call was refused: permission denied",
-                                          metadata: ["peer_uid": "\(peer.uid)", "method": "\(call.method)"])
+                                          metadata: JournalEvent.clientRejected.metadata([
+                                              "peer_uid": "\(peer.uid)", "method": "\(call.method)", "reason": "permission-denied",
+                                          ]))
                         }
                         if !call.oneway { try await write(VarlinkReply(error), to: outbound) }
                         continue

@@ -221,7 +221,9 @@ struct WatchdogRunner: Service {
             } else {
                 daemon.logger.warning("the spool loop has shown no sign of life for \(age / 1_000_000_000) s; not pinging the watchdog", metadata: JournalEvent.spoolError.metadata())
             }
-            try? await Task.sleep(for: interval)
+            // A graceful shutdown must not wait out the interval (15 s with WatchdogSec=30s):
+            // every stop would take that long.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

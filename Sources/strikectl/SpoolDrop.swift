@@ -51,7 +51,19 @@ struct SpoolDrop {
                 _ = unlink(tmp + "/" + temporary)
                 throw error
             }
-            try Sys.fsyncDirectory(incoming)
+            do throws(SystemError) {
+                try Sys.fsyncDirectory(incoming)
+            } catch where error.errno == EACCES {
+                // incoming/ is 3730 (tmpfiles.d/strikecd.conf): a writer may not read it,
+                // so cannot open it to fsync it. fsync the file under its new name instead:
+                // the link changed its inode, and ext4, XFS and btrfs then commit the new
+                // directory entry with it. Gone already means strikecd has taken it.
+                do throws(SystemError) {
+                    let fd = try Sys.open(incoming + "/" + final, O_RDONLY | O_NOFOLLOW)
+                    defer { Sys.close(fd) }
+                    try Sys.fsync(fd, path: incoming + "/" + final)
+                } catch where error.isNotFound {}
+            }
         } catch {
             throw explain(error)
         }
@@ -63,7 +75,7 @@ struct SpoolDrop {
         case ENOENT, ENOTDIR:
             return Failure("cannot write into the spool: \(error) (is strikecd installed? the spool is set by --spool or STRIKECD_SPOOL, now \(spool))")
         case EACCES, EPERM:
-            return Failure("permission denied: \(error): \(Failure.notInGroup("strikecd"))", status: Failure.permission)
+            return Failure("permission denied: \(error): \(Failure.notInGroup("strikecd-writers"))", status: Failure.permission)
         default:
             return Failure("cannot write into the spool: \(error)")
         }

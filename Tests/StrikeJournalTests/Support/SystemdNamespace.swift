@@ -8,10 +8,12 @@ import Glibc
 /// A real systemd as PID 1 of its own PID and mount namespace (see
 /// shared/notes/systemd-testing.md), booted into one target, for end-to-end unit tests.
 ///
-/// It must not change the host. Every mount is private to the namespace; /etc/passwd and
-/// friends, /etc/systemd/system, /run, /tmp, /var/{tmp,log,lib,spool} are covered by copies
-/// or tmpfs; and the units that would touch the kernel or the host's files (tmpfiles, which
-/// would empty the host's /tmp; sysctl; modules; udev; ldconfig; hwdb…) are masked.
+/// It must not change the host. Every mount is private to the namespace; /etc is an overlay
+/// whose upper layer is a tmpfs (so `ConfigurationDirectory=` creating /etc/strikecd, or
+/// anything else writing there, stays in the namespace), /etc/passwd and friends,
+/// /etc/systemd/system, /run, /tmp, /var/{tmp,log,lib,spool} are covered by copies or tmpfs;
+/// and the units that would touch the kernel or the host's files (tmpfiles, which would
+/// empty the host's /tmp; sysctl; modules; udev; ldconfig; hwdb…) are masked.
 /// `stop()` kills exactly that PID 1 with SIGKILL, which ends the namespace.
 final class SystemdNamespace {
     let unshare: Process
@@ -36,10 +38,17 @@ final class SystemdNamespace {
 
     /// The script run as PID 1 before it becomes systemd. `$1` is the prepared directory
     /// (etc/, units/, tmpfiles.conf, copy/…): files listed in copy.list are copied to
-    /// /run/strikecd-test/ first, since /tmp will be covered.
+    /// /run/strikecd-test/ first, since /tmp will be covered. prepare.sh, if there, runs once
+    /// every private mount but /tmp's is in place (so it can still read the directory).
     static let bootScript = """
         set -eu
         D="$1"
+        mkdir "$D/etc-overlay"
+        mount -t tmpfs -o mode=0700 tmpfs "$D/etc-overlay"
+        mkdir "$D/etc-overlay/upper" "$D/etc-overlay/work"
+        mount -t overlay overlay \
+          -o "lowerdir=/etc,upperdir=$D/etc-overlay/upper,workdir=$D/etc-overlay/work" /etc
+        [ "$(findmnt -n -o FSTYPE /etc)" = overlay ]
         for f in passwd group shadow gshadow; do mount --bind "$D/etc/$f" "/etc/$f"; done
         mount -t tmpfs -o mode=0755 tmpfs /etc/systemd/system
         cp "$D"/units/* /etc/systemd/system/
@@ -50,6 +59,7 @@ final class SystemdNamespace {
         mkdir -p /run/strikecd-test
         while IFS= read -r file; do cp "$file" /run/strikecd-test/; done < "$D/copy.list"
         for dir in /var/spool /var/lib /var/log; do mount -t tmpfs -o mode=0755 tmpfs "$dir"; done
+        if [ -e "$D/prepare.sh" ]; then bash "$D/prepare.sh" "$D"; fi
         systemd-tmpfiles --create "$D/tmpfiles.conf"
         for dir in /var/tmp /tmp; do mount -t tmpfs -o mode=1777 tmpfs "$dir"; done
         exec env container=unshare /lib/systemd/systemd --system --unit="$2"
