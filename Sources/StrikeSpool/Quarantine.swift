@@ -69,12 +69,43 @@ struct Quarantine {
         throw SystemError(errno: EEXIST, operation: "quarantine", path: layout.quarantine + "/" + name)
     }
 
+    /// Copies a rejected one-message file into quarantine/ as a file of the
+    /// daemon's own (so administrators, the group of quarantine/, can read it
+    /// and its writer can no longer change it through another link), then
+    /// removes the original. Falls back to `moveFile` when the file is not the
+    /// one that was judged (`sha256` differs) or cannot be read.
+    ///
+    /// Crash-safe like a rename: a crash after the copy and before the unlink
+    /// finds the same bytes under the same name next time and reuses it.
+    @discardableResult
+    func copyFile(_ name: String, sha256: String, reason: QuarantineReason) throws(SystemError) -> String? {
+        let display = layout.incoming + "/" + name
+        let read: SafeRead
+        do {
+            read = try Sys.readRegularFile(at: layout.incomingFD, name, limit: ValidationPolicy.maximumMessageBytes, display: display)
+        } catch where error.isNotFound {
+            return nil
+        }
+        guard case .bytes(let bytes, _) = read, Self.sha256Hex(bytes) == sha256 else {
+            return try moveFile(name, reason: reason)
+        }
+        let target = try writeCopy(bytes, base: name, reason: reason)
+        do {
+            try Sys.unlinkat(layout.incomingFD, name, display: display)
+        } catch where error.isNotFound {}
+        return target
+    }
+
     /// Writes one bad line of a `.jsonl` as its own file `NAME.line-N` (the
     /// line's bytes, or nothing if it was too large to keep) with its reason.
     @discardableResult
     func writeLine(_ bytes: [UInt8]?, name: String, reason: QuarantineReason) throws(SystemError) -> String {
-        let base = "\(name).line-\(reason.line ?? 0)"
-        let content = bytes ?? []
+        try writeCopy(bytes ?? [], base: "\(name).line-\(reason.line ?? 0)", reason: reason)
+    }
+
+    /// Writes `content` as `base` (or `base.N` when a different file has that
+    /// name) with its reason; the same bytes already there are reused.
+    private func writeCopy(_ content: [UInt8], base: String, reason: QuarantineReason) throws(SystemError) -> String {
         for attempt in 0..<1000 {
             let target = attempt == 0 ? base : "\(base).\(attempt)"
             if let existing = try? Sys.readRegularFile(at: layout.quarantineFD, target, limit: ValidationPolicy.maximumMessageBytes + 1, display: target) {

@@ -431,7 +431,13 @@ public final class SpoolProcessor {
                     code: entry.code ?? "invalid", detail: entry.detail ?? "", line: nil, sha256: entry.sha256, size: entry.size,
                     time: Timestamp.utcText(epochSeconds: now), original: entry.name
                 )
-                let moved = try quarantine.moveFile(entry.name, reason: reason)
+                // A message-sized file is copied in as the daemon's own; a larger
+                // one (never read whole) is renamed in as it is.
+                let moved = if let sha256 = entry.sha256, (entry.size ?? .max) <= Int64(ValidationPolicy.maximumMessageBytes) {
+                    try quarantine.copyFile(entry.name, sha256: sha256, reason: reason)
+                } else {
+                    try quarantine.moveFile(entry.name, reason: reason)
+                }
                 if let code = ReasonCode(rawValue: reason.code) {
                     report.rejected.append(.init(file: entry.name, line: nil, rejection: Rejection(code, reason.detail), quarantinedAs: moved))
                 }

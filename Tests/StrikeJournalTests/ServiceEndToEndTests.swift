@@ -207,12 +207,8 @@ extension ProcessWideTests {
                                 mode: 0o640, uid: daemon.uid, gid: try accounts.gid("strikecd-admin"))
             // tmpfiles.d/strikecd.conf: the daemon copies a rejected file into quarantine/ so
             // that it belongs to the daemon and group strikecd-admin, who may read it there.
-            // Quarantine.moveFile renames it instead: it stays the writer's, group
-            // strikecd-writers, unreadable by administrators, still changeable through a link.
-            withKnownIssue("StrikeSpool renames rejected copies into quarantine/ instead of copying them") {
-                try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json"),
-                                    mode: 0o640, uid: daemon.uid, gid: try accounts.gid("strikecd-admin"))
-            }
+            try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json"),
+                                mode: 0o640, uid: daemon.uid, gid: try accounts.gid("strikecd-admin"))
             let quarantined = await waitFor(timeout: .seconds(15), every: .milliseconds(100)) {
                 ns.journal("strikecd.service").first {
                     $0["MESSAGE_ID"] as? String == JournalEvent.quarantined.messageID
