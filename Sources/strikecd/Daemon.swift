@@ -1,6 +1,8 @@
 import Logging
 import StrikeJournal
 import Foundation
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import StrikeConfig
 import StrikeCore
@@ -203,7 +205,8 @@ struct SpoolRunner: Service {
 }
 
 /// Pings systemd's watchdog (WatchdogSec=) only while the spool loop shows
-/// signs of life: a wedged loop stops the pings and systemd restarts us.
+/// signs of life and the server's event loops run: a wedged loop of either
+/// kind stops the pings and systemd restarts us.
 struct WatchdogRunner: Service {
     let daemon: Daemon
 
@@ -216,6 +219,11 @@ struct WatchdogRunner: Service {
         let limit = UInt64(interval.components.seconds) * 1_000_000_000 + UInt64(interval.components.attoseconds / 1_000_000_000)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             let age = daemon.heartbeat.age
+            // Serving counts too: every event loop of the Varlink server must run
+            // a no-op. A wedged loop never answers, so the pings stop.
+            for loop in MultiThreadedEventLoopGroup.singleton.makeIterator() {
+                try? await loop.submit {}.get()
+            }
             if age < limit {
                 daemon.notifier.watchdog()
             } else {
