@@ -22,7 +22,7 @@ import Logging
 public enum JournalEvent: String, CaseIterable, Sendable {
     /// The process started and is opening the store (not yet serving).
     case started
-    /// The store is open, the spool scanned and the socket listening (`READY=1` sent).
+    /// The store is open, the spool being worked through and the socket listening (`READY=1` sent).
     case ready
     /// SIGHUP received; configuration is being re-read (`RELOADING=1` sent).
     case reloading

@@ -82,6 +82,9 @@ public final class SpoolProcessor {
     private var ledger: [String: LedgerEntry] = [:]
     /// Ledger rows whose files are durably gone; deleted in the next transaction.
     private var cleanup: [String] = []
+    /// Bad lines durably written into quarantine/; their records are deleted
+    /// in the next transaction.
+    private var writtenLines: [Int64] = []
     /// Receives the details of each commit (rejections, conflicts, applied
     /// messages) as soon as it is durable, so a pass over a huge file never
     /// holds more than one batch of them.
@@ -109,6 +112,13 @@ public final class SpoolProcessor {
     /// moves into quarantine) and forgets ledger rows of vanished files.
     public func recover(now: Int64) throws(SpoolTrouble) -> PassReport {
         var report = PassReport()
+        let pending: [PendingLine]
+        do {
+            pending = try store.read { db in try SpoolLedger.pendingLines(db) }
+        } catch {
+            throw .store(error)
+        }
+        try writePending(pending, report: &report)
         let names = Array(ledger.keys).sorted()
         try process(names, now: now, report: &report, shouldStop: { false })
         return report
@@ -158,11 +168,15 @@ public final class SpoolProcessor {
         }
         try commit(&batch, now: now, report: &report)
         flush(&report)
-        if !cleanup.isEmpty {
+        if !cleanup.isEmpty || !writtenLines.isEmpty {
             do {
-                let names = cleanup
-                try store.write { db in try SpoolLedger.delete(db, names: names) }
+                let (names, ids) = (cleanup, writtenLines)
+                try store.write { db in
+                    try SpoolLedger.delete(db, names: names)
+                    try SpoolLedger.deletePending(db, ids: ids)
+                }
                 cleanup = []
+                writtenLines = []
             } catch {
                 throw .store(StoreError.from(error))
             }
@@ -317,18 +331,19 @@ public final class SpoolProcessor {
         var files = batch.files
         let items = batch.items
         let cleanupNow = cleanup
-        var lineRejections: [PassReport.Rejected] = []
+        let writtenNow = writtenLines
+        var pending: [PendingLine] = []
         let outcomes: [CopyOutcome]
         let events: [ReconcileEvent]
         do {
-            (outcomes, events, files, lineRejections) = try store.write { db in
+            (outcomes, events, files, pending) = try store.write { db in
                 try SpoolLedger.delete(db, names: cleanupNow)
+                try SpoolLedger.deletePending(db, ids: writtenNow)
                 var reconciler = Reconciler(db, now: now)
                 var outcomes: [CopyOutcome] = []
                 outcomes.reserveCapacity(items.count)
                 var files = files
-                var lineRejections: [PassReport.Rejected] = []
-                var wroteLines = false
+                var pending: [PendingLine] = []
                 for item in items {
                     let name = files[item.file].entry.name
                     let source = item.copy.line.map { "\(name):\($0)" } ?? name
@@ -340,17 +355,14 @@ public final class SpoolProcessor {
                     if files[item.file].single {
                         files[item.file].rejection = rejection
                     } else {
-                        let reason = QuarantineReason(
-                            code: rejection.code.rawValue, detail: rejection.detail, line: item.copy.line,
-                            sha256: item.copy.raw.map(Quarantine.sha256Hex), size: item.copy.raw.map { Int64($0.count) },
-                            time: Timestamp.utcText(epochSeconds: now), original: name
-                        )
-                        let written = try quarantine.writeLine(item.copy.raw, name: name, reason: reason)
-                        wroteLines = true
-                        lineRejections.append(.init(file: name, line: item.copy.line, rejection: rejection, quarantinedAs: written))
+                        // Written into quarantine/ after COMMIT, from this record.
+                        pending.append(try SpoolLedger.addPending(db, PendingLine(
+                            file: name, line: item.copy.line ?? 0, code: rejection.code.rawValue, detail: rejection.detail,
+                            bytes: item.copy.raw, sha256: item.copy.raw.map(Quarantine.sha256Hex),
+                            size: item.copy.raw.map { Int64($0.count) }, time: Timestamp.utcText(epochSeconds: now)
+                        )))
                     }
                 }
-                if wroteLines { try layout.syncQuarantine() }
                 for index in files.indices where touched.contains(index) {
                     var entry = files[index].entry
                     if files[index].complete {
@@ -368,7 +380,7 @@ public final class SpoolProcessor {
                     try SpoolLedger.save(db, entry)
                 }
                 try reconciler.finish()
-                return (outcomes, reconciler.events, files, lineRejections)
+                return (outcomes, reconciler.events, files, pending)
             }
         } catch let error as StoreError {
             throw .store(error)
@@ -377,11 +389,13 @@ public final class SpoolProcessor {
         } catch {
             throw .store(StoreError.from(error))
         }
+        writtenLines.removeAll { writtenNow.contains($0) }
+        // Now durable: write the bad lines into quarantine/.
+        try writePending(pending, report: &report)
         cleanup.removeAll { cleanupNow.contains($0) }
         for index in files.indices where touched.contains(index) { ledger[files[index].entry.name] = files[index].entry }
         report.copies += items.count
         report.conflicts += events
-        report.rejected += lineRejections
         for outcome in outcomes {
             switch outcome {
             case .applied: report.applied += 1
@@ -416,6 +430,29 @@ public final class SpoolProcessor {
         kept.interrupted = report.interrupted
         kept.filesDone = report.filesDone
         report = kept
+    }
+
+    /// Writes counted bad lines into quarantine/ (idempotent: the same bytes
+    /// under the same name are reused), fsyncs it, and queues the records for
+    /// deletion.
+    private func writePending(_ lines: [PendingLine], report: inout PassReport) throws(SpoolTrouble) {
+        guard !lines.isEmpty else { return }
+        do {
+            for line in lines {
+                let reason = QuarantineReason(
+                    code: line.code, detail: line.detail, line: line.line, sha256: line.sha256, size: line.size,
+                    time: line.time, original: line.file
+                )
+                let written = try quarantine.writeLine(line.bytes, name: line.file, reason: reason)
+                if let code = ReasonCode(rawValue: line.code) {
+                    report.rejected.append(.init(file: line.file, line: line.line, rejection: Rejection(code, line.detail), quarantinedAs: written))
+                }
+            }
+            try layout.syncQuarantine()
+        } catch {
+            throw .system(error)
+        }
+        writtenLines += lines.map(\.id)
     }
 
     /// Carries out a committed disposition, then queues the ledger row for deletion.

@@ -214,13 +214,21 @@ public final class SpoolService: Sendable {
                     let shouldStop = { self.control.withLock { $0.stop } }
                     if needScan {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
+                        // In chunks, so memory stays bounded however many files
+                        // wait, and so the loop shows signs of life between them.
                         while true {
-                            let chunk = try stream.next(limit: 10_000)
+                            let chunk = try stream.next(limit: 1000)
                             if chunk.isEmpty { break }
                             let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
                             for (name, due) in report.waiting { waiting[name] = due }
                             if report.interrupted { break }
                             hooks.alive()
+                            // Ready once working: a courier's backlog of 100,000
+                            // files must not hold READY=1 past systemd's start timeout.
+                            if !readySent {
+                                readySent = true
+                                hooks.ready()
+                            }
                         }
                         needScan = false
                         nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)

@@ -181,6 +181,23 @@ enum Schema {
                 size INTEGER,
                 CHECK ((disposition = 'quarantine') = (code IS NOT NULL))
             ) WITHOUT ROWID;
+
+            -- Bad lines of .jsonl files, recorded in the transaction that counted
+            -- them and written into quarantine/ only after it commits (then deleted
+            -- here), so that quarantine/ holds exactly the rejected copies whatever
+            -- instant a crash hits: a rolled-back batch leaves no stray line file.
+            CREATE TABLE pending_quarantine (
+                id INTEGER PRIMARY KEY,
+                file TEXT NOT NULL,
+                line INTEGER NOT NULL CHECK (line >= 1),
+                code TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                -- The line's bytes; NULL when it was too large to keep.
+                bytes BLOB,
+                sha256 TEXT,
+                size INTEGER,
+                time TEXT NOT NULL
+            );
             """)
     }
 }

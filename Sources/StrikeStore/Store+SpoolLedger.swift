@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A spool file's row in the ledger (see Schema, `spool_file`).
@@ -67,5 +68,61 @@ public enum SpoolLedger {
     /// Every entry, for the start-up pass that finishes interrupted work.
     public static func all(_ db: Database) throws -> [LedgerEntry] {
         try String.fetchAll(db, sql: "SELECT name FROM spool_file ORDER BY name").compactMap { try entry(db, name: $0) }
+    }
+}
+
+/// A bad line of a `.jsonl`, counted but not yet written into quarantine/.
+public struct PendingLine: Sendable, Equatable {
+    public var id: Int64 = 0
+    public var file: String
+    public var line: Int
+    public var code: String
+    public var detail: String
+    public var bytes: [UInt8]?
+    public var sha256: String?
+    public var size: Int64?
+    /// RFC 3339 UTC, when it was counted.
+    public var time: String
+
+    public init(file: String, line: Int, code: String, detail: String, bytes: [UInt8]?, sha256: String?, size: Int64?, time: String) {
+        self.file = file
+        self.line = line
+        self.code = code
+        self.detail = detail
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.size = size
+        self.time = time
+    }
+}
+
+extension SpoolLedger {
+    /// Records a bad line in the current transaction; returns it with its id.
+    public static func addPending(_ db: Database, _ line: PendingLine) throws -> PendingLine {
+        try db.cachedStatement(sql: """
+            INSERT INTO pending_quarantine (file, line, code, detail, bytes, sha256, size, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                line.file, line.line, line.code, line.detail, line.bytes.map { Data($0) }, line.sha256, line.size, line.time,
+            ])
+        var recorded = line
+        recorded.id = db.lastInsertedRowID
+        return recorded
+    }
+
+    /// Every bad line still to be written (after a crash).
+    public static func pendingLines(_ db: Database) throws -> [PendingLine] {
+        try Row.fetchAll(db, sql: "SELECT * FROM pending_quarantine ORDER BY id").map { row in
+            var line = PendingLine(
+                file: row["file"], line: row["line"], code: row["code"], detail: row["detail"],
+                bytes: (row["bytes"] as Data?).map { Array($0) }, sha256: row["sha256"], size: row["size"], time: row["time"]
+            )
+            line.id = row["id"]
+            return line
+        }
+    }
+
+    public static func deletePending(_ db: Database, ids: some Sequence<Int64>) throws {
+        let statement = try db.cachedStatement(sql: "DELETE FROM pending_quarantine WHERE id = ?")
+        for id in ids { try statement.execute(arguments: [id]) }
     }
 }
