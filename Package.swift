@@ -46,6 +46,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Ed25519 signatures: the keyring of origins' public keys (a verifier
+        // injected into validation, so the core keeps no dependencies) and
+        // secret keys for signing.
+        .target(
+            name: "StrikeSigning",
+            dependencies: ["StrikeCore", "StrikeOS", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         // The configuration file.
         .target(
             name: "StrikeConfig",
@@ -97,7 +105,7 @@ let package = Package(
             name: "strikecd",
             dependencies: [
                 "StrikeCore", "StrikeStore", "StrikeSpool", "StrikeConfig", "StrikeServer",
-                "StrikeJournal", "StrikeSystemd", "StrikeOS",
+                "StrikeJournal", "StrikeSystemd", "StrikeOS", "StrikeSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "strikectl",
             dependencies: [
-                "StrikeCore", "VarlinkProtocol", "StrikeOS",
+                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -135,6 +143,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StrikeSigningTests",
+            dependencies: ["StrikeSigning", "StrikeCore", "StrikeStore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
