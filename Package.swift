@@ -14,6 +14,14 @@ let package = Package(
     products: [
         .executable(name: "strikecd", targets: ["strikecd"]),
         .executable(name: "strikectl", targets: ["strikectl"]),
+        // For Fuzz/, a package of its own that depends on this one by path
+        // (libFuzzer targets have no main of their own, so they cannot be
+        // built by a plain `swift build` of this package).
+        .library(name: "StrikeCore", targets: ["StrikeCore"]),
+        .library(name: "StrikeSigning", targets: ["StrikeSigning"]),
+        .library(name: "StrikeStore", targets: ["StrikeStore"]),
+        .library(name: "VarlinkProtocol", targets: ["VarlinkProtocol"]),
+        .library(name: "StrikeServer", targets: ["StrikeServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
