@@ -14,6 +14,14 @@ let package = Package(
     products: [
         .executable(name: "strikecd", targets: ["strikecd"]),
         .executable(name: "strikectl", targets: ["strikectl"]),
+        // For Fuzz/, a package of its own that depends on this one by path
+        // (libFuzzer targets have no main of their own, so they cannot be
+        // built by a plain `swift build` of this package).
+        .library(name: "StrikeCore", targets: ["StrikeCore"]),
+        .library(name: "StrikeSigning", targets: ["StrikeSigning"]),
+        .library(name: "StrikeStore", targets: ["StrikeStore"]),
+        .library(name: "VarlinkProtocol", targets: ["VarlinkProtocol"]),
+        .library(name: "StrikeServer", targets: ["StrikeServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -44,6 +52,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            swiftSettings: strict
+        ),
+        // Ed25519 signatures: the keyring of origins' public keys (a verifier
+        // injected into validation, so the core keeps no dependencies) and
+        // secret keys for signing.
+        .target(
+            name: "StrikeSigning",
+            dependencies: ["StrikeCore", "StrikeOS", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
         // The configuration file.
@@ -97,7 +113,7 @@ let package = Package(
             name: "strikecd",
             dependencies: [
                 "StrikeCore", "StrikeStore", "StrikeSpool", "StrikeConfig", "StrikeServer",
-                "StrikeJournal", "StrikeSystemd", "StrikeOS",
+                "StrikeJournal", "StrikeSystemd", "StrikeOS", "StrikeSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "strikectl",
             dependencies: [
-                "StrikeCore", "VarlinkProtocol", "StrikeOS",
+                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -137,6 +153,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StrikeSigningTests",
+            dependencies: ["StrikeSigning", "StrikeCore", "StrikeStore", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -19,6 +19,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var batchSize = 1000
     /// How far `sent_at` may be ahead of the clock, in seconds.
     public var maxFutureSkew: Int64 = 15 * 60
+    /// Which messages must be signed. `required` by default: a forged message
+    /// can get people arrested, and nothing is lost by refusing one (it waits
+    /// in quarantine until its origin's key is in the keyring and it is requeued).
+    public var signatures: SignaturePolicy = .required
+    /// The directory of origins' public keys, `ORIGIN.pub` files.
+    public var keyring = "/etc/strikecd/keys"
     /// Full rescan of the spool this often, in seconds (inotify is only a hint).
     public var rescanInterval: Double = 60
     /// Members may use org.strikecd.Query.
@@ -74,6 +80,14 @@ extension DaemonConfig {
         Setting(key: "max_file_size", help: "a size") { c, n, f throws(ConfigError) in c.maxFileSize = try size(n, f, "max_file_size", minimum: 64 << 10) },
         Setting(key: "batch_size", help: "a count") { c, n, f throws(ConfigError) in c.batchSize = Int(try integer(n, f, "batch_size", 1...100_000)) },
         Setting(key: "max_future_skew", help: "a duration") { c, n, f throws(ConfigError) in c.maxFutureSkew = Int64(try duration(n, f, "max_future_skew")) },
+        Setting(key: "signatures", help: "off, optional or required") { c, n, f throws(ConfigError) in
+            let text = try string(n, f, "signatures")
+            guard let policy = SignaturePolicy(rawValue: text) else {
+                throw ConfigError(file: f, line: n.mark?.line, key: "signatures", message: "must be required, optional or off (got \"\(text)\")")
+            }
+            c.signatures = policy
+        },
+        Setting(key: "keyring", help: "a directory path") { c, n, f throws(ConfigError) in c.keyring = try path(n, f, "keyring") },
         Setting(key: "rescan_interval", help: "a duration") { c, n, f throws(ConfigError) in c.rescanInterval = max(1, try duration(n, f, "rescan_interval")) },
         Setting(key: "query_group", help: "a group name") { c, n, f throws(ConfigError) in c.queryGroup = try string(n, f, "query_group") },
         Setting(key: "admin_group", help: "a group name") { c, n, f throws(ConfigError) in c.adminGroup = try string(n, f, "admin_group") },

@@ -69,16 +69,23 @@ public struct StoreAdmin: AdminBackend {
     public let feed: ChangeFeed?
     public let maximumFutureSkew: Int64
     private let clock: @Sendable () -> Int64
+    /// The signature rules in effect now (the daemon's, which a reload may replace).
+    private let signatures: @Sendable () -> SignatureRules
 
-    public init(store: Store, feed: ChangeFeed?, maximumFutureSkew: Int64 = 15 * 60, clock: @escaping @Sendable () -> Int64 = { Sys.now() }) {
+    /// - Parameter signatures: the signature policy and keyring; submitted
+    ///   messages are judged exactly as spool files are. `.off` only for tests.
+    public init(store: Store, feed: ChangeFeed?, maximumFutureSkew: Int64 = 15 * 60, clock: @escaping @Sendable () -> Int64 = { Sys.now() },
+                signatures: @escaping @Sendable () -> SignatureRules = { .off }) {
         self.store = store
         self.feed = feed
         self.maximumFutureSkew = maximumFutureSkew
         self.clock = clock
+        self.signatures = signatures
     }
 
     public func submit(_ messages: [JSONValue], from peer: PeerCredentials) async throws(AdminFailure) -> [SubmitResult] {
-        let copies = StoreAdmin.copies(messages, from: peer, policy: ValidationPolicy(now: clock(), maximumFutureSkew: maximumFutureSkew))
+        let policy = ValidationPolicy(now: clock(), maximumFutureSkew: maximumFutureSkew, signatures: signatures())
+        let copies = StoreAdmin.copies(messages, from: peer, policy: policy)
         let result: (outcomes: [CopyOutcome], events: [ReconcileEvent])
         do {
             result = try await store.ingestAsync(copies, now: clock())

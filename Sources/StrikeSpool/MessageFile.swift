@@ -77,6 +77,12 @@ public final class MessageFileReader {
         at dirfd: Int32, _ name: String, display: String, lines: Bool, policy: ValidationPolicy,
         limits: FileLimits = FileLimits(), startOffset: Int64 = 0, startLine: Int = 0
     ) throws(SystemError) -> Opened {
+        // Never open a device node: opening one can act (a tape rewinds, a
+        // terminal hangs up). A swap between this lstat and the open is caught
+        // by the fstat below; only root can make device nodes anyway.
+        if let before = try? Sys.lstatat(dirfd, name, display: display), (before.st_mode & S_IFMT) == S_IFCHR || (before.st_mode & S_IFMT) == S_IFBLK {
+            return .notRegular(before.typeName)
+        }
         let fd: Int32
         do {
             fd = try Sys.openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, display: display)

@@ -70,13 +70,16 @@ public final class SpoolProcessor {
         public var gracePeriod: Int64 = 5
         public var maximumFutureSkew: Int64 = 15 * 60
         public var limits = FileLimits()
+        /// The signature policy and keyring (the daemon passes the configured ones).
+        public var signatures = SignatureRules.off
 
         public init() {}
     }
 
     let layout: SpoolLayout
     let store: Store
-    let settings: Settings
+    /// Replaced by the spool loop after a reload (SIGHUP); used from the next pass.
+    var settings: Settings
     let quarantine: Quarantine
     /// The ledger, mirrored in memory: only this processor writes it.
     private var ledger: [String: LedgerEntry] = [:]
@@ -158,7 +161,7 @@ public final class SpoolProcessor {
 
     private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
         var batch = Batch()
-        let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew)
+        let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew, signatures: settings.signatures)
         for name in names {
             if shouldStop() {
                 report.interrupted = true

@@ -168,6 +168,8 @@ public final class SpoolService: Sendable {
             if stop { break }
             if newSettings != settings {
                 settings = newSettings
+                // Without this the processor kept the settings it started with.
+                processor.settings = newSettings.processor
                 needScan = true
             }
             if rescan {
@@ -343,7 +345,14 @@ public final class SpoolService: Sendable {
             do {
                 _ = try store.write { db in
                     var reconciler = Reconciler(db, now: Sys.now())
-                    let forgotten = try reconciler.forget(copy.reading.identity)
+                    // The policy or keyring may have changed since the copy
+                    // was judged: forget the first identity it was recorded under.
+                    let identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+                    var forgotten = false
+                    for identity in identities where !forgotten {
+                        if try Reconciler.recordedState(of: identity, in: db) == "applied" { continue }
+                        forgotten = try reconciler.forget(identity)
+                    }
                     try reconciler.finish()
                     return forgotten
                 }

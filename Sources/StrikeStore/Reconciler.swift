@@ -240,6 +240,9 @@ public struct Reconciler: ~Copyable {
         case .value(let bytes):
             hasher.update(data: [UInt8(ascii: "j")])
             hasher.update(data: bytes)
+        case .unverified(let bytes):
+            hasher.update(data: [UInt8(ascii: "s")])
+            hasher.update(data: bytes)
         case .bytes(let bytes):
             hasher.update(data: [UInt8(ascii: "b")])
             hasher.update(data: bytes)

@@ -12,8 +12,12 @@ struct Check: ParsableCommand {
             different valid versions of the same (origin, seq) among the files are reported
             as a conflict: the daemon would reject both.
 
+            Signatures are judged as the daemon on this machine would: with the signatures
+            and keyring settings of the configuration file, unless --signatures or
+            --keyring say otherwise.
+
             Exit status: 0 when every copy is valid, 1 when any is invalid or in conflict,
-            2 when a file could not be read.
+            2 when a file could not be read, 78 when the configuration or keyring is bad.
             """
     )
 
@@ -22,6 +26,8 @@ struct Check: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing for valid files; only problems.")
     var quiet = false
+
+    @OptionGroup var signing: SignatureOptions
 
     @Argument(help: ArgumentHelp("Message files or directories of them.", valueName: "file"))
     var files: [String]
@@ -34,7 +40,7 @@ struct Check: ParsableCommand {
         let (named, skipped) = PathExpansion.expand(files)
         var unreadable = !skipped.isEmpty
         for skip in skipped { Console.warning("\(skip.path): skipped: \(skip.why)") }
-        let policy = ValidationPolicy(now: Sys.now(), maximumFutureSkew: maxFutureSkew)
+        let policy = ValidationPolicy(now: Sys.now(), maximumFutureSkew: maxFutureSkew, signatures: try signing.rules())
         var copies = 0
         var invalid = 0
         var versions: [Envelope: (canonical: [UInt8], source: String)] = [:]
@@ -66,11 +72,12 @@ struct Check: ParsableCommand {
                             Console.line("\(source): \(rejection.code.rawValue): \(rejection.detail)")
                         case .success(let message):
                             let envelope = Envelope(origin: message.origin, seq: message.seq)
-                            if let earlier = versions[envelope], earlier.canonical != message.canonical {
+                            // By content: copies that differ only in `sig` are one message.
+                            if let earlier = versions[envelope], earlier.canonical != message.content {
                                 invalid += 1
                                 Console.line("\(source): \(ReasonCode.conflict.rawValue): \(message.origin) #\(message.seq) differs from the version in \(earlier.source); the daemon would reject both")
                             } else {
-                                versions[envelope] = (message.canonical, source)
+                                versions[envelope] = (message.content, source)
                             }
                         }
                     }

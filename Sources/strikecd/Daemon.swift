@@ -9,6 +9,7 @@ import StrikeCore
 import StrikeOS
 import StrikeSpool
 import StrikeServer
+import StrikeSigning
 import StrikeStore
 import StrikeSystemd
 import Synchronization
@@ -18,6 +19,8 @@ import UnixSignals
 /// the Varlink server and systemd notifications. Owns no logic of its own.
 final class Daemon: Sendable {
     let config: Mutex<DaemonConfig>
+    /// The signature policy and keyring in use; replaced on reload.
+    let signatures: CurrentSignatures
     let configFile: String?
     let overrides: DaemonOptions
     let logger: Logger
@@ -32,11 +35,21 @@ final class Daemon: Sendable {
     /// When the spool loop last showed a sign of life.
     let heartbeat = Heartbeat()
 
-    init(config: DaemonConfig, configFile: String?, overrides: DaemonOptions, logger: Logger) throws {
+    init(config: DaemonConfig, signatures: SignatureRules, configFile: String?, overrides: DaemonOptions, logger: Logger) throws {
         self.config = Mutex(config)
+        self.signatures = CurrentSignatures(signatures)
         self.configFile = configFile
         self.overrides = overrides
         self.logger = logger
+        // Data at rest: before SQLite creates or opens anything.
+        do {
+            try PrivateFiles.checkDirectory(of: config.database, holding: "database")
+            for warning in try PrivateFiles.restrict(config.database, extras: [config.database + "-wal", config.database + "-shm"]) {
+                logger.warning("\(warning)", metadata: JournalEvent.configError.metadata(["file": "\(config.database)"]))
+            }
+        } catch {
+            throw DaemonError("cannot use the database \(config.database): \(error)")
+        }
         do {
             // Short: the spool loop retries with back-off, and a long wait would
             // hold up shutdown.
@@ -62,7 +75,7 @@ final class Daemon: Sendable {
         }
         let heartbeat = heartbeat
         hooks.alive = { heartbeat.beat() }
-        var settings = config.spoolSettings
+        var settings = config.spoolSettings(signatures: signatures)
         if let ping = notifier.watchdogPingInterval {
             // Wake at least twice per ping interval, so a healthy idle loop
             // always has a fresh sign of life when the watchdog task looks.
@@ -92,7 +105,9 @@ final class Daemon: Sendable {
             queryGroup: config.queryGroup, adminGroup: config.adminGroup, limits: limits
         )
         let admin = DaemonAdmin(
-            submitter: StoreAdmin(store: store, feed: feed, maximumFutureSkew: config.maxFutureSkew), spool: spool, feed: feed
+            submitter: StoreAdmin(store: store, feed: feed, maximumFutureSkew: config.maxFutureSkew,
+                                  signatures: { [current = self.signatures] in current.rules }),
+            spool: spool, feed: feed
         )
         server = VarlinkServer(configuration: serverConfiguration, store: store, feed: feed, admin: admin, logger: logger)
         readyCallback.withLock { $0 = { [weak self] in self?.becameReady(\.spoolScanned) } }
@@ -157,6 +172,20 @@ final class Daemon: Sendable {
             ]))
             return
         }
+        let rules: SignatureRules
+        do {
+            let (loaded, warning) = try SignatureSetup.rules(policy: fresh.signatures, keyring: fresh.keyring)
+            if let warning {
+                logger.warning("\(warning)", metadata: JournalEvent.configError.metadata(["file": "\(fresh.keyring)"]))
+            }
+            rules = loaded
+        } catch {
+            logger.error("configuration not reloaded, keeping the running one and its keyring: \(error)", metadata: JournalEvent.configError.metadata([
+                "file": "\(error.file)", "reason": "\(error.message)",
+            ]))
+            return
+        }
+        signatures.rules = rules
         let old = config.withLock { current in
             let old = current
             current = fresh
@@ -165,9 +194,9 @@ final class Daemon: Sendable {
         for (key, before, after) in [("spool", old.spool, fresh.spool), ("database", old.database, fresh.database), ("socket", old.socket, fresh.socket)] where before != after {
             logger.warning("\(key) changed from \(before) to \(after); restart strikecd to use it", metadata: JournalEvent.reloaded.metadata())
         }
-        spool.update(fresh.spoolSettings)
+        spool.update(fresh.spoolSettings(signatures: rules))
         spool.requestRescan()
-        logger.notice("configuration reloaded; rescanning the spool", metadata: JournalEvent.reloaded.metadata())
+        logger.notice("configuration reloaded (signatures \(fresh.signatures.rawValue), keyring: \(SignatureSetup.describe(rules))); rescanning the spool", metadata: JournalEvent.reloaded.metadata())
     }
 }
 

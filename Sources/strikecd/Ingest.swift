@@ -16,8 +16,14 @@ struct Ingest: ParsableCommand {
             Prints the Summary of the whole database as one JSON object on stdout. Rejected
             copies are listed on stderr as `file[:line]: reason: detail`.
 
+            Signatures are judged with the signatures and keyring settings of the
+            configuration file, unless --signatures or --keyring say otherwise. The
+            database is refused in a directory everybody may write, and is created
+            readable by its owner and group only.
+
             Exit status: 0 when the files were reconciled (even if some copies were
-            rejected), 1 when the database could not be used.
+            rejected), 1 when the database could not be used, 78 when the configuration
+            or keyring is bad.
             """
     )
 
@@ -33,11 +39,23 @@ struct Ingest: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not list rejected copies on stderr.")
     var quiet = false
 
+    @OptionGroup var signing: SignatureOptions
+
     @Argument(help: ArgumentHelp("Message files or directories of them.", valueName: "path"))
     var paths: [String] = []
 
     func run() throws {
+        let signatures = try signing.rules()
         let store: Store
+        do {
+            try PrivateFiles.checkDirectory(of: database, holding: "database")
+            for warning in try PrivateFiles.restrict(database, extras: [database + "-wal", database + "-shm"]) {
+                Console.warning(warning)
+            }
+        } catch {
+            Console.error("cannot use database \(database): \(error)")
+            throw ExitCode.failure
+        }
         do {
             store = try Store(path: database)
         } catch {
@@ -49,7 +67,7 @@ struct Ingest: ParsableCommand {
             Console.warning("\(skip.path): skipped: \(skip.why)")
         }
         let now = Sys.now()
-        let ingest = PathIngest(store: store, policy: ValidationPolicy(now: now, maximumFutureSkew: maxFutureSkew), batchSize: max(1, batchSize))
+        let ingest = PathIngest(store: store, policy: ValidationPolicy(now: now, maximumFutureSkew: maxFutureSkew, signatures: signatures), batchSize: max(1, batchSize))
         let totals: IngestTotals
         do {
             totals = try ingest.run(files, now: now) { event in

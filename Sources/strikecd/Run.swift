@@ -6,6 +6,7 @@ import ServiceLifecycle
 import StrikeConfig
 import StrikeCore
 import StrikeOS
+import StrikeSigning
 import StrikeSpool
 import StrikeStore
 import UnixSignals
@@ -70,13 +71,24 @@ struct Run: AsyncParsableCommand {
             Console.error("--log-level must be one of trace, debug, info, notice, warning, error, critical (got \"\(logLevel ?? "")\")")
             throw ExitCode(64)
         }
+        let signatures: SignatureRules
+        let keyringWarning: String?
+        do {
+            (signatures, keyringWarning) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
+        } catch {
+            Console.error("keyring: \(error)")
+            throw ExitCode(78)  // EX_CONFIG
+        }
         LoggingSetup.bootstrap(target: log, level: level)
         var logger = Logger(label: "strikecd")
         logger.logLevel = level
+        if let keyringWarning {
+            logger.warning("\(keyringWarning)", metadata: JournalEvent.configError.metadata(["file": "\(config.keyring)"]))
+        }
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: config, configFile: options.config, overrides: options, logger: logger)
+            daemon = try Daemon(config: config, signatures: signatures, configFile: options.config, overrides: options, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata(["reason": "\(error)"]))
             throw ExitCode.failure
@@ -89,7 +101,7 @@ struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
         abstract: "Check the configuration file and print the settings in effect, without starting.",
-        discussion: "Exit status: 0 when the configuration is valid, 78 when it is not (the message names the file, line and key)."
+        discussion: "Also reads the keyring. Exit status: 0 when the configuration and the keyring are valid, 78 when either is not (the message names the file, line and key)."
     )
 
     @OptionGroup var options: DaemonOptions
@@ -102,7 +114,17 @@ struct CheckConfig: ParsableCommand {
             Console.error("configuration: \(error)")
             throw ExitCode(78)
         }
+        let signatures: SignatureRules
+        do {
+            let (rules, warning) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
+            if let warning { Console.warning(warning) }
+            signatures = rules
+        } catch {
+            Console.error("keyring: \(error)")
+            throw ExitCode(78)
+        }
         let source = options.config ?? DaemonConfig.defaultPath
+        Console.info("keyring \(config.keyring): \(SignatureSetup.describe(signatures))")
         if options.config == nil, !FileManager.default.fileExists(atPath: source) {
             Console.info("no configuration file at \(source): the built-in defaults are in effect:")
         } else {
@@ -120,15 +142,17 @@ extension DaemonConfig {
         [
             ("spool", spool), ("database", database), ("socket", socket),
             ("grace_period", "\(gracePeriod)s"), ("max_file_size", "\(maxFileSize)"), ("batch_size", "\(batchSize)"),
-            ("max_future_skew", "\(maxFutureSkew)s"), ("rescan_interval", "\(rescanInterval)s"),
+            ("max_future_skew", "\(maxFutureSkew)s"), ("signatures", signatures.rawValue), ("keyring", keyring),
+            ("rescan_interval", "\(rescanInterval)s"),
             ("query_group", queryGroup), ("admin_group", adminGroup),
             ("max_connections", "\(maxConnections)"), ("max_connections_per_user", "\(maxConnectionsPerUser)"),
             ("max_request_size", "\(maxRequestSize)"), ("request_timeout", "\(requestTimeout)s"), ("log_level", logLevel),
         ]
     }
 
-    var spoolSettings: SpoolService.Settings {
+    func spoolSettings(signatures: SignatureRules) -> SpoolService.Settings {
         var processor = SpoolProcessor.Settings()
+        processor.signatures = signatures
         processor.batchSize = batchSize
         processor.gracePeriod = Int64(gracePeriod.rounded(.up))
         processor.maximumFutureSkew = maxFutureSkew

@@ -4,6 +4,7 @@ import Glibc
 #endif
 import StrikeCore
 import StrikeOS
+import StrikeSigning
 
 /// Writes one valid message, so that nobody has to write JSON by hand.
 struct New: ParsableCommand {
@@ -21,6 +22,9 @@ struct New: ParsableCommand {
             is checked as strikecd would check it, then printed as one line (append it to
             a .jsonl file, or pipe it), written to --output, or dropped into the spool with
             --drop. The seq is used up only once the message is written.
+
+            When the origin has a secret key (KEY-DIR/ORIGIN.key, from `strikectl keygen`),
+            the message is signed with it.
             """)
 
     @Argument(help: ArgumentHelp("The message type.", valueName: "type"),
@@ -35,6 +39,7 @@ struct New: ParsableCommand {
             completion: .file()) var output: String?
     @Flag(help: "Drop the message into strikecd's spool.") var drop = false
     @OptionGroup var spool: SpoolOptions
+    @OptionGroup var keys: KeyOptions
 
     @Option(help: "data.workplace") var workplace: String?
     @Option(help: "data.council") var council: String?
@@ -135,13 +140,18 @@ struct New: ParsableCommand {
         let sentAtText = sentAt ?? Timestamp.utcText(epochSeconds: now)
         let values = given
         let data = JSONObject(New.fields[messageType]!.compactMap { field, _ in values[field].map { (key: field, value: $0) } })
+        // Before the seq is taken: a key that cannot be used stops here.
+        let signer = try keys.key(for: origin)
         let seqState = SeqState(path: state ?? SeqState.defaultPath)
         try seqState.update { last in
             let number = seq ?? ((last[origin] ?? 0) + 1)
-            let message = JSONValue.record([
+            var message = JSONValue.record([
                 "v": 1, "origin": .string(origin), "seq": .number(JSONNumber(number)), "sent_at": .string(sentAtText),
                 "type": .string(type), "data": .object(data),
             ])
+            if let signer, case .object(let object) = message {
+                message = .object(signer.sign(object))
+            }
             let bytes = JSONWriter.bytes(message, style: .compact)
             if let rejection = MessageReader.read(bytes, policy: ValidationPolicy(now: now)).rejection {
                 throw Failure("the message would be rejected: \(rejection.code.rawValue): \(rejection.detail)", status: Failure.usage)

@@ -15,8 +15,15 @@ final class DaemonFixture: @unchecked Sendable {
     var log: String { directory.path + "/daemon.log" }
     private(set) var process: RunningProcess?
 
+    /// `signatures: off` unless the settings say otherwise: these tests are
+    /// about the spool and reconciliation of unsigned corpora; the signature
+    /// tests (SignedSpoolEndToEndTests) set their own policy and keyring.
     init(settings: String = "grace_period: 1s\nrescan_interval: 2s\n") throws {
-        try settings.write(toFile: config, atomically: true, encoding: .utf8)
+        try Self.withSignatures(settings).write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    static func withSignatures(_ settings: String) -> String {
+        settings.contains("signatures:") ? settings : settings + "signatures: off\n"
     }
 
     func start(extra: [String] = []) throws {
@@ -65,7 +72,7 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     static func summary(database: String, paths: [String]) throws -> String {
-        let result = try runCommand(Binaries.strikecd, ["ingest", "--quiet", "--database", database] + paths)
+        let result = try runCommand(Binaries.strikecd, ["ingest", "--quiet", "--signatures", "off", "--database", database] + paths)
         guard result.status == 0 else { throw TimeoutError(description: "ingest failed: \(result.stderr)") }
         return result.stdout.filter { !$0.isWhitespace }
     }
@@ -240,7 +247,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\n")
         let disk = fixture.directory.path + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        guard try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=400k", "tmpfs", disk]).status == 0 else {
+        guard try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=400k,mode=0750", "tmpfs", disk]).status == 0 else {
             Issue.record("cannot mount a tmpfs here (needs root)")
             return
         }
@@ -308,7 +315,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
     @Test func signalsReloadAndStop() throws {
         let fixture = try DaemonFixture()
         try fixture.start()
-        try "grace_period: 3s\nrescan_interval: 5s\n".write(toFile: fixture.config, atomically: true, encoding: .utf8)
+        try "grace_period: 3s\nrescan_interval: 5s\nsignatures: off\n".write(toFile: fixture.config, atomically: true, encoding: .utf8)
         fixture.process?.signal(SIGHUP)
         try waitUntil("the reload to be logged") { fixture.logLines().contains { $0.contains("configuration reloaded") } }
         try "grace_perod: 3s\n".write(toFile: fixture.config, atomically: true, encoding: .utf8)

@@ -45,6 +45,7 @@ func identityKey(_ identity: CopyReading.Identity) -> [UInt8] {
     case .value(let bytes): [0] + bytes
     case .bytes(let bytes): [1] + bytes
     case .bytesDigest(let digest): [2] + digest
+    case .unverified(let bytes): [3] + bytes
     }
 }
 
@@ -61,7 +62,7 @@ struct Reconciliation {
         guard seen.insert(identityKey(reading.identity)).inserted else { duplicates += 1; return }
         guard let message = reading.message else { rejectedVersions.insert(identityKey(reading.identity)); return }
         let envelope = Envelope(origin: message.origin, seq: message.seq)
-        if let earlier = valid[envelope], earlier != message.canonical {
+        if let earlier = valid[envelope], earlier != message.content {
             // Every version of a conflicting (origin, seq) is rejected.
             if conflicted.insert(envelope).inserted { rejectedVersions.insert(identityKey(.value(earlier))) }
             rejectedVersions.insert(identityKey(reading.identity))
@@ -69,7 +70,7 @@ struct Reconciliation {
             return
         }
         if conflicted.contains(envelope) { rejectedVersions.insert(identityKey(reading.identity)); return }
-        valid[envelope] = message.canonical
+        valid[envelope] = message.content
         messages[envelope] = message
     }
 

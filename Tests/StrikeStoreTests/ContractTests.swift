@@ -32,12 +32,14 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
     var rejected = 0
     for bytes in copies {
         let value = try? JSONReader.read(bytes)
-        let identity = value.map { [UInt8(ascii: "j")] + JSONWriter.bytes($0) } ?? ([UInt8(ascii: "b")] + bytes)
+        // `sig` is not part of a message's identity (it is off here: no copy is refused for it).
+        let identity = value.map { [UInt8(ascii: "j")] + ($0.objectValue.map(MessageReader.signedBytes) ?? JSONWriter.bytes($0)) }
+            ?? ([UInt8(ascii: "b")] + bytes)
         guard identities.insert(identity).inserted else { continue }
         let read = reading(bytes)
         if let message = read.message {
-            versions[Envelope(origin: message.origin, seq: message.seq), default: []].insert(message.canonical)
-            messages[message.canonical] = message
+            versions[Envelope(origin: message.origin, seq: message.seq), default: []].insert(message.content)
+            messages[message.content] = message
         } else {
             rejected += 1
         }

@@ -8,15 +8,20 @@ public struct Message: Sendable {
     public let sentAt: Timestamp
     public let type: MessageType
     public let body: Body
-    /// The optional signature, kept verbatim (verified by later work).
+    /// The optional signature, kept verbatim (checked by the reader under the
+    /// signature policy in effect).
     public let sig: String?
-    /// The canonical JSON of the whole message: its identity.
+    /// The canonical JSON of the whole message, `sig` included: what is stored,
+    /// so that the signature can be checked again later.
     public let canonical: [UInt8]
+    /// The canonical JSON without `sig`: the message's identity (two copies
+    /// that differ only in `sig` are the same message) and what `sig` signs.
+    public let content: [UInt8]
 
     /// The order of applied messages: (`sent_at` as a UTC instant, origin, seq).
     public var key: OrderKey { OrderKey(sentAt: sentAt, origin: origin, seq: seq) }
 
-    public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8]) {
+    public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8], content: [UInt8]? = nil) {
         self.origin = origin
         self.seq = seq
         self.sentAt = sentAt
@@ -24,6 +29,7 @@ public struct Message: Sendable {
         self.body = body
         self.sig = sig
         self.canonical = canonical
+        self.content = content ?? canonical
     }
 }
 

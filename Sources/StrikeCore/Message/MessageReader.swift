@@ -13,8 +13,20 @@ public struct CopyReading: Sendable {
 
     /// What identifies a copy for duplicate detection (DESIGN.md §3): its
     /// canonical JSON when it reads as a JSON value, else its raw bytes.
+    ///
+    /// `sig` is not part of a message's identity: a copy signed with one key,
+    /// a copy signed with the next key (rotation) and an unsigned copy are the
+    /// same message, not rival versions of it. The exception is a copy refused
+    /// for its signature (`unverified`): it is a claim by an unknown party, so
+    /// it keeps its whole value, `sig` included, as an identity of its own.
+    /// Otherwise a forger could strip or spoil the signature of a genuine
+    /// message, deliver that copy first, and have the genuine copy counted as
+    /// its duplicate.
     public enum Identity: Sendable, Equatable {
+        /// The canonical JSON without a top-level `sig` member.
         case value([UInt8])
+        /// The canonical JSON of a copy refused for its signature, `sig` included.
+        case unverified([UInt8])
         case bytes([UInt8])
         /// The SHA-256 of `0x62 ('b')` followed by bytes too large to keep in
         /// memory: the same digest that `.bytes` of those bytes would give.
@@ -56,13 +68,19 @@ public struct ValidationPolicy: Sendable {
     public var now: Int64?
     /// How far `sent_at` may be ahead of `now` (default 15 minutes).
     public var maximumFutureSkew: Int64
+    /// Which signatures are required and the keys to check them with. `.off`
+    /// by default here, for code that only checks the format; the daemon and
+    /// its commands always pass the configured rules (default `required`).
+    public var signatures: SignatureRules
 
-    public init(now: Int64?, maximumFutureSkew: Int64 = 15 * 60) {
+    public init(now: Int64?, maximumFutureSkew: Int64 = 15 * 60, signatures: SignatureRules = .off) {
         self.now = now
         self.maximumFutureSkew = maximumFutureSkew
+        self.signatures = signatures
     }
 
-    /// For messages read back from the store: every rule but the clock's.
+    /// For messages read back from the store: every rule but the clock's and
+    /// the signatures' (both were checked when the message arrived).
     public static let stored = ValidationPolicy(now: nil)
 }
 
@@ -104,15 +122,28 @@ public enum MessageReader {
            case .number(let seqNumber)? = object["seq"], let seq = seqNumber.int64, seq >= 1 {
             envelope = Envelope(origin: origin, seq: seq)
         }
+        // Without a `sig` member the two forms are the same bytes: write once.
+        let content = object["sig"] == nil ? canonical : signedBytes(of: object)
         do {
-            let message = try validate(object, canonical: canonical, policy: policy)
-            return CopyReading(identity: .value(canonical), envelope: envelope, verdict: .success(message))
+            let message = try validate(object, canonical: canonical, content: content, policy: policy)
+            return CopyReading(identity: .value(content), envelope: envelope, verdict: .success(message))
         } catch {
-            return CopyReading(identity: .value(canonical), envelope: envelope, verdict: .failure(error))
+            let identity: CopyReading.Identity = error.code.isSignatureFailure ? .unverified(canonical) : .value(content)
+            return CopyReading(identity: identity, envelope: envelope, verdict: .failure(error))
         }
     }
 
-    static func validate(_ object: JSONObject, canonical: [UInt8], policy: ValidationPolicy) throws(Rejection) -> Message {
+    /// Every identity under which this copy may have been recorded, whatever
+    /// the signature policy and keyring were when it arrived (they may have
+    /// changed since): the refused-signature identity first, which is unique
+    /// to this copy, then the content's. For an operator's requeue.
+    public static func recordedIdentities(_ bytes: some Collection<UInt8>) -> [CopyReading.Identity] {
+        let reading = read(bytes, policy: .stored)
+        guard case .value = reading.identity, let value = try? JSONReader.read(bytes) else { return [reading.identity] }
+        return [.unverified(JSONWriter.bytes(value, style: .canonical)), reading.identity]
+    }
+
+    static func validate(_ object: JSONObject, canonical: [UInt8], content: [UInt8], policy: ValidationPolicy) throws(Rejection) -> Message {
         for key in object.keys where !envelopeFields.contains(key) {
             throw Rejection(.unknownField, "unknown envelope field \"\(JSONReader.printable(key))\" (allowed: v, origin, seq, sent_at, type, data, sig)")
         }
@@ -142,6 +173,9 @@ public enum MessageReader {
         let body = try readBody(type, Fields(dataObject, path: "data."))
         // Every number anywhere, known field or not, is an integer in 64 bits.
         try checkNumbers(.object(object), path: "")
+        // Before the clock: a forged copy must be refused as forged, with an
+        // identity of its own, even while its sent_at is still in the future.
+        try policy.signatures.check(sig, signed: content, origin: origin)
         // Compare the whole instant: a fraction past the last allowed second
         // (`…:15:00.5` with a 15-minute limit) is past the limit too.
         if let now = policy.now, sentAt.epochSeconds > now + policy.maximumFutureSkew
@@ -149,7 +183,7 @@ public enum MessageReader {
             let ahead = sentAt.epochSeconds - now
             throw Rejection(.future, "\"sent_at\" \(sentAt.text) is \(describe(seconds: ahead)) in the future; the limit is \(describe(seconds: policy.maximumFutureSkew)) (check the sender's clock)")
         }
-        return Message(origin: origin, seq: seq, sentAt: sentAt, type: type, body: body, sig: sig, canonical: canonical)
+        return Message(origin: origin, seq: seq, sentAt: sentAt, type: type, body: body, sig: sig, canonical: canonical, content: content)
     }
 
     static func readBody(_ type: MessageType, _ data: Fields) throws(Rejection) -> Body {

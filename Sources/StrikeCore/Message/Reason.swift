@@ -50,4 +50,10 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case syncConflict = "sync-conflict"
     /// Spool: not a regular file (FIFO, socket, device, directory, symlink).
     case notRegular = "not-regular"
+    /// No `sig`, where the signature policy wants one.
+    case unsigned
+    /// `sig` is not a valid signature of the message by a key of its origin.
+    case badSignature = "bad-signature"
+    /// Signatures are required and the keyring has no key for the origin.
+    case unknownOrigin = "unknown-origin"
 }

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import StrikeCore
+import StrikeOS
+
+// SECURITY: the keyring decides whose messages are believed. Whoever can add
+// a file to it can speak for any origin, so the directory and its files must
+// not be writable by everybody, and anything that is not a well-formed public
+// key file is an error that stops the daemon (or a reload), never skipped: a
+// half-read keyring would silently quarantine a committee's genuine messages,
+// or a secret key left there by mistake would go unnoticed.
+
+/// Origins' Ed25519 public keys: a directory of `ORIGIN.pub` files, each with
+/// one or more keys (several during a rotation: any of them verifies).
+public final class Keyring: SignatureVerifier {
+    public let directory: String
+    /// False when the directory does not exist: an empty keyring.
+    public let exists: Bool
+    /// Raw 32-byte keys, each checked to make a `Curve25519.Signing.PublicKey`
+    /// (kept as bytes: swift-crypto's key type is not Sendable).
+    private let keys: [Slug: [[UInt8]]]
+
+    public init(directory: String, keys: [Slug: [[UInt8]]], exists: Bool = true) throws(KeyError) {
+        self.directory = directory
+        self.exists = exists
+        for (origin, raws) in keys {
+            for raw in raws where (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) == nil {
+                throw KeyError(file: directory + "/" + origin.rawValue + ".pub", "not an Ed25519 public key")
+            }
+        }
+        self.keys = keys
+    }
+
+    /// The origins with keys, sorted.
+    public var origins: [Slug] { keys.keys.sorted() }
+
+    public var keyTotal: Int { keys.values.reduce(0) { $0 + $1.count } }
+
+    public func keyCount(for origin: Slug) -> Int { keys[origin]?.count ?? 0 }
+
+    public func verify(_ signature: [UInt8], of message: [UInt8], by origin: Slug) -> Bool {
+        guard signature.count == 64, let candidates = keys[origin] else { return false }
+        return candidates.contains { raw in
+            (try? Curve25519.Signing.PublicKey(rawRepresentation: raw))?.isValidSignature(signature, for: message) == true
+        }
+    }
+
+    /// Reads every `ORIGIN.pub` in `directory`. A missing directory is an empty
+    /// keyring (`exists` false); anything else wrong is an error naming the file.
+    public static func load(directory: String) throws(KeyError) -> Keyring {
+        let info: stat
+        do {
+            info = try Sys.statPath(directory)
+        } catch where error.isNotFound {
+            return try Keyring(directory: directory, keys: [:], exists: false)
+        } catch {
+            throw KeyError(file: directory, "cannot read the keyring: \(error)")
+        }
+        guard info.isDirectory else { throw KeyError(file: directory, "the keyring must be a directory of ORIGIN.pub files") }
+        if info.st_mode & S_IWOTH != 0 {
+            throw KeyError(file: directory, "the keyring directory is writable by everybody, so anybody could add a key and speak for any origin; chmod o-w it (root-owned, 0755)")
+        }
+        let names: [String]
+        do {
+            names = try Sys.listDirectory(directory).sorted()
+        } catch {
+            throw KeyError(file: directory, "cannot list the keyring: \(error)")
+        }
+        var keys: [Slug: [[UInt8]]] = [:]
+        for name in names where !name.hasPrefix(".") {
+            let path = directory + "/" + name
+            guard name.hasSuffix(".pub"), let origin = Slug(String(name.dropLast(4))) else {
+                throw KeyError(file: path, "not a keyring file: the keyring holds only ORIGIN.pub files, named after the origin's slug (move this file elsewhere)")
+            }
+            let bytes: [UInt8]
+            do {
+                switch try Sys.readFile(path, limit: KeyText.maximumFileBytes) {
+                case .bytes(let read, let fileInfo):
+                    if fileInfo.st_mode & S_IWOTH != 0 {
+                        throw KeyError(file: path, "writable by everybody, so anybody could replace this origin's key; chmod o-w it")
+                    }
+                    bytes = read
+                case .notRegular(let kind):
+                    throw KeyError(file: path, "not a regular file but a \(kind); copy the key file itself into the keyring")
+                case .tooLarge(let size):
+                    throw KeyError(file: path, "\(size) bytes is too large for a key file")
+                }
+            } catch let error as KeyError {
+                throw error
+            } catch let error as SystemError {
+                throw KeyError(file: path, "cannot read it: \(error)")
+            } catch {
+                throw KeyError(file: path, "cannot read it: \(error)")
+            }
+            let parsed = try KeyText.publicKeys(bytes, file: path)
+            if parsed.isEmpty {
+                throw KeyError(file: path, "holds no key: add the origin's `ed25519 …` line, or remove the file")
+            }
+            keys[origin] = parsed
+        }
+        return try Keyring(directory: directory, keys: keys)
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import StrikeConfig
+import StrikeCore
+import StrikeSigning
+import Synchronization
+
+/// The signature rules in use, shared by the spool's settings and Admin.Submit;
+/// a reload (SIGHUP) replaces them.
+final class CurrentSignatures: Sendable {
+    private let value: Mutex<SignatureRules>
+
+    init(_ rules: SignatureRules) { value = Mutex(rules) }
+
+    var rules: SignatureRules {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
+    }
+}
+
+/// The signature policy and keyring the commands use, from the configuration.
+enum SignatureSetup {
+    /// Loads the keyring of `config`; the warning says when nothing can pass.
+    static func rules(policy: SignaturePolicy, keyring: String) throws(KeyError) -> (rules: SignatureRules, warning: String?) {
+        let loaded = try Keyring.load(directory: keyring)
+        var warning: String?
+        if policy != .off, loaded.keyTotal == 0 {
+            let what = loaded.exists ? "has no keys" : "does not exist"
+            warning = policy == .required
+                ? "signatures: required, but the keyring \(keyring) \(what): every message will be quarantined (unsigned or unknown-origin) until origins' keys are added"
+                : "signatures: optional, but the keyring \(keyring) \(what): every origin's messages are accepted unsigned"
+        }
+        return (SignatureRules(policy: policy, verifier: loaded), warning)
+    }
+
+    static func describe(_ rules: SignatureRules) -> String {
+        guard let keyring = rules.verifier as? Keyring else { return "no keyring" }
+        let origins = keyring.origins.count
+        return "\(keyring.keyTotal) \(keyring.keyTotal == 1 ? "key" : "keys") of \(origins) \(origins == 1 ? "origin" : "origins")"
+    }
+}
+
+/// `--config`, `--signatures` and `--keyring` for the commands that read
+/// messages without the daemon (`check`, `ingest`): they judge signatures as
+/// the daemon on this machine would, unless told otherwise.
+struct SignatureOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file whose signatures and keyring settings apply (default \(DaemonConfig.defaultPath); a missing default file means built-in defaults).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Which messages must be signed: required, optional or off (overrides the setting signatures).", valueName: "policy"))
+    var signatures: String?
+
+    @Option(name: .long, help: ArgumentHelp("The directory of origins' public keys (overrides the setting keyring).", valueName: "dir"))
+    var keyring: String?
+
+    func validate() throws {
+        if let signatures, SignaturePolicy(rawValue: signatures) == nil {
+            throw ValidationError("--signatures must be required, optional or off (got \"\(signatures)\")")
+        }
+    }
+
+    /// The rules, or exit 78 with the problem (a bad configuration or keyring).
+    func rules() throws -> SignatureRules {
+        var policy: SignaturePolicy
+        var directory: String
+        do {
+            let loaded = try DaemonConfig.load(file: config ?? DaemonConfig.defaultPath, allowMissing: config == nil)
+            (policy, directory) = (loaded.signatures, loaded.keyring)
+        } catch {
+            Console.error("configuration: \(error)")
+            throw ExitCode(78)
+        }
+        if let signatures { policy = SignaturePolicy(rawValue: signatures)! }
+        if let keyring { directory = keyring }
+        do {
+            let (rules, warning) = try SignatureSetup.rules(policy: policy, keyring: directory)
+            if let warning { Console.warning(warning) }
+            return rules
+        } catch {
+            Console.error("keyring: \(error)")
+            throw ExitCode(78)
+        }
+    }
+}
