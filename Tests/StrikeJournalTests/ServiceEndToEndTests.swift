@@ -69,6 +69,27 @@ extension ProcessWideTests {
             #expect(unit.contains("\nExecStart=/usr/local/bin/strikecd --log journal\n"))
             #expect(fm.fileExists(atPath: stage.appendingPathComponent("etc/strikecd/strikecd.yaml").path))
 
+            // The installed configuration requires signatures: the committee makes a key
+            // (strikectl keygen), its public half goes into the keyring, and every message
+            // the test drops is signed (strikectl sign), as an operator would set it up.
+            let keys = directory.appendingPathComponent("keys")
+            let keygen = try run("\(binaries)/strikectl", ["keygen", "e2e-committee", "--key-dir", keys.path])
+            try #require(keygen.status == 0, "strikectl keygen: \(keygen.stderr)")
+            let keyring = stage.appendingPathComponent("etc/strikecd/keys")
+            try fm.createDirectory(at: keyring, withIntermediateDirectories: true)
+            try fm.copyItem(at: keys.appendingPathComponent("e2e-committee.pub"), to: keyring.appendingPathComponent("e2e-committee.pub"))
+            var signed: [String] = []
+            // (strikectl sign refuses the inquorate election: it signs only valid messages.)
+            for (index, message) in [Self.strike, Self.council].enumerated() {
+                let file = directory.appendingPathComponent("unsigned-\(index).json")
+                try message.write(to: file, atomically: false, encoding: .utf8)
+                let sign = try run("\(binaries)/strikectl", ["sign", "--key-dir", keys.path, file.path])
+                try #require(sign.status == 0, "strikectl sign: \(sign.stderr)")
+                signed.append(try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let (strike, council, inquorate) = (signed[0], signed[1], Self.inquorate)
+            #expect(strike.contains(#""sig":""#))
+
             // Accounts: the host's files plus the installed sysusers.d and the test users,
             // applied to copies; tmpfiles.d is applied in the namespace by SystemdNamespace.
             try fm.createDirectory(at: directory.appendingPathComponent("etc"), withIntermediateDirectories: true)
@@ -95,7 +116,7 @@ extension ProcessWideTests {
             let check = directory.appendingPathComponent("sandbox_check.py")
             try Self.sandboxCheck.write(to: check, atomically: false, encoding: .utf8)
             let submitted = directory.appendingPathComponent("council.json")
-            try Self.council.write(to: submitted, atomically: false, encoding: .utf8)
+            try council.write(to: submitted, atomically: false, encoding: .utf8)
             try [check.path, submitted.path].map { $0 + "\n" }.joined()
                 .write(to: directory.appendingPathComponent("copy.list"), atomically: false, encoding: .utf8)
             let units = directory.appendingPathComponent("units")
@@ -149,7 +170,7 @@ extension ProcessWideTests {
             try Self.expectFile(namespace.hostPath("/var/lib/strikecd/state.sqlite"), mode: 0o640, uid: daemon.uid, gid: daemon.gid)
 
             // A writer drops a file the atomic way: tmp/, then rename into incoming/.
-            let drop = try ns.drop(Self.strike, name: "e2e-strike.json", as: writer)
+            let drop = try ns.drop(strike, name: "e2e-strike.json", as: writer)
             try #require(drop.status == 0, "drop: \(drop.stderr)")
             let afterStrike = await waitFor(timeout: .seconds(15), every: .milliseconds(100)) { () -> Summary? in
                 guard let result = try? ns.strikectl(["status", "--json"], as: member), result.status == 0,
@@ -192,7 +213,7 @@ extension ProcessWideTests {
             #expect(refusal?["STRIKECD_REASON"] as? String == "permission-denied", "\(String(describing: refusal))")
 
             // A bad file: quarantined with its reason, and the journal says so with fields.
-            let bad = try ns.drop(Self.inquorate, name: "e2e-inquorate.json", as: writer)
+            let bad = try ns.drop(inquorate, name: "e2e-inquorate.json", as: writer)
             try #require(bad.status == 0, "drop: \(bad.stderr)")
             let reasonPath = namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json.reason")
             let reasonData = await waitFor(timeout: .seconds(15), every: .milliseconds(100)) {
