@@ -275,7 +275,6 @@ public final class SpoolProcessor {
                         )
                     }
                 }
-                if single, let raw = copy.raw { batch.files[index].sha256 = Quarantine.sha256Hex(raw) }
                 batch.items.append(Item(file: index, copy: copy))
                 batch.bytes += copy.raw?.count ?? 0
                 // A one-message file is complete with its one copy: it must be
@@ -339,6 +338,8 @@ public final class SpoolProcessor {
                     guard case .rejected(let rejection) = outcome else { continue }
                     if files[item.file].single {
                         files[item.file].rejection = rejection
+                        // For the .reason file; only rejected copies need it.
+                        files[item.file].sha256 = item.copy.raw.map(Quarantine.sha256Hex)
                     } else {
                         let reason = QuarantineReason(
                             code: rejection.code.rawValue, detail: rejection.detail, line: item.copy.line,
@@ -396,11 +397,13 @@ public final class SpoolProcessor {
         batch = Batch()
         // Now durable: take the finished files out of incoming/.
         var disposed = false
+        var quarantined = false
         for file in files where file.complete {
             try dispose(file.entry, now: now, report: &report, sync: false)
             disposed = true
+            quarantined = quarantined || file.entry.disposition == .quarantine
         }
-        if disposed { try syncDirectories() }
+        if disposed { try syncDirectories(quarantine: quarantined) }
         flush(&report)
     }
 
@@ -446,9 +449,11 @@ public final class SpoolProcessor {
         ledger[entry.name] = nil
     }
 
-    private func syncDirectories() throws(SpoolTrouble) {
+    /// Makes unlinks and moves durable; quarantine/ only needs it when a file
+    /// was moved into it.
+    private func syncDirectories(quarantine: Bool = true) throws(SpoolTrouble) {
         do {
-            try layout.syncQuarantine()
+            if quarantine { try layout.syncQuarantine() }
             try layout.syncIncoming()
         } catch {
             throw .system(error)
