@@ -176,6 +176,19 @@ class Daemon:
                 fields[key] = value.strip()
         return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
+    def usage(self):
+        """(CPU seconds, bytes written, bytes read) of the daemon so far, from /proc."""
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        io = {}
+        with open("/proc/%d/io" % self.process.pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                io[key] = int(value)
+        return cpu, io["wchar"], io["rchar"]
+
     def drop(self, source, expected_applied):
         """Stages `source` in spool/tmp/, renames every file into incoming/
         (the courier's atomic drop), and waits until the Summary shows
@@ -185,6 +198,7 @@ class Daemon:
         incoming = os.path.join(self.spool, "incoming")
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(self.socket)
+        before = self.usage()
         start = time.monotonic()
         for name in names:
             os.rename(os.path.join(staging, name), os.path.join(incoming, name))
@@ -198,6 +212,10 @@ class Daemon:
                 raise SystemExit("bench: copies were rejected or duplicates: %r" % messages)
             time.sleep(0.02)
         elapsed = time.monotonic() - start
+        after = self.usage()
+        self.last_usage = tuple(a - b for a, b in zip(after, before))
+        log("drop of %d files: %.2f s, daemon CPU %.2f s, wrote %.0f MB, read %.0f MB"
+            % (len(names), elapsed, self.last_usage[0], self.last_usage[1] / 1e6, self.last_usage[2] / 1e6))
         conn.close()
         os.rmdir(staging)
         return elapsed, dropped
@@ -231,7 +249,7 @@ class Bench:
     # -- 1. one-message files
 
     def files(self):
-        source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f", "--workplaces", 20000])
+        source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f"])
         scratch = os.path.join(self.work, "scratch")
         floor, floor_unlink, naive, daemon, drops = [], [], [], [], []
         for attempt in range(self.args.repeat):
@@ -272,9 +290,9 @@ class Bench:
 
     def jsonl_scale_query(self):
         big = corpus(self.work, "jsonl-%d" % self.n_jsonl,
-                     ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--workplaces", self.workplaces, "--describe-first"])
+                     ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--committees", self.workplaces, "--describe"])
         extra = corpus(self.work, "scale-%d" % self.n_scale,
-                       ["jsonl", self.n_scale, "--prefix", "s", "--files", 2, "--workplaces", self.workplaces])
+                       ["jsonl", self.n_scale, "--prefix", "s", "--files", 2, "--interleave"])
 
         # Scale baseline: the extra messages into an empty store.
         empty_rates = []
@@ -296,8 +314,8 @@ class Bench:
         full_rates = []
         for attempt in range(self.args.repeat):
             extra_copy = corpus(self.work, "scale-%d-%d" % (self.n_scale, attempt),
-                                ["jsonl", self.n_scale, "--prefix", "s%d" % attempt, "--files", 2,
-                                 "--workplaces", self.workplaces])
+                                ["jsonl", self.n_scale, "--prefix", "s%d" % attempt, "--files", 2, "--interleave",
+                                 "--first", 1000 * (attempt + 1)])
             applied = d.summary()["messages"]["applied"]
             seconds, _ = d.drop(extra_copy, applied + self.n_scale)
             full_rates.append(self.n_scale / seconds)
@@ -324,7 +342,7 @@ class Bench:
         # Queries on that store.
         d.start()
         requests = os.path.join(self.work, "getworkplace.requests")
-        run([sys.executable, os.path.join(HERE, "corpus.py"), "requests", requests, 1000, "--workplaces", self.workplaces])
+        run([sys.executable, os.path.join(HERE, "corpus.py"), "requests", requests, "1000", "--workplaces", str(self.workplaces)])
         summary_requests = os.path.join(self.work, "summary.requests")
         with open(summary_requests, "wb") as f:
             f.write(b'{"method":"org.strikecd.Query.Summary","parameters":{}}\0')
