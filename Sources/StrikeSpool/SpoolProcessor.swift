@@ -64,12 +64,17 @@ public enum SpoolTrouble: Error, CustomStringConvertible {
 /// Not thread-safe: one processor, used from one thread.
 public final class SpoolProcessor {
     public struct Settings: Sendable, Equatable {
-        public var batchSize = 1000
+        public var batchSize = 10_000
         /// Bytes of copies per transaction, besides the count.
         public var batchBytes = 16 << 20
         public var gracePeriod: Int64 = 5
         public var maximumFutureSkew: Int64 = 15 * 60
         public var limits = FileLimits()
+        /// Read and validate one-message files on a second thread while the
+        /// writer reconciles (docs/performance.md).
+        public var readAhead = true
+        /// Bytes of files read ahead and not yet taken by the writer.
+        public var readAheadBytes = 8 << 20
 
         public init() {}
     }
@@ -149,12 +154,18 @@ public final class SpoolProcessor {
     private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
         var batch = Batch()
         let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew)
-        for name in names {
+        // A name twice in one pass (an inotify event and a due retry) would
+        // be read twice before its first copy is committed.
+        var seen = Set<String>()
+        let names = names.filter { seen.insert($0).inserted }
+        let prefetcher = names.count > 1 && settings.readAhead ? prefetch(names, policy: policy) : nil
+        defer { prefetcher?.finish() }
+        for (index, name) in names.enumerated() {
             if shouldStop() {
                 report.interrupted = true
                 break
             }
-            try handle(name, now: now, policy: policy, batch: &batch, report: &report)
+            try handle(name, prepared: prefetcher?.take(index), now: now, policy: policy, batch: &batch, report: &report)
         }
         try commit(&batch, now: now, report: &report)
         flush(&report)
@@ -169,7 +180,18 @@ public final class SpoolProcessor {
         }
     }
 
-    private func handle(_ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+    /// Starts reading the one-message files among `names` ahead of the writer.
+    private func prefetch(_ names: [String], policy: ValidationPolicy) -> Prefetcher {
+        let (directory, path, limits) = (layout.incomingFD, layout.incoming, settings.limits)
+        return Prefetcher(names: names, maximumFiles: settings.batchSize, maximumBytes: settings.readAheadBytes) { name throws(SystemError) in
+            guard SpoolName(name) == .message else { return nil }
+            let opened = try MessageFileReader.open(at: directory, name, display: path + "/" + name, lines: false, policy: policy, limits: limits)
+            if case .reader(let reader) = opened { try reader.preload() }
+            return opened
+        }
+    }
+
+    private func handle(_ name: String, prepared: Prefetcher.Prepared?, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
         let kind = SpoolName(name)
         let display = layout.incoming + "/" + name
         if kind == .ignore { return }
@@ -178,8 +200,13 @@ public final class SpoolProcessor {
             return
         }
         let opened: MessageFileReader.Opened
-        do {
-            opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+        do throws(SystemError) {
+            switch prepared {
+            case .opened(let read)?: opened = read
+            case .failed(let error)?: throw error
+            case nil:
+                opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+            }
         } catch where error.isNotFound {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
             return

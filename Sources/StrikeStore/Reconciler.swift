@@ -47,6 +47,13 @@ public enum ReconcileEvent: Sendable, Equatable {
 /// that takes out an applied message re-folds that message's subject from its
 /// remaining messages. Counters and the Summary's tallies are accumulated in
 /// memory and written once, by `finish()`, before the transaction commits.
+///
+/// Within one transaction a subject's row is read once, every message of the
+/// batch is folded into it in memory, and it is written back once, in key
+/// order, by `finish()` (a courier's batch holds many reports on the same
+/// workplaces): the same state as row by row, with a fraction of the B-tree
+/// work. Anything that reads subject rows from the database (a conflict's
+/// re-fold, `forget`) writes the pending ones first.
 public struct Reconciler: ~Copyable {
     private let db: Database
     private let now: Int64
@@ -55,17 +62,21 @@ public struct Reconciler: ~Copyable {
     private var duplicates: Int64 = 0
     private var rejected: Int64 = 0
     private var statements = Statements()
+    /// Subjects folded in this transaction and not yet written: their state
+    /// as read, and as it is now.
+    private var pending: [String: (subject: Subject, before: SubjectState, state: SubjectState)] = [:]
+    /// The highest seq that has arrived per origin, as far as this transaction knows.
+    private var highestArrival: [String: Int64] = [:]
     public private(set) var events: [ReconcileEvent] = []
 
     /// The statements of the per-copy path, looked up once per transaction:
     /// `cachedStatement(sql:)` hashes the SQL text on every call, a dozen
     /// times per copy.
     private struct Statements {
-        var knownEnveloped: Statement?
+        var versionsOf: Statement?
         var knownBare: Statement?
         var highestArrival: Statement?
         var insertArrival: Statement?
-        var rivals: Statement?
         var insertVersion: Statement?
         var insertMessage: Statement?
         var insertRef: Statement?
@@ -88,15 +99,37 @@ public struct Reconciler: ~Copyable {
     public mutating func ingest(_ copy: CopyInput) throws -> CopyOutcome {
         let reading = copy.reading
         let hash = Self.hash(reading.identity)
-        if try isKnown(hash, envelope: reading.envelope) {
+        // Every version of this (origin, seq), valid or not: one look-up both
+        // finds a duplicate (the same hash) and the rivals of a new version.
+        var rivals: [(id: Int64, state: String)] = []
+        if let envelope = reading.envelope {
+            let statement = try Self.prepared(db, &statements.versionsOf, "SELECT id, state, hash FROM version WHERE origin = ? AND seq = ?")
+            // Positional columns: Row's name lookup lowercases the name each time.
+            for row in try Row.fetchAll(statement, arguments: [envelope.origin.rawValue, envelope.seq]) {
+                if (row[2] as Data) == hash {
+                    duplicates += 1
+                    return .duplicate
+                }
+                let state: String = row[1]
+                if state != "invalid" { rivals.append((id: row[0], state: state)) }
+            }
+        } else if try Bool.fetchOne(
+            Self.prepared(db, &statements.knownBare, "SELECT 1 FROM version WHERE origin IS NULL AND hash = ?"), arguments: [hash]
+        ) != nil {
             duplicates += 1
             return .duplicate
         }
         if let envelope = reading.envelope {
             let origin = envelope.origin.rawValue
-            let highest = try Int64.fetchOne(
-                Self.prepared(db, &statements.highestArrival, "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [origin]
-            ) ?? 0
+            let highest: Int64
+            if let known = highestArrival[origin] {
+                highest = known
+            } else {
+                highest = try Int64.fetchOne(
+                    Self.prepared(db, &statements.highestArrival, "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [origin]
+                ) ?? 0
+            }
+            highestArrival[origin] = max(highest, envelope.seq)
             try Self.prepared(db, &statements.insertArrival, "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
                 .execute(arguments: [origin, envelope.seq])
             if envelope.seq > highest + 1 {
@@ -110,11 +143,6 @@ public struct Reconciler: ~Copyable {
             return .rejected(rejection)
         case .success(let message):
             let envelope = Envelope(origin: message.origin, seq: message.seq)
-            // Positional columns: Row's name lookup lowercases the name each time.
-            let rivals = try Row.fetchAll(
-                Self.prepared(db, &statements.rivals, "SELECT id, state FROM version WHERE origin = ? AND seq = ? AND state <> 'invalid'"),
-                arguments: [message.origin.rawValue, message.seq]
-            ).map { (id: $0[0] as Int64, state: $0[1] as String) }
             let body = String(decoding: message.canonical, as: UTF8.self)
             if rivals.isEmpty {
                 let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
@@ -141,20 +169,6 @@ public struct Reconciler: ~Copyable {
         }
     }
 
-    /// Whether this version was seen before: looked up by its envelope when it
-    /// has one (the index that grows in seq order), else by its hash alone.
-    private mutating func isKnown(_ hash: Data, envelope: Envelope?) throws -> Bool {
-        if let envelope {
-            return try Bool.fetchOne(
-                Self.prepared(db, &statements.knownEnveloped, "SELECT 1 FROM version WHERE origin = ? AND seq = ? AND hash = ?"),
-                arguments: [envelope.origin.rawValue, envelope.seq, hash]
-            ) != nil
-        }
-        return try Bool.fetchOne(
-            Self.prepared(db, &statements.knownBare, "SELECT 1 FROM version WHERE origin IS NULL AND hash = ?"), arguments: [hash]
-        ) != nil
-    }
-
     /// Forgets a version, as an operator's requeue does: its copy will be
     /// judged afresh when it comes back. If it was one side of a conflict that
     /// leaves a single valid version, that version is applied again.
@@ -173,6 +187,7 @@ public struct Reconciler: ~Copyable {
             try Row.fetchOne(db, sql: "SELECT id, origin, seq, state FROM version WHERE origin IS NULL AND hash = ?", arguments: [hash])
         }
         guard let row = found else { return false }
+        try flushSubjects()
         let id: Int64 = row[0]
         let origin: String? = row[1]
         let seq: Int64? = row[2]
@@ -205,6 +220,7 @@ public struct Reconciler: ~Copyable {
 
     /// Writes the accumulated counters and tallies. Call once, last.
     public mutating func finish() throws {
+        try flushSubjects()
         let deltas: [(String, Int64)] = [("applied", applied), ("duplicates", duplicates), ("rejected", rejected)]
             + zip(Tally.names, tally.values).map { ($0, $1) }
         for (name, delta) in deltas where delta != 0 {
@@ -227,15 +243,31 @@ public struct Reconciler: ~Copyable {
             try Self.prepared(db, &statements.insertRef, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [ref.kind.rawValue, ref.id.rawValue, message.origin.rawValue, message.seq])
         }
-        var state = try SubjectRows.load(db, subject)
-        let before = state.tally
-        state.apply(message)
-        try SubjectRows.save(db, state, subject: subject)
-        tally = tally + (state.tally - before)
+        let key = subject.key
+        if pending[key] == nil {
+            let state = try SubjectRows.load(db, subject)
+            pending[key] = (subject, state, state)
+        }
+        pending[key]!.state.apply(message)
+    }
+
+    /// Writes the subjects folded in memory, in key order, and counts their tallies.
+    private mutating func flushSubjects() throws {
+        for key in pending.keys.sorted() {
+            let entry = pending[key]!
+            // An older message that changes nothing leaves the row alone.
+            if entry.state != entry.before {
+                try SubjectRows.save(db, entry.state, subject: entry.subject)
+                tally = tally + (entry.state.tally - entry.before.tally)
+            }
+        }
+        pending = [:]
     }
 
     /// Takes an applied message out of the state and re-folds its subject alone.
     private mutating func unapply(_ envelope: Envelope) throws {
+        // It reads subject rows and messages from the database.
+        try flushSubjects()
         guard let subjectKey = try String.fetchOne(
             db, sql: "SELECT subject FROM message WHERE origin = ? AND seq = ?",
             arguments: [envelope.origin.rawValue, envelope.seq]
