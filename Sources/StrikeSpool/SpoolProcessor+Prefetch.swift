@@ -119,3 +119,88 @@ final class Prefetcher: @unchecked Sendable {
         condition.unlock()
     }
 }
+
+/// Reads and validates the lines of one `.jsonl` file on a thread of its own,
+/// a chunk ahead of the writer, which takes copies in file order with
+/// `next(limit:)` exactly as from the reader itself. At most two chunks wait.
+final class LineReadAhead: @unchecked Sendable {
+    // @unchecked: the reader is used only by the reading thread from init
+    // until `finish()` returns; the queue is guarded by `condition`.
+
+    private let condition = NSCondition()
+    private var chunks: [[FileCopy]] = []
+    private var failure: SystemError?
+    private var atEnd = false
+    private var stopping = false
+    private var finished = false
+
+    init(_ reader: MessageFileReader, chunk: Int) {
+        let handed = HandedOver(reader)
+        let thread = Thread { [self] in run(handed.value, chunk: max(1, chunk)) }
+        thread.name = "strikecd-read"
+        thread.start()
+    }
+
+    private func run(_ reader: MessageFileReader, chunk: Int) {
+        while true {
+            condition.lock()
+            while !stopping, chunks.count >= 2 { condition.wait() }
+            let stop = stopping
+            condition.unlock()
+            if stop { break }
+            let copies: [FileCopy]
+            do {
+                copies = try reader.next(limit: chunk)
+            } catch {
+                condition.lock()
+                failure = error
+                condition.broadcast()
+                condition.unlock()
+                break
+            }
+            condition.lock()
+            if copies.isEmpty { atEnd = true } else { chunks.append(copies) }
+            condition.broadcast()
+            condition.unlock()
+            if copies.isEmpty { break }
+        }
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Up to `limit` more copies, in file order; empty at the end of the file.
+    func next(limit: Int) throws(SystemError) -> [FileCopy] {
+        condition.lock()
+        defer { condition.unlock() }
+        while chunks.isEmpty, !atEnd, failure == nil { condition.wait() }
+        guard !chunks.isEmpty else {
+            if let failure { throw failure }
+            return []
+        }
+        if chunks[0].count <= limit {
+            condition.broadcast()
+            return chunks.removeFirst()
+        }
+        let taken = Array(chunks[0].prefix(limit))
+        chunks[0].removeFirst(limit)
+        return taken
+    }
+
+    /// Stops reading ahead; waits for the thread to let go of the reader.
+    func finish() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished { condition.wait() }
+        chunks = []
+        condition.unlock()
+    }
+}
+
+/// A value given to another thread that the giver no longer touches.
+private struct HandedOver<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

@@ -266,10 +266,15 @@ public final class SpoolProcessor {
         file.size = Int64(info.st_size)
         batch.files.append(file)
         var index = batch.files.count - 1
+        // The lines of a .jsonl are read and validated a chunk ahead on
+        // another thread; a one-message file was read ahead already.
+        let ahead = !single && settings.readAhead ? LineReadAhead(reader, chunk: min(1000, settings.batchSize)) : nil
+        defer { ahead?.finish() }
         while true {
             let copies: [FileCopy]
-            do {
-                copies = try reader.next(limit: max(1, settings.batchSize - batch.items.count))
+            do throws(SystemError) {
+                let limit = max(1, settings.batchSize - batch.items.count)
+                if let ahead { copies = try ahead.next(limit: limit) } else { copies = try reader.next(limit: limit) }
             } catch {
                 throw .system(error)
             }

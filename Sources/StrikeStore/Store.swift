@@ -153,7 +153,7 @@ public final class Store: Sendable {
     static func summary(_ db: Database) throws -> Summary {
         var values: [String: Int64] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM tally")) {
-            values[row["name"]] = row["value"]
+            values[row[0]] = row[1] as Int64
         }
         func v(_ name: String) -> Int { Int(truncatingIfNeeded: values[name] ?? 0) }
         var summary = Summary()
