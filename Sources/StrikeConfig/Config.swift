@@ -16,7 +16,7 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Files larger than this are quarantined unread.
     public var maxFileSize: Int64 = 256 << 20
     /// Copies per transaction (group commit).
-    public var batchSize = 1000
+    public var batchSize = 10_000
     /// How far `sent_at` may be ahead of the clock, in seconds.
     public var maxFutureSkew: Int64 = 15 * 60
     /// Which messages must be signed. `required` by default: a forged message

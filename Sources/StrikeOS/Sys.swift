@@ -35,6 +35,15 @@ public enum Sys {
         try retrying("open", path: display ?? name) { Glibc.openat(dirfd, name, flags | O_CLOEXEC, mode) }
     }
 
+    /// Returns the heap's free memory to the kernel (`malloc_trim(3)`), so
+    /// that resident memory falls back after a burst of work.
+    public static func trimHeap() {
+        // Glibc's module map leaves out <malloc.h>; look the function up.
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+    }
+
     public static func close(_ fd: Int32) {
         // close(2) must not be retried on EINTR on Linux: the descriptor is gone.
         _ = Glibc.close(fd)

@@ -70,6 +70,7 @@ public final class MessageFileReader {
     private var lineNumber: Int
     private var atEOF = false
     private var finishedSingle = false
+    private var preloaded: [FileCopy]?
 
     /// Opens `name` inside `dirfd`. `startOffset`/`startLine` resume a
     /// `.jsonl` where an earlier, interrupted pass stopped.
@@ -152,7 +153,19 @@ public final class MessageFileReader {
 
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
-        lines ? try nextLines(limit: limit) : try nextSingle()
+        if let copies = preloaded {
+            preloaded = nil
+            return copies
+        }
+        return lines ? try nextLines(limit: limit) : try nextSingle()
+    }
+
+    /// Reads and validates a one-message file's copy now, for the next call
+    /// of `next(limit:)` to return (the spool reads files ahead of the writer
+    /// on another thread).
+    public func preload() throws(SystemError) {
+        guard !lines, preloaded == nil, !finishedSingle else { return }
+        preloaded = try nextSingle()
     }
 
     // MARK: - One message per file
@@ -193,17 +206,26 @@ public final class MessageFileReader {
     private func nextLines(limit: Int) throws(SystemError) -> [FileCopy] {
         var copies: [FileCopy] = []
         let maximum = ValidationPolicy.maximumMessageBytes
+        // Lines are taken from `pending` by moving `start` forward, and the
+        // consumed prefix is dropped once per block: removing each line from
+        // the front of a 1 MiB block would move the rest of it every time.
+        var start = 0
+        defer { if start > 0 { pending.removeSubrange(0..<start) } }
         while copies.count < limit {
-            if let newline = pending.firstIndex(of: 0x0A) {
+            if let newline = pending[start...].firstIndex(of: 0x0A) {
                 lineNumber += 1
-                let line = pending[0..<newline]
-                let end = pendingOffset + Int64(newline + 1)
+                let line = pending[start..<newline]
+                let end = pendingOffset + Int64(newline + 1 - start)
                 if !isBlank(line) {
                     copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(line, policy: policy), endOffset: end, raw: Array(line)))
                 }
-                pending.removeSubrange(0...newline)
+                start = newline + 1
                 pendingOffset = end
                 continue
+            }
+            if start > 0 {
+                pending.removeSubrange(0..<start)
+                start = 0
             }
             if pending.count > maximum {
                 copies.append(try oversizedLine())

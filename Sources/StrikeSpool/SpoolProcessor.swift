@@ -64,7 +64,7 @@ public enum SpoolTrouble: Error, CustomStringConvertible {
 /// Not thread-safe: one processor, used from one thread.
 public final class SpoolProcessor {
     public struct Settings: Sendable, Equatable {
-        public var batchSize = 1000
+        public var batchSize = 10_000
         /// Bytes of copies per transaction, besides the count.
         public var batchBytes = 16 << 20
         public var gracePeriod: Int64 = 5
@@ -72,6 +72,11 @@ public final class SpoolProcessor {
         public var limits = FileLimits()
         /// The signature policy and keyring (the daemon passes the configured ones).
         public var signatures = SignatureRules.off
+        /// Read and validate one-message files on a second thread while the
+        /// writer reconciles (docs/performance.md).
+        public var readAhead = true
+        /// Bytes of files read ahead and not yet taken by the writer.
+        public var readAheadBytes = 8 << 20
 
         public init() {}
     }
@@ -162,12 +167,18 @@ public final class SpoolProcessor {
     private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
         var batch = Batch()
         let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew, signatures: settings.signatures)
-        for name in names {
+        // A name twice in one pass (an inotify event and a due retry) would
+        // be read twice before its first copy is committed.
+        var seen = Set<String>()
+        let names = names.filter { seen.insert($0).inserted }
+        let prefetcher = names.count > 1 && settings.readAhead ? prefetch(names, policy: policy) : nil
+        defer { prefetcher?.finish() }
+        for (index, name) in names.enumerated() {
             if shouldStop() {
                 report.interrupted = true
                 break
             }
-            try handle(name, now: now, policy: policy, batch: &batch, report: &report)
+            try handle(name, prepared: prefetcher?.take(index), now: now, policy: policy, batch: &batch, report: &report)
         }
         try commit(&batch, now: now, report: &report)
         flush(&report)
@@ -186,7 +197,18 @@ public final class SpoolProcessor {
         }
     }
 
-    private func handle(_ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+    /// Starts reading the one-message files among `names` ahead of the writer.
+    private func prefetch(_ names: [String], policy: ValidationPolicy) -> Prefetcher {
+        let (directory, path, limits) = (layout.incomingFD, layout.incoming, settings.limits)
+        return Prefetcher(names: names, maximumFiles: settings.batchSize, maximumBytes: settings.readAheadBytes) { name throws(SystemError) in
+            guard SpoolName(name) == .message else { return nil }
+            let opened = try MessageFileReader.open(at: directory, name, display: path + "/" + name, lines: false, policy: policy, limits: limits)
+            if case .reader(let reader) = opened { try reader.preload() }
+            return opened
+        }
+    }
+
+    private func handle(_ name: String, prepared: Prefetcher.Prepared?, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
         let kind = SpoolName(name)
         let display = layout.incoming + "/" + name
         if kind == .ignore { return }
@@ -195,8 +217,13 @@ public final class SpoolProcessor {
             return
         }
         let opened: MessageFileReader.Opened
-        do {
-            opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+        do throws(SystemError) {
+            switch prepared {
+            case .opened(let read)?: opened = read
+            case .failed(let error)?: throw error
+            case nil:
+                opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+            }
         } catch where error.isNotFound {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
             return
@@ -256,10 +283,15 @@ public final class SpoolProcessor {
         file.size = Int64(info.st_size)
         batch.files.append(file)
         var index = batch.files.count - 1
+        // The lines of a .jsonl are read and validated a chunk ahead on
+        // another thread; a one-message file was read ahead already.
+        let ahead = !single && settings.readAhead ? LineReadAhead(reader, chunk: min(1000, settings.batchSize)) : nil
+        defer { ahead?.finish() }
         while true {
             let copies: [FileCopy]
-            do {
-                copies = try reader.next(limit: max(1, settings.batchSize - batch.items.count))
+            do throws(SystemError) {
+                let limit = max(1, settings.batchSize - batch.items.count)
+                if let ahead { copies = try ahead.next(limit: limit) } else { copies = try reader.next(limit: limit) }
             } catch {
                 throw .system(error)
             }
@@ -292,7 +324,6 @@ public final class SpoolProcessor {
                         )
                     }
                 }
-                if single, let raw = copy.raw { batch.files[index].sha256 = Quarantine.sha256Hex(raw) }
                 batch.items.append(Item(file: index, copy: copy))
                 batch.bytes += copy.raw?.count ?? 0
                 // A one-message file is complete with its one copy: it must be
@@ -357,6 +388,8 @@ public final class SpoolProcessor {
                     guard case .rejected(let rejection) = outcome else { continue }
                     if files[item.file].single {
                         files[item.file].rejection = rejection
+                        // For the .reason file; only rejected copies need it.
+                        files[item.file].sha256 = item.copy.raw.map(Quarantine.sha256Hex)
                     } else {
                         // Written into quarantine/ after COMMIT, from this record.
                         pending.append(try SpoolLedger.addPending(db, PendingLine(
@@ -413,11 +446,13 @@ public final class SpoolProcessor {
         batch = Batch()
         // Now durable: take the finished files out of incoming/.
         var disposed = false
+        var quarantined = false
         for file in files where file.complete {
             try dispose(file.entry, now: now, report: &report, sync: false)
             disposed = true
+            quarantined = quarantined || file.entry.disposition == .quarantine
         }
-        if disposed { try syncDirectories() }
+        if disposed { try syncDirectories(quarantine: quarantined) }
         flush(&report)
     }
 
@@ -493,9 +528,11 @@ public final class SpoolProcessor {
         ledger[entry.name] = nil
     }
 
-    private func syncDirectories() throws(SpoolTrouble) {
+    /// Makes unlinks and moves durable; quarantine/ only needs it when a file
+    /// was moved into it.
+    private func syncDirectories(quarantine: Bool = true) throws(SpoolTrouble) {
         do {
-            try layout.syncQuarantine()
+            if quarantine { try layout.syncQuarantine() }
             try layout.syncIncoming()
         } catch {
             throw .system(error)

@@ -146,6 +146,11 @@ public final class SpoolService: Sendable {
         var needScan = true
         var readySent = false
         var nextRescan = Sys.monotonicNanoseconds()
+        // Work since the caches were last released: once the spool has been
+        // quiet for a second, SQLite's caches and the heap's free memory go
+        // back to the system, so an idle daemon stays small however large the
+        // store and however big the last drop.
+        var worked = false
 
         // Work a previous run committed but did not finish.
         do {
@@ -214,6 +219,7 @@ public final class SpoolService: Sendable {
                 retryAt = nil
                 do {
                     let shouldStop = { self.control.withLock { $0.stop } }
+                    if needScan || !names.isEmpty { worked = true }
                     if needScan {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
                         // In chunks, so memory stays bounded however many files
@@ -267,9 +273,15 @@ public final class SpoolService: Sendable {
             let cap = Int64(settings.maximumSleep * 1000)
             var timeout = deadline > clockNow ? Int32(min(cap, Int64((deadline - clockNow) / 1_000_000) + 1)) : 0
             if needScan, retryAt == nil { timeout = 0 }
+            if worked, timeout != 0 { timeout = timeout < 0 ? 1000 : min(timeout, 1000) }
             var fds = [pollfd(fd: inotify.fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wakePipe.readFD, events: Int16(POLLIN), revents: 0)]
-            _ = poll(&fds, 2, timeout)
+            let ready = poll(&fds, 2, timeout)
             if fds[1].revents != 0 { wakePipe.drain() }
+            if worked, ready == 0, timeout >= 1000 {
+                store.releaseMemory()
+                Sys.trimHeap()
+                worked = false
+            }
         }
     }
 

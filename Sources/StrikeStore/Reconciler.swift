@@ -47,6 +47,13 @@ public enum ReconcileEvent: Sendable, Equatable {
 /// that takes out an applied message re-folds that message's subject from its
 /// remaining messages. Counters and the Summary's tallies are accumulated in
 /// memory and written once, by `finish()`, before the transaction commits.
+///
+/// Within one transaction a subject's row is read once, every message of the
+/// batch is folded into it in memory, and it is written back once, in key
+/// order, by `finish()` (a courier's batch holds many reports on the same
+/// workplaces): the same state as row by row, with a fraction of the B-tree
+/// work. Anything that reads subject rows from the database (a conflict's
+/// re-fold, `forget`) writes the pending ones first.
 public struct Reconciler: ~Copyable {
     private let db: Database
     private let now: Int64
@@ -54,7 +61,33 @@ public struct Reconciler: ~Copyable {
     private var applied: Int64 = 0
     private var duplicates: Int64 = 0
     private var rejected: Int64 = 0
+    private var statements = Statements()
+    /// Subjects folded in this transaction and not yet written: their state
+    /// as read, and as it is now.
+    private var pending: [String: (subject: Subject, before: SubjectState, state: SubjectState)] = [:]
+    /// The highest seq that has arrived per origin, as far as this transaction knows.
+    private var highestArrival: [String: Int64] = [:]
     public private(set) var events: [ReconcileEvent] = []
+
+    /// The statements of the per-copy path, looked up once per transaction:
+    /// `cachedStatement(sql:)` hashes the SQL text on every call, a dozen
+    /// times per copy.
+    private struct Statements {
+        var versionsOf: Statement?
+        var knownBare: Statement?
+        var highestArrival: Statement?
+        var insertArrival: Statement?
+        var insertVersion: Statement?
+        var insertMessage: Statement?
+        var insertRef: Statement?
+    }
+
+    private static func prepared(_ db: Database, _ slot: inout Statement?, _ sql: String) throws -> Statement {
+        if let statement = slot { return statement }
+        let statement = try db.cachedStatement(sql: sql)
+        slot = statement
+        return statement
+    }
 
     /// - Parameter now: seconds since the epoch, recorded as first-seen times.
     public init(_ db: Database, now: Int64) {
@@ -66,48 +99,65 @@ public struct Reconciler: ~Copyable {
     public mutating func ingest(_ copy: CopyInput) throws -> CopyOutcome {
         let reading = copy.reading
         let hash = Self.hash(reading.identity)
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM version WHERE hash = ?"), arguments: [hash]) != nil {
+        // Every version of this (origin, seq), valid or not: one look-up both
+        // finds a duplicate (the same hash) and the rivals of a new version.
+        var rivals: [(id: Int64, state: String)] = []
+        if let envelope = reading.envelope {
+            let statement = try Self.prepared(db, &statements.versionsOf, "SELECT id, state, hash FROM version WHERE origin = ? AND seq = ?")
+            // Positional columns: Row's name lookup lowercases the name each time.
+            for row in try Row.fetchAll(statement, arguments: [envelope.origin.rawValue, envelope.seq]) {
+                if (row[2] as Data) == hash {
+                    duplicates += 1
+                    return .duplicate
+                }
+                let state: String = row[1]
+                if state != "invalid" { rivals.append((id: row[0], state: state)) }
+            }
+        } else if try Bool.fetchOne(
+            Self.prepared(db, &statements.knownBare, "SELECT 1 FROM version WHERE origin IS NULL AND hash = ?"), arguments: [hash]
+        ) != nil {
             duplicates += 1
             return .duplicate
         }
         if let envelope = reading.envelope {
-            let highest = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [envelope.origin.rawValue]
-            ) ?? 0
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
-                .execute(arguments: [envelope.origin.rawValue, envelope.seq])
+            let origin = envelope.origin.rawValue
+            let highest: Int64
+            if let known = highestArrival[origin] {
+                highest = known
+            } else {
+                highest = try Int64.fetchOne(
+                    Self.prepared(db, &statements.highestArrival, "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [origin]
+                ) ?? 0
+            }
+            highestArrival[origin] = max(highest, envelope.seq)
+            try Self.prepared(db, &statements.insertArrival, "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
+                .execute(arguments: [origin, envelope.seq])
             if envelope.seq > highest + 1 {
                 events.append(.gap(origin: envelope.origin, from: highest + 1, to: envelope.seq - 1))
             }
         }
         switch reading.verdict {
         case .failure(let rejection):
-            try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: copy.source)
             rejected += 1
             return .rejected(rejection)
         case .success(let message):
             let envelope = Envelope(origin: message.origin, seq: message.seq)
-            let rivals = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT hash, state FROM version WHERE origin = ? AND seq = ? AND state <> 'invalid'"),
-                arguments: [message.origin.rawValue, message.seq]
-            )
             let body = String(decoding: message.canonical, as: UTF8.self)
             if rivals.isEmpty {
-                try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
-                try apply(message, hash: hash)
+                let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
+                try apply(message, version: version)
                 applied += 1
                 return .applied
             }
             let conflict = Self.conflictRejection(envelope, versions: rivals.count + 1)
-            try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: copy.source)
             rejected += 1
             var removedApplied = false
             for rival in rivals {
-                let rivalHash: Data = rival["hash"]
-                let rivalState: String = rival["state"]
-                try db.cachedStatement(sql: "UPDATE version SET state = 'conflict', code = ?, detail = ? WHERE hash = ?")
-                    .execute(arguments: [conflict.code.rawValue, conflict.detail, rivalHash])
-                if rivalState == "applied" {
+                try db.cachedStatement(sql: "UPDATE version SET state = 'conflict', code = ?, detail = ? WHERE id = ?")
+                    .execute(arguments: [conflict.code.rawValue, conflict.detail, rival.id])
+                if rival.state == "applied" {
                     try unapply(envelope)
                     applied -= 1
                     rejected += 1
@@ -124,31 +174,43 @@ public struct Reconciler: ~Copyable {
     /// leaves a single valid version, that version is applied again.
     public mutating func forget(_ identity: CopyReading.Identity) throws -> Bool {
         let hash = Self.hash(identity)
-        guard let row = try Row.fetchOne(db, sql: "SELECT origin, seq, state FROM version WHERE hash = ?", arguments: [hash]) else {
-            return false
+        // The envelope is a function of the value, as when the copy was read.
+        let envelope: Envelope? = if case .value(let bytes) = identity {
+            MessageReader.read(bytes, policy: .stored).envelope
+        } else {
+            nil
         }
-        let state: String = row["state"]
-        let origin: String? = row["origin"]
-        let seq: Int64? = row["seq"]
+        let found = if let envelope {
+            try Row.fetchOne(db, sql: "SELECT id, origin, seq, state FROM version WHERE origin = ? AND seq = ? AND hash = ?",
+                             arguments: [envelope.origin.rawValue, envelope.seq, hash])
+        } else {
+            try Row.fetchOne(db, sql: "SELECT id, origin, seq, state FROM version WHERE origin IS NULL AND hash = ?", arguments: [hash])
+        }
+        guard let row = found else { return false }
+        try flushSubjects()
+        let id: Int64 = row[0]
+        let origin: String? = row[1]
+        let seq: Int64? = row[2]
+        let state: String = row[3]
         if state == "applied", let origin = Slug(origin), let seq {
             try unapply(Envelope(origin: origin, seq: seq))
             applied -= 1
         } else {
             rejected -= 1
         }
-        try db.execute(sql: "DELETE FROM version WHERE hash = ?", arguments: [hash])
+        try db.execute(sql: "DELETE FROM version WHERE id = ?", arguments: [id])
         if state == "conflict", let origin, let seq {
             let remaining = try Row.fetchAll(
-                db, sql: "SELECT hash, body FROM version WHERE origin = ? AND seq = ? AND state = 'conflict'",
+                db, sql: "SELECT id, body FROM version WHERE origin = ? AND seq = ? AND state = 'conflict'",
                 arguments: [origin, seq]
             )
-            if remaining.count == 1, let body: String = remaining[0]["body"] {
-                let restoredHash: Data = remaining[0]["hash"]
+            if remaining.count == 1, let body: String = remaining[0][1] {
+                let restored: Int64 = remaining[0][0]
                 guard let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
                     throw StoreError.corrupt("stored version of \(origin)#\(seq) no longer validates")
                 }
-                try db.execute(sql: "UPDATE version SET state = 'applied', code = NULL, detail = NULL WHERE hash = ?", arguments: [restoredHash])
-                try apply(message, hash: restoredHash)
+                try db.execute(sql: "UPDATE version SET state = 'applied', code = NULL, detail = NULL WHERE id = ?", arguments: [restored])
+                try apply(message, version: restored)
                 rejected -= 1
                 applied += 1
             }
@@ -158,6 +220,7 @@ public struct Reconciler: ~Copyable {
 
     /// Writes the accumulated counters and tallies. Call once, last.
     public mutating func finish() throws {
+        try flushSubjects()
         let deltas: [(String, Int64)] = [("applied", applied), ("duplicates", duplicates), ("rejected", rejected)]
             + zip(Tally.names, tally.values).map { ($0, $1) }
         for (name, delta) in deltas where delta != 0 {
@@ -172,30 +235,46 @@ public struct Reconciler: ~Copyable {
 
     // MARK: - Applying and removing messages
 
-    private mutating func apply(_ message: Message, hash: Data) throws {
+    private mutating func apply(_ message: Message, version: Int64) throws {
         let subject = message.subject
-        try db.cachedStatement(sql: "INSERT INTO message (origin, seq, k, type, subject, hash) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [message.origin.rawValue, message.seq, message.key.rawValue, message.type.rawValue, subject.key, hash])
+        try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [message.origin.rawValue, message.seq, message.key.rawValue, message.type.rawValue, subject.key, version])
         for ref in message.references {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
+            try Self.prepared(db, &statements.insertRef, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [ref.kind.rawValue, ref.id.rawValue, message.origin.rawValue, message.seq])
         }
-        var state = try SubjectRows.load(db, subject)
-        let before = state.tally
-        state.apply(message)
-        try SubjectRows.save(db, state, subject: subject)
-        tally = tally + (state.tally - before)
+        let key = subject.key
+        if pending[key] == nil {
+            let state = try SubjectRows.load(db, subject)
+            pending[key] = (subject, state, state)
+        }
+        pending[key]!.state.apply(message)
+    }
+
+    /// Writes the subjects folded in memory, in key order, and counts their tallies.
+    private mutating func flushSubjects() throws {
+        for key in pending.keys.sorted() {
+            let entry = pending[key]!
+            // An older message that changes nothing leaves the row alone.
+            if entry.state != entry.before {
+                try SubjectRows.save(db, entry.state, subject: entry.subject)
+                tally = tally + (entry.state.tally - entry.before.tally)
+            }
+        }
+        pending = [:]
     }
 
     /// Takes an applied message out of the state and re-folds its subject alone.
     private mutating func unapply(_ envelope: Envelope) throws {
+        // It reads subject rows and messages from the database.
+        try flushSubjects()
         guard let subjectKey = try String.fetchOne(
             db, sql: "SELECT subject FROM message WHERE origin = ? AND seq = ?",
             arguments: [envelope.origin.rawValue, envelope.seq]
         ) else { return }
         try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
         let bodies = try String.fetchAll(db, sql: """
-            SELECT v.body FROM message m JOIN version v ON v.hash = m.hash WHERE m.subject = ?
+            SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.subject = ?
             """, arguments: [subjectKey])
         var messages: [Message] = []
         for body in bodies {
@@ -218,14 +297,16 @@ public struct Reconciler: ~Copyable {
         tally = tally + (state.tally - before)
     }
 
-    private func insertVersion(hash: Data, envelope: Envelope?, state: String, rejection: Rejection?, body: String?, source: String) throws {
-        try db.cachedStatement(sql: """
+    /// Inserts a version and returns its id.
+    private mutating func insertVersion(hash: Data, envelope: Envelope?, state: String, rejection: Rejection?, body: String?, source: String) throws -> Int64 {
+        try Self.prepared(db, &statements.insertVersion, """
             INSERT INTO version (hash, origin, seq, state, code, detail, body, first_seen, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 hash, envelope?.origin.rawValue, envelope?.seq, state, rejection?.code.rawValue, rejection?.detail,
                 body, now, source,
             ])
+        return db.lastInsertedRowID
     }
 
     static func conflictRejection(_ envelope: Envelope, versions: Int) -> Rejection {

@@ -18,9 +18,21 @@ enum Schema {
         // Every distinct version ever seen: a JSON value (by its canonical
         // bytes) or, for a copy that is not a readable JSON value, its bytes.
         // `hash` is SHA-256 over a domain byte ('j' or 'b') and those bytes.
+        //
+        // A rowid table, so that versions (bodies included) are appended in
+        // arrival order rather than scattered by their random hashes: every
+        // copy of a large drop would otherwise dirty a random page of the
+        // biggest table, and the WAL would carry each page once per batch.
+        // A version's identity is unique, in two indexes that cover every
+        // row: a version with a readable envelope by (origin, seq, hash),
+        // which grows in seq order per origin and also finds an (origin,
+        // seq)'s rivals; one without an envelope (not a JSON object, or no
+        // valid origin and seq) by its hash alone. The envelope is part of
+        // the hashed value, so the same hash never comes with two envelopes.
         try db.execute(sql: """
             CREATE TABLE version (
-                hash BLOB PRIMARY KEY NOT NULL CHECK (length(hash) = 32),
+                id INTEGER PRIMARY KEY,
+                hash BLOB NOT NULL CHECK (length(hash) = 32),
                 origin TEXT,
                 seq INTEGER CHECK (seq >= 1),
                 state TEXT NOT NULL CHECK (state IN ('applied', 'invalid', 'conflict')),
@@ -34,18 +46,22 @@ enum Schema {
                 CHECK ((origin IS NULL) = (seq IS NULL)),
                 CHECK ((state = 'applied') = (code IS NULL)),
                 CHECK (state = 'invalid' OR (body IS NOT NULL AND origin IS NOT NULL))
-            ) WITHOUT ROWID;
-            CREATE INDEX version_envelope ON version(origin, seq) WHERE origin IS NOT NULL;
+            );
+            CREATE UNIQUE INDEX version_identity ON version(origin, seq, hash) WHERE origin IS NOT NULL;
+            CREATE UNIQUE INDEX version_bare ON version(hash) WHERE origin IS NULL;
             CREATE INDEX version_rejected ON version(state) WHERE state <> 'applied';
 
             -- The applied messages: exactly one valid version per (origin, seq).
+            -- `k` is the order key; it embeds origin and seq, so the primary key
+            -- already makes it unique (an index on it would be a second copy of
+            -- the table in random order that no query reads).
             CREATE TABLE message (
                 origin TEXT NOT NULL,
                 seq INTEGER NOT NULL CHECK (seq >= 1),
-                k TEXT NOT NULL UNIQUE,
+                k TEXT NOT NULL,
                 type TEXT NOT NULL,
                 subject TEXT NOT NULL,
-                hash BLOB NOT NULL UNIQUE REFERENCES version(hash),
+                version INTEGER NOT NULL UNIQUE REFERENCES version(id),
                 PRIMARY KEY (origin, seq)
             ) WITHOUT ROWID;
             CREATE INDEX message_subject ON message(subject);

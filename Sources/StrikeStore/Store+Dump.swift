@@ -10,8 +10,9 @@ extension Store {
         try read { db in
             var out = ""
             let tables: [(String, String)] = [
+                // Not the arrival-dependent rowids: a version is its hash.
                 ("version", "SELECT hex(hash), origin, seq, state, code, detail, body FROM version ORDER BY hash"),
-                ("message", "SELECT origin, seq, k, type, subject, hex(hash) FROM message ORDER BY origin, seq"),
+                ("message", "SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash) FROM message m JOIN version v ON v.id = m.version ORDER BY m.origin, m.seq"),
                 ("ref", "SELECT kind, id, origin, seq FROM ref ORDER BY kind, id, origin, seq"),
                 ("arrival", "SELECT origin, seq FROM arrival ORDER BY origin, seq"),
                 ("tally", "SELECT name, value FROM tally WHERE value <> 0 ORDER BY name"),

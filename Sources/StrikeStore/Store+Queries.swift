@@ -50,19 +50,21 @@ extension Store {
     public func getWorkplace(_ id: String) async throws(QueryError) -> WorkplaceDetail? {
         try await query { db in
             let record: WorkplaceRecord
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM workplace WHERE id = ?", arguments: [id]) {
+            // Cached statements: a GetWorkplace is four queries, and preparing
+            // them each time cost more than running them.
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM workplace WHERE id = ?"), arguments: [id]) {
                 record = try Self.workplace(row)
-            } else if try Bool.fetchOne(db, sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1", arguments: [id]) != nil {
+            } else if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1"), arguments: [id]) != nil {
                 record = WorkplaceRecord(id: id, described: false)
             } else {
                 return nil
             }
             let cap = WorkplaceDetail.listLimit
-            let delegates = try Row.fetchAll(db, sql: """
+            let delegates = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT id, workplace, council, status FROM delegate
                 WHERE workplace = ? AND election_k IS NOT NULL ORDER BY id LIMIT ?
-                """, arguments: [id, cap + 1]).map(Self.delegate)
-            let demands = try Row.fetchAll(db, sql: """
+                """), arguments: [id, cap + 1]).map(Self.delegate)
+            let demands = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT w.demand, d.text, d.category, s.adoption_k IS NOT NULL AS adopted,
                     s.votes_for, s.votes_against, s.votes_abstain, o.outcome
                 FROM (SELECT demand FROM support WHERE workplace = ?1
@@ -72,18 +74,18 @@ extension Store {
                 LEFT JOIN support s ON s.demand = w.demand AND s.workplace = ?1
                 LEFT JOIN outcome o ON o.demand = w.demand AND o.workplace = ?1
                 ORDER BY w.demand
-                """, arguments: [id, cap + 1]).map { row throws in
+                """), arguments: [id, cap + 1]).map { row throws in
                     WorkplaceDemandRecord(
                         demand: row["demand"], text: row["text"],
                         category: try Self.optionalEnum(row["category"], DemandCategory.self),
                         adopted: row["adopted"], votes: Self.votes(row),
                         outcome: try Self.optionalEnum(row["outcome"], DemandOutcome.self))
                 }
-            let actions = try Row.fetchAll(db, sql: """
+            let actions = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT p.action, a.kind, a.starts_at, p.participants
                 FROM participation p LEFT JOIN action a ON a.id = p.action
                 WHERE p.workplace = ? ORDER BY p.action LIMIT ?
-                """, arguments: [id, cap + 1]).map { row throws in
+                """), arguments: [id, cap + 1]).map { row throws in
                     WorkplaceActionRecord(
                         action: row["action"], kind: try Self.optionalEnum(row["kind"], ActionKind.self),
                         startsAt: row["starts_at"], participants: row["participants"])

@@ -96,6 +96,13 @@ public final class Store: Sendable {
         }
     }
 
+    /// Frees SQLite's page caches (the writer's, and the readers', which are
+    /// closed and reopened on demand). For an idle daemon: the caches fill
+    /// again as work comes in.
+    public func releaseMemory() {
+        pool.releaseMemory()
+    }
+
     /// Runs `body` in one IMMEDIATE write transaction, committed durably when
     /// it returns and rolled back when it throws. SQLite's errors come out as
     /// `StoreError`; an error thrown by `body` itself comes out unchanged.
@@ -149,7 +156,7 @@ public final class Store: Sendable {
     static func summary(_ db: Database) throws -> Summary {
         var values: [String: Int64] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT name, value FROM tally")) {
-            values[row["name"]] = row["value"]
+            values[row[0]] = row[1] as Int64
         }
         func v(_ name: String) -> Int { Int(truncatingIfNeeded: values[name] ?? 0) }
         var summary = Summary()

@@ -7,57 +7,67 @@ import StrikeCore
 /// the order key of the message that set it, so the next message can be folded
 /// in without reading any other message.
 enum SubjectRows {
+    // Columns are read by position, in the order each SELECT names them:
+    // looking a column up by name lowercases the name on every access.
     static func load(_ db: Database, _ subject: Subject) throws -> SubjectState {
         switch subject {
         case .workplace(let id):
             var state = WorkplaceState(id: id)
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM workplace WHERE id = ?"), arguments: [id.rawValue]) {
-                state.reported = key(row["reported_k"])
-                state.name = stamped(row, "name")
-                state.kind = stampedEnum(row, "kind")
-                state.sector = stamped(row, "sector")
-                state.town = stamped(row, "town")
-                state.region = stamped(row, "region")
-                state.ownership = stampedEnum(row, "ownership")
-                state.headcount = stamped(row, "headcount")
-                if let strikeKey = key(row["strike_k"]), let status = StrikeStatus(rawValue: row["status"]) {
-                    state.strike = Stamped(.init(status: status, participants: row["participants"]), at: strikeKey)
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT reported_k, name, name_k, kind, kind_k, sector, sector_k, town, town_k, region, region_k,
+                    ownership, ownership_k, headcount, headcount_k, status, participants, strike_k
+                FROM workplace WHERE id = ?
+                """), arguments: [id.rawValue]) {
+                state.reported = key(row[0])
+                state.name = stamped(row, 1)
+                state.kind = stampedEnum(row, 3)
+                state.sector = stamped(row, 5)
+                state.town = stamped(row, 7)
+                state.region = stamped(row, 9)
+                state.ownership = stampedEnum(row, 11)
+                state.headcount = stamped(row, 13)
+                if let strikeKey = key(row[17]), let status = StrikeStatus(rawValue: row[15]) {
+                    state.strike = Stamped(.init(status: status, participants: row[16]), at: strikeKey)
                 }
             }
             return .workplace(state)
         case .council(let id):
             var state = CouncilState(id: id)
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM council WHERE id = ?"), arguments: [id.rawValue]) {
-                state.formed = key(row["formed_k"])
-                state.name = stamped(row, "name")
-                state.level = stampedEnum(row, "level")
-                state.area = stamped(row, "area")
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT formed_k, name, name_k, level, level_k, area, area_k FROM council WHERE id = ?
+                """), arguments: [id.rawValue]) {
+                state.formed = key(row[0])
+                state.name = stamped(row, 1)
+                state.level = stampedEnum(row, 3)
+                state.area = stamped(row, 5)
             }
             return .council(state)
         case .delegate(let id):
             var state = DelegateState(id: id)
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM delegate WHERE id = ?"), arguments: [id.rawValue]) {
-                if let electionKey = key(row["election_k"]), let workplace = Slug(row["workplace"]), let council = Slug(row["council"]) {
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT election_k, workplace, council, status, status_k FROM delegate WHERE id = ?
+                """), arguments: [id.rawValue]) {
+                if let electionKey = key(row[0]), let workplace = Slug(row[1] as String?), let council = Slug(row[2] as String?) {
                     state.election = Stamped(.init(workplace: workplace, council: council), at: electionKey)
                 }
-                state.status = stampedEnum(row, "status")
+                state.status = stampedEnum(row, 3)
             }
             return .delegate(state)
         case .demand(let id):
             var state = DemandState(id: id)
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM demand WHERE id = ?"), arguments: [id.rawValue]),
-               let proposalKey = key(row["proposal_k"]), let category = DemandCategory(rawValue: row["category"]) {
-                state.proposal = Stamped(.init(text: row["text"], category: category), at: proposalKey)
+            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT proposal_k, category, text FROM demand WHERE id = ?"), arguments: [id.rawValue]),
+               let proposalKey = key(row[0]), let category = DemandCategory(rawValue: row[1]) {
+                state.proposal = Stamped(.init(text: row[2], category: category), at: proposalKey)
             }
             return .demand(state)
         case .support(let demand, let workplace):
             var state = SupportState(demand: demand, workplace: workplace)
             if let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM support WHERE demand = ? AND workplace = ?"),
+                db.cachedStatement(sql: "SELECT adoption_k, votes_for, votes_against, votes_abstain FROM support WHERE demand = ? AND workplace = ?"),
                 arguments: [demand.rawValue, workplace.rawValue]
-            ), let adoptionKey = key(row["adoption_k"]) {
+            ), let adoptionKey = key(row[0]) {
                 var votes: Votes?
-                if let yes: Int64 = row["votes_for"], let no: Int64 = row["votes_against"], let abstain: Int64 = row["votes_abstain"] {
+                if let yes: Int64 = row[1], let no: Int64 = row[2], let abstain: Int64 = row[3] {
                     votes = Votes(for: yes, against: no, abstain: abstain)
                 }
                 state.adoption = Stamped(votes, at: adoptionKey)
@@ -66,35 +76,40 @@ enum SubjectRows {
         case .outcome(let demand, let workplace):
             var state = OutcomeState(demand: demand, workplace: workplace)
             if let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM outcome WHERE demand = ? AND workplace = ?"),
+                db.cachedStatement(sql: "SELECT outcome, outcome_k FROM outcome WHERE demand = ? AND workplace = ?"),
                 arguments: [demand.rawValue, workplace.rawValue]
             ) {
-                state.outcome = stampedEnum(row, "outcome")
+                state.outcome = stampedEnum(row, 0)
             }
             return .outcome(state)
         case .action(let id):
             var state = ActionState(id: id)
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM action WHERE id = ?"), arguments: [id.rawValue]) {
-                state.called = key(row["called_k"])
-                state.kind = stampedEnum(row, "kind")
-                if let startsKey = key(row["starts_at_k"]), let startsAt = Timestamp(row["starts_at"]) {
+            if let row = try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT called_k, kind, kind_k, starts_at, starts_at_k, hours, hours_k, demands, demands_k, text, text_k
+                FROM action WHERE id = ?
+                """), arguments: [id.rawValue]) {
+                state.called = key(row[0])
+                state.kind = stampedEnum(row, 1)
+                if let startsKey = key(row[4]), let startsAt = Timestamp(row[3] as String? ?? "") {
                     state.startsAt = Stamped(startsAt, at: startsKey)
                 }
-                state.hours = stamped(row, "hours")
-                if let demandsKey = key(row["demands_k"]), let text: String = row["demands"] {
+                state.hours = stamped(row, 5)
+                if let demandsKey = key(row[8]), let text: String = row[7] {
                     state.demands = Stamped(decodeSlugs(text), at: demandsKey)
                 }
-                state.text = stamped(row, "text")
+                state.text = stamped(row, 9)
             }
             return .action(state)
         case .participation(let action, let workplace):
             var state = ParticipationState(action: action, workplace: workplace)
             if let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT * FROM participation WHERE action = ? AND workplace = ?"),
+                db.cachedStatement(sql: """
+                    SELECT joined_k, participants, participants_k FROM participation WHERE action = ? AND workplace = ?
+                    """),
                 arguments: [action.rawValue, workplace.rawValue]
             ) {
-                state.joined = key(row["joined_k"])
-                state.participants = stamped(row, "participants")
+                state.joined = key(row[0])
+                state.participants = stamped(row, 1)
             }
             return .participation(state)
         }
@@ -190,13 +205,14 @@ enum SubjectRows {
 
     private static func key(_ text: String?) -> OrderKey? { text.map(OrderKey.init(rawValue:)) }
 
-    private static func stamped<V: DatabaseValueConvertible & Sendable & Equatable>(_ row: Row, _ column: String) -> Stamped<V>? {
-        guard let key = key(row[column + "_k"]), let value: V = row[column] else { return nil }
+    /// A value at `index` and its order key in the next column.
+    private static func stamped<V: DatabaseValueConvertible & Sendable & Equatable>(_ row: Row, _ index: Int) -> Stamped<V>? {
+        guard let key = key(row[index + 1]), let value: V = row[index] else { return nil }
         return Stamped(value, at: key)
     }
 
-    private static func stampedEnum<E: RawRepresentable & Sendable & Equatable>(_ row: Row, _ column: String) -> Stamped<E>? where E.RawValue == String {
-        guard let key = key(row[column + "_k"]), let text: String = row[column], let value = E(rawValue: text) else { return nil }
+    private static func stampedEnum<E: RawRepresentable & Sendable & Equatable>(_ row: Row, _ index: Int) -> Stamped<E>? where E.RawValue == String {
+        guard let key = key(row[index + 1]), let text: String = row[index], let value = E(rawValue: text) else { return nil }
         return Stamped(value, at: key)
     }
 

@@ -276,16 +276,35 @@ public enum MessageReader {
     }
 
     static func checkNumbers(_ value: JSONValue, path: String) throws(Rejection) {
+        // Finds the offending number first and builds its path only then:
+        // building every member's path cost more than the check itself.
+        guard firstBadNumber(value) != nil else { return }
+        try checkNumbersWithPaths(value, path: path)
+    }
+
+    private static func firstBadNumber(_ value: JSONValue) -> JSONNumber? {
+        switch value {
+        case .number(let number): return number.int64 == nil ? number : nil
+        case .array(let elements):
+            for element in elements { if let bad = firstBadNumber(element) { return bad } }
+        case .object(let object):
+            for member in object.members { if let bad = firstBadNumber(member.value) { return bad } }
+        default: break
+        }
+        return nil
+    }
+
+    private static func checkNumbersWithPaths(_ value: JSONValue, path: String) throws(Rejection) {
         switch value {
         case .number(let number):
             if number.int64 == nil {
                 throw Rejection(.badValue, "\"\(path)\" is \(number.literal): numbers must be integers within 64 bits, written without fraction or exponent")
             }
         case .array(let elements):
-            for (index, element) in elements.enumerated() { try checkNumbers(element, path: "\(path)[\(index)]") }
+            for (index, element) in elements.enumerated() { try checkNumbersWithPaths(element, path: "\(path)[\(index)]") }
         case .object(let object):
             for member in object.members {
-                try checkNumbers(member.value, path: path.isEmpty ? JSONReader.printable(member.key) : path + "." + JSONReader.printable(member.key))
+                try checkNumbersWithPaths(member.value, path: path.isEmpty ? JSONReader.printable(member.key) : path + "." + JSONReader.printable(member.key))
             }
         default: break
         }

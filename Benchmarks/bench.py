@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""strikecd's benchmark suite (DESIGN.md section 8, issue 6). Run it with
+`scripts/bench [--quick]`, which builds the release binaries and the C floor
+first. Not part of the test suite: it prints RATIOS against baselines measured
+in the same run, because the machines are shared and noisy.
+
+What it measures (sizes: full / --quick):
+  files   100,000 / 10,000 one-message files dropped into the running daemon's
+          spool (renamed from spool/tmp/ into incoming/), until the Summary
+          shows all applied; against the naive Python loader
+          (Benchmarks/naive_loader.py) and the floor of reading the files
+          (Benchmarks/floor.c), each the median of --repeat runs.
+  jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
+          daemon's spool: messages/s. The store that results holds 100,000 /
+          10,000 described workplaces.
+  scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
+          same messages into an empty store; the daemon's RSS after it all;
+          the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
+  query   GetWorkplace and Summary on that store, 1 and 4 clients: p50, p99,
+          calls/s, against a bare AF_UNIX request/reply of the same sizes
+          between two processes (floor serve / floor client).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.join(ROOT, "Benchmarks")
+
+
+def log(*parts):
+    print("bench:", *parts, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.monotonic() - self.start
+
+
+# ---------------------------------------------------------------- corpora
+
+def corpus(work, name, args):
+    """Generates a corpus once into work/corpus/NAME; reuses it while its arguments match."""
+    target = os.path.join(work, "corpus", name)
+    stamp = os.path.join(target, ".args")
+    wanted = json.dumps(args)
+    if os.path.exists(stamp) and open(stamp).read() == wanted:
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    log("generating corpus", name, " ".join(map(str, args)))
+    run([sys.executable, os.path.join(HERE, "corpus.py"), args[0], target] + [str(a) for a in args[1:]])
+    with open(stamp, "w") as f:
+        f.write(wanted)
+    return target
+
+
+def stage(source, target):
+    """Hard-links the corpus files into `target` (fresh), so that every run
+    reads the same bytes from the page cache and the corpus stays intact."""
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    names = sorted(n for n in os.listdir(source) if not n.startswith("."))
+    for name in names:
+        os.link(os.path.join(source, name), os.path.join(target, name))
+    return names
+
+
+# ---------------------------------------------------------------- the daemon
+
+class NotifyListener:
+    """A NOTIFY_SOCKET datagram listener, as systemd's: records when READY=1 came."""
+
+    def __init__(self, path):
+        self.path = path
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.ready_at = None
+        self.event = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                return
+            if b"READY=1" in data.split(b"\n") and self.ready_at is None:
+                self.ready_at = time.monotonic()
+                self.event.set()
+
+    def close(self):
+        self.sock.close()
+
+
+class Daemon:
+    def __init__(self, bench, directory, fresh=True):
+        self.bench = bench
+        self.dir = directory
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
+            os.makedirs(os.path.join(directory, "spool"))
+        self.spool = os.path.join(directory, "spool")
+        self.database = os.path.join(directory, "state.sqlite")
+        self.socket = os.path.join(directory, "sock")
+        self.config = os.path.join(directory, "strikecd.yaml")
+        with open(self.config, "w") as f:
+            f.write("query_group: nogroup\nmax_connections_per_user: 64\n" + bench.args.daemon_config.replace(";", "\n") + "\n")
+        self.process = None
+
+    def start(self):
+        """Starts the daemon; returns seconds from exec to READY=1."""
+        listener = NotifyListener(os.path.join(self.dir, "notify"))
+        env = dict(os.environ, NOTIFY_SOCKET=listener.path)
+        env.pop("JOURNAL_STREAM", None)
+        logfile = open(os.path.join(self.dir, "daemon.log"), "a")
+        start = time.monotonic()
+        self.process = subprocess.Popen(
+            [self.bench.strikecd, "run", "--config", self.config, "--spool", self.spool, "--database", self.database,
+             "--socket", self.socket, "--log", "console"], env=env, stdout=logfile, stderr=logfile)
+        if not listener.event.wait(120):
+            raise SystemExit("bench: the daemon did not send READY=1 in 120 s; see " + logfile.name)
+        self.listener = listener
+        return listener.ready_at - start
+
+    def stop(self):
+        if self.process:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(60)
+            self.process = None
+            self.listener.close()
+
+    def call(self, method, parameters=None, conn=None):
+        own = conn is None
+        if own:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            conn.connect(self.socket)
+        request = {"method": method, "parameters": parameters or {}}
+        conn.sendall(json.dumps(request).encode() + b"\0")
+        data = b""
+        while not data.endswith(b"\0"):
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                raise SystemExit("bench: the daemon closed the connection")
+            data += chunk
+        if own:
+            conn.close()
+        return data
+
+    def summary(self, conn=None):
+        return json.loads(self.call("org.strikecd.Query.Summary", conn=conn)[:-1])["parameters"]
+
+    def rss_kb(self):
+        fields = {}
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+
+    def usage(self):
+        """(CPU seconds, bytes written, bytes read) of the daemon so far, from /proc."""
+        with open("/proc/%d/stat" % self.process.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu = (int(fields[11]) + int(fields[12])) / ticks
+        io = {}
+        with open("/proc/%d/io" % self.process.pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                io[key] = int(value)
+        return cpu, io["wchar"], io["rchar"]
+
+    def drop(self, source, expected_applied):
+        """Stages `source` in spool/tmp/, renames every file into incoming/
+        (the courier's atomic drop), and waits until the Summary shows
+        `expected_applied`. Returns (seconds, seconds spent renaming)."""
+        staging = os.path.join(self.spool, "tmp", "bench-drop")
+        names = stage(source, staging)
+        incoming = os.path.join(self.spool, "incoming")
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(self.socket)
+        before = self.usage()
+        perf = None
+        if self.bench.args.profile:
+            self.bench.profiles += 1
+            output = os.path.join(self.bench.work, "drop-%d.perf.data" % self.bench.profiles)
+            perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-o", output, "-p", str(self.process.pid)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)
+            log("profiling this drop into", output)
+        start = time.monotonic()
+        for name in names:
+            os.rename(os.path.join(staging, name), os.path.join(incoming, name))
+        dropped = time.monotonic() - start
+        while True:
+            summary = self.summary(conn)
+            messages = summary["messages"]
+            if messages["applied"] >= expected_applied:
+                break
+            if messages["rejected"] or messages["duplicates"]:
+                raise SystemExit("bench: copies were rejected or duplicates: %r" % messages)
+            time.sleep(0.02)
+        elapsed = time.monotonic() - start
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait()
+        after = self.usage()
+        self.last_usage = tuple(a - b for a, b in zip(after, before))
+        log("drop of %d files: %.2f s, daemon CPU %.2f s, wrote %.0f MB, read %.0f MB"
+            % (len(names), elapsed, self.last_usage[0], self.last_usage[1] / 1e6, self.last_usage[2] / 1e6))
+        conn.close()
+        os.rmdir(staging)
+        return elapsed, dropped
+
+
+# ---------------------------------------------------------------- the suite
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.work = os.path.abspath(args.work)
+        os.makedirs(self.work, exist_ok=True)
+        self.strikecd = os.path.join(args.bin, "strikecd")
+        self.floor = args.floor
+        self.results = {"sizes": {}, "rows": []}
+        self.profiles = 0
+        q = args.quick
+        self.n_files = 10_000 if q else 100_000
+        self.n_jsonl = 100_000 if q else 1_000_000
+        self.n_scale = 20_000 if q else 100_000
+        self.workplaces = 10_000 if q else 100_000
+        self.calls = 2_000 if q else 20_000
+        self.results["sizes"] = dict(files=self.n_files, jsonl=self.n_jsonl, scale=self.n_scale,
+                                     workplaces=self.workplaces, calls=self.calls, repeat=args.repeat)
+
+    def row(self, group, what, value, unit, baseline=None, ratio=None, note=""):
+        self.results["rows"].append(dict(group=group, what=what, value=value, unit=unit, baseline=baseline,
+                                         ratio=ratio, note=note))
+        shown = "%.3f" % value if isinstance(value, float) else str(value)
+        log("%-6s %-52s %12s %s %s" % (group, what, shown, unit, ("ratio %.2f" % ratio) if ratio is not None else ""))
+
+    # -- 1. one-message files
+
+    def files(self):
+        source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f"])
+        scratch = os.path.join(self.work, "scratch")
+        floor, floor_unlink, naive, daemon, drops = [], [], [], [], []
+        for attempt in range(self.args.repeat):
+            stage(source, scratch)
+            # Every contender reads from the page cache: warm it first.
+            run([self.floor, "read", scratch], stdout=subprocess.DEVNULL)
+            with Timer() as t:
+                run([self.floor, "read", scratch], stdout=subprocess.DEVNULL)
+            floor.append(t.seconds)
+            with Timer() as t:
+                run([self.floor, "readunlink", scratch], stdout=subprocess.DEVNULL)
+            floor_unlink.append(t.seconds)
+            stage(source, scratch)
+            database = os.path.join(self.work, "naive.sqlite")
+            for suffix in ("", "-journal"):
+                if os.path.exists(database + suffix):
+                    os.unlink(database + suffix)
+            with Timer() as t:
+                run([sys.executable, os.path.join(HERE, "naive_loader.py"), database, scratch], stdout=subprocess.DEVNULL)
+            naive.append(t.seconds)
+            d = Daemon(self, os.path.join(self.work, "daemon-files"))
+            d.start()
+            seconds, dropped = d.drop(source, self.n_files)
+            d.stop()
+            daemon.append(seconds)
+            drops.append(dropped)
+            log("files run %d: floor %.2f s, naive %.2f s, strikecd %.2f s (of which the drop %.2f s)"
+                % (attempt + 1, floor[-1], naive[-1], seconds, dropped))
+        f, fu, n, dm = (statistics.median(x) for x in (floor, floor_unlink, naive, daemon))
+        g = "files"
+        self.row(g, "read the files (floor)", f, "s")
+        self.row(g, "read and unlink the files", fu, "s", f, fu / f)
+        self.row(g, "naive Python loader", n, "s", f, n / f)
+        self.row(g, "strikecd daemon, drop to all applied", dm, "s", f, dm / f, "target <= 2.0 x floor")
+        self.row(g, "strikecd / naive", dm / n, "x", None, dm / n, "target <= 0.333")
+        self.row(g, "  of which renaming into incoming/", statistics.median(drops), "s")
+        self.row(g, "strikecd files/s", self.n_files / dm, "files/s")
+
+    # -- 2. jsonl, 3. scale, 4. queries (one store)
+
+    def jsonl_scale_query(self):
+        big = corpus(self.work, "jsonl-%d" % self.n_jsonl,
+                     ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--committees", self.workplaces, "--describe"])
+        extra = corpus(self.work, "scale-%d" % self.n_scale,
+                       ["jsonl", self.n_scale, "--prefix", "s", "--files", 2, "--interleave"])
+
+        # Scale baseline: the extra messages into an empty store.
+        empty_rates = []
+        for _ in range(self.args.repeat):
+            d = Daemon(self, os.path.join(self.work, "daemon-empty"))
+            d.start()
+            seconds, _ = d.drop(extra, self.n_scale)
+            d.stop()
+            empty_rates.append(self.n_scale / seconds)
+
+        d = Daemon(self, os.path.join(self.work, "daemon-big"))
+        ready_empty = d.start()
+        rss_empty = d.rss_kb()
+        seconds, _ = d.drop(big, self.n_jsonl)
+        rate = self.n_jsonl / seconds
+        g = "jsonl"
+        self.row(g, "%d messages in 10 .jsonl files" % self.n_jsonl, seconds, "s")
+        self.row(g, "strikecd messages/s", rate, "msg/s", 100_000, rate / 100_000, "target >= 100,000")
+        full_rates = []
+        for attempt in range(self.args.repeat):
+            extra_copy = corpus(self.work, "scale-%d-%d" % (self.n_scale, attempt),
+                                ["jsonl", self.n_scale, "--prefix", "s%d" % attempt, "--files", 2, "--interleave",
+                                 "--first", 1000 * (attempt + 1)])
+            applied = d.summary()["messages"]["applied"]
+            seconds, _ = d.drop(extra_copy, applied + self.n_scale)
+            full_rates.append(self.n_scale / seconds)
+        busy_rss, hwm = d.rss_kb()
+        # The daemon gives its caches back after a second of quiet.
+        time.sleep(3)
+        rss, hwm = d.rss_kb()
+        stored = d.summary()["messages"]["applied"]
+        g = "scale"
+        e, f = statistics.median(empty_rates), statistics.median(full_rates)
+        self.row(g, "%d more messages into an empty store" % self.n_scale, e, "msg/s")
+        self.row(g, "the same with %d messages stored" % self.n_jsonl, f, "msg/s", e, f / e, "target >= 0.80")
+        self.row(g, "daemon RSS on an empty store", rss_empty[0] / 1024, "MiB")
+        self.row(g, "daemon RSS after %d messages, idle 3 s" % stored, rss / 1024, "MiB", 50 * 1e6 / 2**20, rss * 1024 / 50e6,
+                 "target < 50 MB")
+        self.row(g, "daemon RSS right after the last drop", busy_rss / 1024, "MiB", note="peak (VmHWM) %.1f MiB" % (hwm / 1024))
+        size = os.path.getsize(d.database) + (os.path.getsize(d.database + "-wal") if os.path.exists(d.database + "-wal") else 0)
+        self.row(g, "database size", size / 1048576, "MiB", note="%.0f bytes per message" % (size / stored))
+        d.stop()
+        readies = []
+        for _ in range(self.args.repeat):
+            readies.append(d.start())
+            d.stop()
+        self.row(g, "exec to READY=1, empty store", ready_empty, "s")
+        self.row(g, "exec to READY=1 with %d messages" % stored, statistics.median(readies), "s", 0.5,
+                 statistics.median(readies) / 0.5, "target <= 0.5 s")
+
+        # Queries on that store.
+        d.start()
+        requests = os.path.join(self.work, "getworkplace.requests")
+        run([sys.executable, os.path.join(HERE, "corpus.py"), "requests", requests, "1000", "--workplaces", str(self.workplaces)])
+        summary_requests = os.path.join(self.work, "summary.requests")
+        with open(summary_requests, "wb") as f:
+            f.write(b'{"method":"org.strikecd.Query.Summary","parameters":{}}\0')
+        floor_socket = os.path.join(self.work, "floor.sock")
+        for name, reqs, method, params in (("GetWorkplace", requests, "org.strikecd.Query.GetWorkplace", None),
+                                           ("Summary", summary_requests, "org.strikecd.Query.Summary", {})):
+            if params is None:
+                first = open(reqs, "rb").read().split(b"\0")[0]
+                params = json.loads(first)["parameters"]
+            reply = d.call(method, params)
+            if b'"error"' in reply[:20]:
+                raise SystemExit("bench: %s failed: %r" % (name, reply[:200]))
+            reply_file = os.path.join(self.work, name + ".reply")
+            with open(reply_file, "wb") as f:
+                f.write(reply)
+            server = subprocess.Popen([self.floor, "serve", floor_socket, reply_file])
+            for _ in range(200):
+                if os.path.exists(floor_socket):
+                    break
+                time.sleep(0.01)
+            for clients in (1, 4):
+                calls = self.calls // clients
+                mine = json.loads(run([self.floor, "client", d.socket, reqs, str(clients), str(calls)],
+                                      capture_output=True).stdout)
+                bare = json.loads(run([self.floor, "client", floor_socket, reqs, str(clients), str(calls)],
+                                      capture_output=True).stdout)
+                g = "query"
+                label = "%s, %d client%s" % (name, clients, "s" if clients > 1 else "")
+                self.row(g, label + ": p50", mine["p50_us"], "us", bare["p50_us"], mine["p50_us"] / bare["p50_us"],
+                         "floor p50 %.1f us; target <= 3 x" % bare["p50_us"])
+                self.row(g, label + ": p99", mine["p99_us"], "us", bare["p99_us"], mine["p99_us"] / bare["p99_us"])
+                self.row(g, label + ": calls/s", mine["calls_per_s"], "calls/s", bare["calls_per_s"],
+                         mine["calls_per_s"] / bare["calls_per_s"], "reply %d bytes" % mine["reply_bytes"])
+            server.terminate()
+            server.wait()
+        d.stop()
+
+    def table(self):
+        lines = ["| group | measure | value | unit | baseline | ratio | note |", "| --- | --- | ---: | --- | ---: | ---: | --- |"]
+        for r in self.results["rows"]:
+            def fmt(v):
+                if v is None:
+                    return ""
+                if isinstance(v, float):
+                    return "%.0f" % v if abs(v) >= 1000 else "%.3g" % v if abs(v) < 10 else "%.1f" % v
+                return str(v)
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                r["group"], r["what"], fmt(r["value"]), r["unit"], fmt(r["baseline"]),
+                "" if r["ratio"] is None else "%.2f" % r["ratio"], r["note"]))
+        return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a tenth)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step; the median is shown")
+    parser.add_argument("--only", choices=["files", "store"], help="only the files part, or only jsonl/scale/query")
+    parser.add_argument("--work", default=os.path.join(ROOT, ".build", "bench"))
+    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
+    parser.add_argument("--floor", default=os.path.join(ROOT, ".build", "bench", "floor"))
+    parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--profile", action="store_true",
+                        help="record each drop with perf record -g into .build/bench/drop-N.perf.data (slower)")
+    parser.add_argument("--daemon-config", default="", help="extra strikecd.yaml lines for the daemon, separated by ';'")
+    args = parser.parse_args()
+    bench = Bench(args)
+    started = time.monotonic()
+    if args.only in (None, "files"):
+        bench.files()
+    if args.only in (None, "store"):
+        bench.jsonl_scale_query()
+    bench.results["seconds"] = time.monotonic() - started
+    bench.results["machine"] = "%d cores, load average %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[:3])
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(bench.results, f, indent=1)
+    print(bench.table())
+    print("\n(%s; %.0f s)" % (bench.results["machine"], bench.results["seconds"]))
+
+
+if __name__ == "__main__":
+    main()
