@@ -175,10 +175,9 @@ public struct Reconciler: ~Copyable {
     public mutating func forget(_ identity: CopyReading.Identity) throws -> Bool {
         let hash = Self.hash(identity)
         // The envelope is a function of the value, as when the copy was read.
-        let envelope: Envelope? = if case .value(let bytes) = identity {
-            MessageReader.read(bytes, policy: .stored).envelope
-        } else {
-            nil
+        let envelope: Envelope? = switch identity {
+        case .value(let bytes), .unverified(let bytes): MessageReader.read(bytes, policy: .stored).envelope
+        case .bytes, .bytesDigest: nil
         }
         let found = if let envelope {
             try Row.fetchOne(db, sql: "SELECT id, origin, seq, state FROM version WHERE origin = ? AND seq = ? AND hash = ?",
