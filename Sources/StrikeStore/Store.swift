@@ -135,10 +135,9 @@ public final class Store: Sendable {
     private func ingestUnmapped(_ copies: [CopyInput], now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         try write { db in
             var reconciler = Reconciler(db, now: now)
-            var outcomes: [CopyOutcome] = []
-            outcomes.reserveCapacity(copies.count)
-            for copy in copies {
-                outcomes.append(try reconciler.ingest(copy))
+            var outcomes = [CopyOutcome](repeating: .duplicate, count: copies.count)
+            for position in Reconciler.localityOrder(copies.map(\.reading.envelope)) {
+                outcomes[position] = try reconciler.ingest(copies[position])
             }
             try reconciler.finish()
             return (outcomes, reconciler.events)
