@@ -374,17 +374,19 @@ public final class SpoolProcessor {
                 try SpoolLedger.delete(db, names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
                 var reconciler = Reconciler(db, now: now)
-                var outcomes: [CopyOutcome] = []
-                outcomes.reserveCapacity(items.count)
+                var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
                 var files = files
                 var pending: [PendingLine] = []
-                for item in items {
+                for position in Reconciler.localityOrder(items.map(\.copy.reading.envelope)) {
+                    let item = items[position]
                     let name = files[item.file].entry.name
                     let source = item.copy.line.map { "\(name):\($0)" } ?? name
                     let outcome = try reconciler.ingest(CopyInput(reading: item.copy.reading, source: source))
-                    outcomes.append(outcome)
-                    files[item.file].entry.doneBytes = item.copy.endOffset
-                    if let line = item.copy.line { files[item.file].entry.linesDone = line }
+                    outcomes[position] = outcome
+                    // Copies of one file come in file order, but are reconciled in
+                    // locality order: the file is done up to its furthest copy.
+                    files[item.file].entry.doneBytes = max(files[item.file].entry.doneBytes, item.copy.endOffset)
+                    if let line = item.copy.line { files[item.file].entry.linesDone = max(files[item.file].entry.linesDone, line) }
                     guard case .rejected(let rejection) = outcome else { continue }
                     if files[item.file].single {
                         files[item.file].rejection = rejection

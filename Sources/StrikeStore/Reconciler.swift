@@ -312,6 +312,31 @@ public struct Reconciler: ~Copyable {
         Rejection(.conflict, "\(versions) different valid versions of \(envelope.origin) #\(envelope.seq): all are rejected until an operator decides which is genuine (a broken or forged origin)")
     }
 
+    /// The order in which to reconcile a batch: by (origin, seq), copies
+    /// without an envelope first, and otherwise as given (a stable sort).
+    ///
+    /// The state does not depend on the order of a batch (DESIGN.md §3), and
+    /// neither does any copy's outcome: copies that can be duplicates of, or
+    /// in conflict with, each other share their envelope and keep their
+    /// order. Only the gap notices differ (fewer spurious ones). What the order
+    /// buys is locality: a drop arrives in no order, and in (origin, seq)
+    /// order the inserts into every table keyed by it touch each B-tree page
+    /// once per batch instead of evicting and re-reading it (1.2 GB read for
+    /// 100,000 interleaved .jsonl lines before, see docs/performance.md).
+    public static func localityOrder(_ envelopes: [Envelope?]) -> [Int] {
+        envelopes.indices.sorted { a, b in
+            switch (envelopes[a], envelopes[b]) {
+            case (nil, nil): return a < b
+            case (nil, _): return true
+            case (_, nil): return false
+            case (let x?, let y?):
+                if x.origin != y.origin { return x.origin < y.origin }
+                if x.seq != y.seq { return x.seq < y.seq }
+                return a < b
+            }
+        }
+    }
+
     /// SHA-256 over a domain byte and the identity's bytes, so a JSON value
     /// and raw bytes can never collide.
     public static func hash(_ identity: CopyReading.Identity) -> Data {

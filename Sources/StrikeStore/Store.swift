@@ -139,10 +139,9 @@ public final class Store: Sendable {
     /// The body of one ingest transaction, shared by the blocking and async forms.
     static func reconcile(_ copies: [CopyInput], in db: Database, now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         var reconciler = Reconciler(db, now: now)
-        var outcomes: [CopyOutcome] = []
-        outcomes.reserveCapacity(copies.count)
-        for copy in copies {
-            outcomes.append(try reconciler.ingest(copy))
+        var outcomes = [CopyOutcome](repeating: .duplicate, count: copies.count)
+        for position in Reconciler.localityOrder(copies.map(\.reading.envelope)) {
+            outcomes[position] = try reconciler.ingest(copies[position])
         }
         try reconciler.finish()
         return (outcomes, reconciler.events)
