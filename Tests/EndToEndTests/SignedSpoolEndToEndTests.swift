@@ -208,6 +208,45 @@ func reasonCode(_ fixture: DaemonFixture, _ name: String) -> String? {
         #expect(try String(contentsOfFile: file, encoding: .utf8) == before)
     }
 
+    /// Another implementation agrees: Python's `cryptography` verifies what
+    /// strikectl signed, and strikecd accepts what Python signed, both over
+    /// the canonical form without sig (for these messages, json.dumps with
+    /// sorted keys and no spaces writes exactly that).
+    @Test(.enabled(if: (try? runCommand("/usr/bin/python3", ["-c", "import cryptography"]))?.status == 0,
+                   "python3 with cryptography is not installed"))
+    func anotherImplementationAgrees() throws {
+        let keys = try Keys(origins: ["tractor-works"])
+        let scratch = keys.directory.path
+        _ = try keys.new(["strike.reported", "--origin", "tractor-works", "--workplace", "tractor-works", "--status", "strike",
+                          "--participants", "3000"], to: scratch + "/ours.json")
+        let script = #"""
+            import base64, json, sys
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+            def canonical(value):
+                return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+            keyring, ours, theirs = sys.argv[1:4]
+            public = [l.split()[1] for l in open(keyring) if l.startswith("ed25519 ")][0]
+            message = json.load(open(ours))
+            sig = base64.b64decode(message.pop("sig"))
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(public)).verify(sig, canonical(message))
+            key = Ed25519PrivateKey.generate()
+            mine = {"v": 1, "origin": "depot", "seq": 1, "sent_at": "2020-08-24T09:30:00Z", "type": "council.formed",
+                    "data": {"council": "city", "level": "local", "name": "Город"}}
+            mine["sig"] = base64.b64encode(key.sign(canonical(mine))).decode()
+            open(theirs, "w").write(json.dumps(mine, ensure_ascii=False))
+            from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+            raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            open(sys.argv[4], "w").write("ed25519 " + base64.b64encode(raw).decode() + " depot\n")
+            print("verified")
+            """#
+        let python = try runCommand("/usr/bin/python3", ["-c", script, keys.keyring + "/tractor-works.pub", scratch + "/ours.json",
+                                                         scratch + "/theirs.json", keys.keyring + "/depot.pub"])
+        #expect(python.stdout.contains("verified"), "\(python.stderr)")
+        let check = try runCommand(Binaries.strikecd, ["check", "--signatures", "required",
+                                                       "--keyring", keys.keyring, scratch + "/theirs.json", scratch + "/ours.json"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+    }
+
     /// keygen: the secret key 0600 in a 0700 directory, never printed, never
     /// overwritten; the public line printed.
     @Test func keygenKeepsTheSecret() throws {
