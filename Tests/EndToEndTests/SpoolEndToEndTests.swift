@@ -27,9 +27,12 @@ final class DaemonFixture: @unchecked Sendable {
     }
 
     func start(extra: [String] = []) throws {
+        // A socket of its own unless the test names one: never the default
+        // /run/strikecd/socket, which another daemon on the machine may hold.
+        let socket = extra.contains("--socket") ? [] : ["--socket", directory.path + "/socket"]
         process = try RunningProcess(
             Binaries.strikecd,
-            ["run", "--config", config, "--spool", spool, "--database", database, "--log", "console"] + extra,
+            ["run", "--config", config, "--spool", spool, "--database", database, "--log", "console"] + socket + extra,
             log: log
         )
         let started = process!
