@@ -139,12 +139,21 @@ public enum Sys {
                 if errno != 0 { throw SystemError(errno: errno, operation: "readdir", path: path) }
                 break
             }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
+            let name = entryName(entry)
             if name != ".", name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// The name of a `readdir` entry, read in place up to its NUL.
+    ///
+    /// Not `entry.pointee.d_name`: that copies the whole 256-byte array, but
+    /// the kernel packs entries (`d_reclen`), so a short name's record ends
+    /// well before it, and the copy reads past the end of glibc's buffer
+    /// (AddressSanitizer: heap-buffer-overflow on the last entry of a block).
+    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
     }
 
     /// Seconds since the epoch, from the real-time clock.
