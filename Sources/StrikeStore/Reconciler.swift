@@ -70,7 +70,7 @@ public struct Reconciler: ~Copyable {
             duplicates += 1
             return .duplicate
         }
-        if let envelope = reading.envelope {
+        if let envelope = reading.envelope, reading.countsAsArrived {
             let highest = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [envelope.origin.rawValue]
             ) ?? 0
