@@ -96,9 +96,7 @@ public final class DirectoryStream {
                 if errno != 0 { throw SystemError(errno: errno, operation: "readdir", path: path) }
                 break
             }
-            let name = withUnsafePointer(to: entry.pointee.d_name) { pointer in
-                pointer.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
+            let name = Sys.entryName(entry)
             if name != ".", name != ".." { names.append(name) }
         }
         return names

@@ -142,6 +142,17 @@ public enum Sys {
         return try DirectoryStream(fd: fd, path: path).next(limit: Int.max)
     }
 
+    /// The name of a `readdir` entry, read in place up to its NUL.
+    ///
+    /// Not `entry.pointee.d_name`: that copies the whole 256-byte array, but
+    /// the kernel packs entries (`d_reclen`), so a short name's record ends
+    /// well before it, and the copy reads past the end of glibc's buffer
+    /// (AddressSanitizer: heap-buffer-overflow on the last entry of a block).
+    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+        let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+    }
+
     /// Seconds since the epoch, from the real-time clock.
     public static func now() -> Int64 {
         var spec = timespec()

@@ -119,7 +119,7 @@ public struct Reconciler: ~Copyable {
             duplicates += 1
             return .duplicate
         }
-        if let envelope = reading.envelope {
+        if let envelope = reading.envelope, reading.countsAsArrived {
             let origin = envelope.origin.rawValue
             let highest: Int64
             if let known = highestArrival[origin] {

@@ -37,6 +37,14 @@ struct Submit: ParsableCommand {
     func run() throws {
         let policy = ValidationPolicy(now: Sys.now())
         let read = try files.map { path throws(Failure) in try MessageFile.read(path) }
+        // Signatures are the daemon's to judge (its keyring), but an unsigned
+        // message is worth a word before it is quarantined there.
+        let count = read.flatMap(\.copies).filter { copy in
+            MessageReader.read(copy.bytes, policy: policy).message.map { $0.sig == nil } ?? false
+        }.count
+        if count > 0 {
+            Console.note("strikectl: note: \(count) \(count == 1 ? "message is" : "messages are") not signed; a strikecd that requires signatures (the default) quarantines \(count == 1 ? "it" : "them") as unsigned (sign with `strikectl sign FILE`)")
+        }
         if socketSubmit { return try submitOverSocket(read, policy: policy) }
         var invalid = 0
         for file in read {

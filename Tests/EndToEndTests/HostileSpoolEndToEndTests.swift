@@ -16,6 +16,10 @@ func procValue(_ pid: Int32, file: String, key: String) -> Int? {
     return nil
 }
 
+/// Whether this test process (and so the binaries beside it) was built with
+/// -sanitize=address.
+let underAddressSanitizer = dlsym(nil, "__asan_init") != nil
+
 @Suite(.serialized) struct HostileSpoolEndToEndTests {
     static let good = #"{"v":1,"origin":"mtz","seq":1,"sent_at":"2020-08-24T09:00:00Z","type":"strike.reported","data":{"workplace":"mtz","status":"strike","participants":3000}}"#
 
@@ -123,7 +127,11 @@ func procValue(_ pid: Int32, file: String, key: String) -> Int? {
         let read = (procValue(pid, file: "io", key: "rchar") ?? 0) - readBefore
         #expect(read < 400 << 20, "read \(read) bytes")
         let peak = try #require(procValue(pid, file: "status", key: "VmHWM"))
-        #expect(peak < 128 * 1024, "peak resident memory \(peak) kB")
+        // Under AddressSanitizer (docs/security.md) freed memory is held in
+        // quarantine on purpose: the bound is the plain build's.
+        if !underAddressSanitizer {
+            #expect(peak < 128 * 1024, "peak resident memory \(peak) kB")
+        }
         #expect(fixture.stop() == 0)
     }
 }

@@ -61,6 +61,10 @@ final class DaemonFixture: @unchecked Sendable {
         process?.signal(SIGTERM)
         let status = process?.waitForExit(timeout: 30)
         process = nil
+        if status != 0 {
+            // What the daemon said last, for the failure's report.
+            print("daemon exited \(status.map(String.init) ?? "(still running)"); the end of its log:\n" + logLines().suffix(40).joined(separator: "\n"))
+        }
         return status
     }
 

@@ -95,6 +95,24 @@ func state(_ summary: Summary) -> Summary {
         #expect(summary.participants == 300)
     }
 
+    /// A forged copy does not count as arrived: it neither hides a gap nor
+    /// announces one.
+    @Test func forgeriesDoNotMoveGaps() throws {
+        let world = try SignedWorld()
+        var rng = SplitMix(seed: 3)
+        let directory = TemporaryDirectory("strikecd-signed")
+        let store = try Store(path: directory.path + "/state.sqlite")
+        func message(_ seq: Int) -> [UInt8] {
+            Array(#"{"v":1,"origin":"mtz","seq":\#(seq),"sent_at":"2020-08-24T09:30:00Z","type":"strike.reported","data":{"workplace":"mtz","status":"strike"}}"#.utf8)
+        }
+        let copies = [world.sign(message(1), rng: &rng), message(2), world.forge(message(3), rng: &rng)!,
+                      world.forge(message(1_000_000_000), rng: &rng)!, world.sign(message(4), rng: &rng)]
+        let policy = world.policy(.required)
+        let result = try store.ingest(copies.map { CopyInput(reading: MessageReader.read($0, policy: policy), source: "t") }, now: 1_700_000_000)
+        #expect(result.events == [.gap(origin: Slug("mtz")!, from: 2, to: 3)], "\(result.events)")
+        #expect(result.outcomes.filter { $0.rejection != nil }.count == 3)
+    }
+
     /// Copies that differ only in their signature are one message.
     @Test func resignedCopiesAreDuplicates() throws {
         let world = try SignedWorld()

@@ -130,6 +130,7 @@ import VarlinkProtocol
         try Data(bytes).write(to: URL(fileURLWithPath: good))
         let result = try await Self.run(["submit", "--spool", spool, good])
         #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("note: 2 messages are not signed"), "\(result.stderr)")
         let incoming = try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming")
         #expect(incoming.count == 1 && incoming[0].hasSuffix("-report.jsonl") && !incoming[0].hasPrefix("."))
         #expect(try Data(contentsOf: URL(fileURLWithPath: spool + "/incoming/" + incoming[0])) == Data(bytes))

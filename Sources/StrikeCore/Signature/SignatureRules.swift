@@ -95,6 +95,17 @@ extension ReasonCode {
     }
 }
 
+extension CopyReading {
+    /// Whether this copy's `(origin, seq)` counts as arrived for gaps: not
+    /// when it was refused for its signature. Its envelope is a stranger's
+    /// claim; counting it would let a forger hide a missing message behind a
+    /// rejection, or announce a gap of a billion messages.
+    public var countsAsArrived: Bool {
+        if case .unverified = identity { return false }
+        return envelope != nil
+    }
+}
+
 extension MessageReader {
     /// The bytes a signature covers: the canonical form of `object` without
     /// its `sig` member (whatever its value, `null` included).
