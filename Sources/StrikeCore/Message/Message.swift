@@ -14,7 +14,9 @@ public struct Message: Sendable {
     public let canonical: [UInt8]
 
     /// The order of applied messages: (`sent_at` as a UTC instant, origin, seq).
-    public var key: OrderKey { OrderKey(sentAt: sentAt, origin: origin, seq: seq) }
+    /// Computed once, when the message is read (on the spool's read-ahead
+    /// thread), not each time the writer folds or stores it.
+    public let key: OrderKey
 
     public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8]) {
         self.origin = origin
@@ -24,6 +26,7 @@ public struct Message: Sendable {
         self.body = body
         self.sig = sig
         self.canonical = canonical
+        self.key = OrderKey(sentAt: sentAt, origin: origin, seq: seq)
     }
 }
 
