@@ -14,8 +14,8 @@ public struct Message: Sendable {
     public let canonical: [UInt8]
 
     /// The order of applied messages: (`sent_at` as a UTC instant, origin, seq).
-    /// Computed once, when the message is read (on the spool's read-ahead
-    /// thread), not each time the writer folds or stores it.
+    /// Computed once, when the message is read, not each time the writer
+    /// folds or stores it.
     public let key: OrderKey
 
     public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8]) {
