@@ -111,6 +111,15 @@ class NotifyListener:
         self.sock.close()
 
 
+RUNNING = []
+
+
+def stop_all():
+    """Stops every daemon this run started and has not stopped (on an error too)."""
+    for daemon in list(RUNNING):
+        daemon.stop()
+
+
 class Daemon:
     def __init__(self, bench, directory, fresh=True):
         self.bench = bench
@@ -136,17 +145,24 @@ class Daemon:
         self.process = subprocess.Popen(
             [self.bench.strikecd, "run", "--config", self.config, "--spool", self.spool, "--database", self.database,
              "--socket", self.socket, "--log", "console"], env=env, stdout=logfile, stderr=logfile)
+        RUNNING.append(self)
+        self.listener = listener
         if not listener.event.wait(120):
             raise SystemExit("bench: the daemon did not send READY=1 in 120 s; see " + logfile.name)
-        self.listener = listener
         return listener.ready_at - start
 
     def stop(self):
         if self.process:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(60)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             self.process = None
             self.listener.close()
+        if self in RUNNING:
+            RUNNING.remove(self)
 
     def call(self, method, parameters=None, conn=None):
         own = conn is None
@@ -243,6 +259,7 @@ class Bench:
         self.floor = args.floor
         self.results = {"sizes": {}, "rows": []}
         self.profiles = 0
+        self.servers = []
         q = args.quick
         self.n_files = 10_000 if q else 100_000
         self.n_jsonl = 100_000 if q else 1_000_000
@@ -377,6 +394,7 @@ class Bench:
             with open(reply_file, "wb") as f:
                 f.write(reply)
             server = subprocess.Popen([self.floor, "serve", floor_socket, reply_file])
+            self.servers.append(server)
             for _ in range(200):
                 if os.path.exists(floor_socket):
                     break
@@ -396,6 +414,7 @@ class Bench:
                          mine["calls_per_s"] / bare["calls_per_s"], "reply %d bytes" % mine["reply_bytes"])
             server.terminate()
             server.wait()
+            self.servers.remove(server)
         d.stop()
 
     def table(self):
@@ -428,10 +447,16 @@ def main():
     args = parser.parse_args()
     bench = Bench(args)
     started = time.monotonic()
-    if args.only in (None, "files"):
-        bench.files()
-    if args.only in (None, "store"):
-        bench.jsonl_scale_query()
+    try:
+        if args.only in (None, "files"):
+            bench.files()
+        if args.only in (None, "store"):
+            bench.jsonl_scale_query()
+    finally:
+        stop_all()
+        for server in bench.servers:
+            server.terminate()
+            server.wait()
     bench.results["seconds"] = time.monotonic() - started
     bench.results["machine"] = "%d cores, load average %s" % (os.cpu_count(), open("/proc/loadavg").read().split()[:3])
     if args.json:

@@ -70,7 +70,6 @@ public final class MessageFileReader {
     private var lineNumber: Int
     private var atEOF = false
     private var finishedSingle = false
-    private var preloaded: [FileCopy]?
 
     /// Opens `name` inside `dirfd`. `startOffset`/`startLine` resume a
     /// `.jsonl` where an earlier, interrupted pass stopped.
@@ -153,19 +152,7 @@ public final class MessageFileReader {
 
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
-        if let copies = preloaded {
-            preloaded = nil
-            return copies
-        }
-        return lines ? try nextLines(limit: limit) : try nextSingle()
-    }
-
-    /// Reads and validates a one-message file's copy now, for the next call
-    /// of `next(limit:)` to return (the spool reads files ahead of the writer
-    /// on another thread).
-    public func preload() throws(SystemError) {
-        guard !lines, preloaded == nil, !finishedSingle else { return }
-        preloaded = try nextSingle()
+        lines ? try nextLines(limit: limit) : try nextSingle()
     }
 
     // MARK: - One message per file

@@ -72,11 +72,6 @@ public final class SpoolProcessor {
         public var limits = FileLimits()
         /// The signature policy and keyring (the daemon passes the configured ones).
         public var signatures = SignatureRules.off
-        /// Read and validate one-message files on a second thread while the
-        /// writer reconciles (docs/performance.md).
-        public var readAhead = true
-        /// Bytes of files read ahead and not yet taken by the writer.
-        public var readAheadBytes = 8 << 20
 
         public init() {}
     }
@@ -171,14 +166,12 @@ public final class SpoolProcessor {
         // be read twice before its first copy is committed.
         var seen = Set<String>()
         let names = names.filter { seen.insert($0).inserted }
-        let prefetcher = names.count > 1 && settings.readAhead ? prefetch(names, policy: policy) : nil
-        defer { prefetcher?.finish() }
-        for (index, name) in names.enumerated() {
+        for name in names {
             if shouldStop() {
                 report.interrupted = true
                 break
             }
-            try handle(name, prepared: prefetcher?.take(index), now: now, policy: policy, batch: &batch, report: &report)
+            try handle(name, now: now, policy: policy, batch: &batch, report: &report)
         }
         try commit(&batch, now: now, report: &report)
         flush(&report)
@@ -197,18 +190,7 @@ public final class SpoolProcessor {
         }
     }
 
-    /// Starts reading the one-message files among `names` ahead of the writer.
-    private func prefetch(_ names: [String], policy: ValidationPolicy) -> Prefetcher {
-        let (directory, path, limits) = (layout.incomingFD, layout.incoming, settings.limits)
-        return Prefetcher(names: names, maximumFiles: settings.batchSize, maximumBytes: settings.readAheadBytes) { name throws(SystemError) in
-            guard SpoolName(name) == .message else { return nil }
-            let opened = try MessageFileReader.open(at: directory, name, display: path + "/" + name, lines: false, policy: policy, limits: limits)
-            if case .reader(let reader) = opened { try reader.preload() }
-            return opened
-        }
-    }
-
-    private func handle(_ name: String, prepared: Prefetcher.Prepared?, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+    private func handle(_ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
         let kind = SpoolName(name)
         let display = layout.incoming + "/" + name
         if kind == .ignore { return }
@@ -217,13 +199,8 @@ public final class SpoolProcessor {
             return
         }
         let opened: MessageFileReader.Opened
-        do throws(SystemError) {
-            switch prepared {
-            case .opened(let read)?: opened = read
-            case .failed(let error)?: throw error
-            case nil:
-                opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
-            }
+        do {
+            opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
         } catch where error.isNotFound {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
             return
@@ -283,15 +260,10 @@ public final class SpoolProcessor {
         file.size = Int64(info.st_size)
         batch.files.append(file)
         var index = batch.files.count - 1
-        // The lines of a .jsonl are read and validated a chunk ahead on
-        // another thread; a one-message file was read ahead already.
-        let ahead = !single && settings.readAhead ? LineReadAhead(reader, chunk: min(1000, settings.batchSize)) : nil
-        defer { ahead?.finish() }
         while true {
             let copies: [FileCopy]
-            do throws(SystemError) {
-                let limit = max(1, settings.batchSize - batch.items.count)
-                if let ahead { copies = try ahead.next(limit: limit) } else { copies = try reader.next(limit: limit) }
+            do {
+                copies = try reader.next(limit: max(1, settings.batchSize - batch.items.count))
             } catch {
                 throw .system(error)
             }

@@ -19,7 +19,9 @@ public struct Message: Sendable {
     public let content: [UInt8]
 
     /// The order of applied messages: (`sent_at` as a UTC instant, origin, seq).
-    public var key: OrderKey { OrderKey(sentAt: sentAt, origin: origin, seq: seq) }
+    /// Computed once, when the message is read, not each time the writer
+    /// folds or stores it.
+    public let key: OrderKey
 
     public init(origin: Slug, seq: Int64, sentAt: Timestamp, type: MessageType, body: Body, sig: String?, canonical: [UInt8], content: [UInt8]? = nil) {
         self.origin = origin
@@ -30,6 +32,7 @@ public struct Message: Sendable {
         self.sig = sig
         self.canonical = canonical
         self.content = content ?? canonical
+        self.key = OrderKey(sentAt: sentAt, origin: origin, seq: seq)
     }
 }
 
