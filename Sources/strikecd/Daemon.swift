@@ -154,7 +154,16 @@ final class Daemon: Sendable {
             cancellationSignals: [],
             logger: Logger(label: "strikecd.lifecycle", factory: { _ in SwiftLogNoOpLogHandler() })
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            // A service failed (the others were stopped first, the transaction
+            // in flight finished): say why, and exit non-zero so that systemd
+            // and scripts see it.
+            notifier.stopping(status: "failed: \(error)")
+            logger.critical("stopped: \(error)", metadata: JournalEvent.stopped.metadata(["reason": "\(error)"]))
+            throw DaemonError("\(error)")
+        }
         logger.notice("stopped", metadata: JournalEvent.stopped.metadata())
     }
 
@@ -223,11 +232,19 @@ struct SpoolRunner: Service {
     let logger: Logger
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await spool.run()
-        } onGracefulShutdown: {
-            notifier.stopping(status: "finishing the transaction in flight")
-            logger.notice("stopping: finishing the transaction in flight", metadata: JournalEvent.stopping.metadata())
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                try await spool.run()
+            } onGracefulShutdown: {
+                notifier.stopping(status: "finishing the transaction in flight")
+                logger.notice("stopping: finishing the transaction in flight", metadata: JournalEvent.stopping.metadata())
+                spool.requestStop()
+            }
+        } onCancel: {
+            // The group is cancelled when another service fails (the server
+            // cannot bind its socket): the loop runs on a thread of its own,
+            // which only a stop request ends. Without this the daemon would
+            // wait for ever, unready, with SIGTERM no longer heard.
             spool.requestStop()
         }
     }

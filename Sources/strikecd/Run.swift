@@ -93,7 +93,12 @@ struct Run: AsyncParsableCommand {
             logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata(["reason": "\(error)"]))
             throw ExitCode.failure
         }
-        try await daemon.run()
+        do {
+            try await daemon.run()
+        } catch {
+            // Logged by the daemon already.
+            throw ExitCode.failure
+        }
     }
 }
 

@@ -67,4 +67,31 @@ final class NotifyListener: @unchecked Sendable {
         #expect(process.waitForExit(timeout: 30) == 0)
         #expect(listener.drain().contains("STOPPING=1"))
     }
+
+    /// A second daemon whose socket another live daemon holds must not sit
+    /// there unready: it stops its spool loop, says why, sends no READY=1 and
+    /// exits non-zero, so that systemd marks the start failed.
+    @Test func daemonWhoseSocketIsTakenExitsAndSaysWhy() throws {
+        let first = try DaemonFixture()
+        let socket = first.directory.path + "/socket"
+        try first.start(extra: ["--socket", socket])
+        defer { _ = first.stop() }
+
+        let second = try DaemonFixture()
+        let listener = NotifyListener(path: second.directory.path + "/notify")
+        let process = try RunningProcess(
+            Binaries.strikecd,
+            ["run", "--config", second.config, "--spool", second.spool, "--database", second.database,
+             "--socket", socket, "--log", "console"],
+            log: second.log,
+            environment: ProcessInfo.processInfo.environment.merging(["NOTIFY_SOCKET": listener.path], uniquingKeysWith: { $1 })
+        )
+        let status = process.waitForExit(timeout: 60)
+        #expect(status == 1, "the daemon did not exit 1 (\(status.map(String.init) ?? "still running")):\n\(process.log)")
+        #expect(process.log.contains("already listening on \(socket)"), "\(process.log)")
+        #expect(!listener.drain().contains("READY=1"))
+        // The first daemon is untouched and still answers.
+        let result = try runCommand(Binaries.strikectl, ["status", "--socket", socket, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
 }
