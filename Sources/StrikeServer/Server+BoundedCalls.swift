@@ -22,13 +22,14 @@ enum Inbound: Sendable {
 /// Why: handing every call to a Swift task, the store's read to GRDB's
 /// reader pool, and the reply back to the event loop took three thread
 /// hand-offs per call, most of a Summary's time (docs/performance.md). Here a
-/// bounded call (org.varlink.service, Query other than Watch; see
+/// bounded call (org.varlink.service, Summary, GetWorkplace; see
 /// `Dispatcher.answerNow`) is parsed, authorized, read from SQLite and written
-/// on the loop, with no hand-off. The loop waits for that read; the reads
-/// are index look-ups and one page of rows.
+/// on the loop, with no hand-off. The loop waits for that read: a few index
+/// look-ups, tens of microseconds.
 ///
 /// Everything else goes to the connection's task (`Inbound.call`): Watch, Admin,
-/// a Query before the connection's access is known, and any call while an
+/// the list calls (a page, but not bounded work), a Query before the
+/// connection's access is known, and any call while an
 /// earlier one is still with the task or the channel is not writable. The
 /// task reports each call it has finished (`finished(access:)`); until every
 /// call handed over is finished, later calls follow them, so replies keep

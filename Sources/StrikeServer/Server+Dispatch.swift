@@ -51,12 +51,17 @@ struct Dispatcher: Sendable {
         }
     }
 
-    /// Answers `call` on the calling thread when it is bounded: any call of
-    /// org.varlink.service, and the Query calls except Watch (each reads a
-    /// page or a few index entries). Returns nil for what must take the async
-    /// path: Watch (it streams), Admin (it writes and may wait for the
-    /// spool), and Query before `access` is known (the first look-up asks
-    /// NSS). The reply is exactly what `answer` would give.
+    /// Answers `call` on the calling thread when its work is bounded: any
+    /// call of org.varlink.service, Summary (the tally rows) and GetWorkplace
+    /// (a few index look-ups, nested lists capped), and any call the
+    /// interface refuses before reading. Returns nil for what must take the
+    /// async path: Watch (it streams), Admin (it writes and may wait for the
+    /// spool), a Query before `access` is known (the first look-up asks NSS),
+    /// and the list calls. Those return one page, but the work behind a page
+    /// is not bounded: on a store of 100,000 workplaces ListCouncils took
+    /// 1.7 s, Gaps 0.6 s, Unresolved 45 ms, ListDemands 30 ms
+    /// (docs/performance.md), which must not stall an event loop's other
+    /// connections. The reply is exactly what `answer` would give.
     ///
     /// Blocks for the store's read (`Store.readNow`): call it only where that
     /// may wait, the connection's event loop, never Swift's cooperative pool.
@@ -73,7 +78,7 @@ struct Dispatcher: Sendable {
             } catch {
                 return .failure(error)
             }
-            if case .watch = query { return nil }
+            guard query.isBounded else { return nil }
             do throws(VarlinkError) {
                 let planned = try plan(query)
                 do {
@@ -219,6 +224,18 @@ struct Dispatcher: Sendable {
                 logger.error("an admin call failed", metadata: ["method": "\(call.method)", "peer_uid": "\(peer.uid)", "error": "\(detail)"])
                 throw .failed(detail)
             }
+        }
+    }
+}
+
+extension QueryCall {
+    /// The work is a fixed number of index look-ups, whatever the store's
+    /// size: safe to do on an event loop (see `Dispatcher.answerNow`).
+    var isBounded: Bool {
+        switch self {
+        case .summary, .getWorkplace: true
+        case .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }
 }
