@@ -16,9 +16,11 @@ What it measures (sizes: full / --quick):
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
           same messages into an empty store; the daemon's RSS after it all;
           the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
-  query   GetWorkplace and Summary on that store, 1 and 4 clients: p50, p99,
-          calls/s, against a bare AF_UNIX request/reply of the same sizes
-          between two processes (floor serve / floor client).
+  query   GetWorkplace, Summary and GetInfo (no database) on that store, 1
+          and 4 clients: p50, p99, calls/s, against a bare AF_UNIX
+          request/reply of the same sizes between two processes (floor serve
+          / floor client). `--only query` runs this part alone on the store
+          the last run left, e.g. to compare two binaries with --bin.
 """
 import argparse
 import json
@@ -132,7 +134,8 @@ class Daemon:
         self.socket = os.path.join(directory, "sock")
         self.config = os.path.join(directory, "strikecd.yaml")
         with open(self.config, "w") as f:
-            f.write("query_group: nogroup\nmax_connections_per_user: 64\n" + bench.args.daemon_config.replace(";", "\n") + "\n")
+            # The corpora are unsigned: signatures are judged in the tests, not here.
+            f.write("query_group: nogroup\nmax_connections_per_user: 64\nsignatures: off\n" + bench.args.daemon_config.replace(";", "\n") + "\n")
         self.process = None
 
     def start(self):
@@ -374,16 +377,39 @@ class Bench:
         self.row(g, "exec to READY=1 with %d messages" % stored, statistics.median(readies), "s", 0.5,
                  statistics.median(readies) / 0.5, "target <= 0.5 s")
 
-        # Queries on that store.
+        self.queries(d)
+
+    def query_only(self):
+        """The query part alone, on the store the last jsonl part left
+        (daemon-big), made first when there is none: for A/B runs of two
+        binaries (--bin) on the same store."""
+        directory = os.path.join(self.work, "daemon-big")
+        if os.path.exists(os.path.join(directory, "state.sqlite")):
+            d = Daemon(self, directory, fresh=False)
+        else:
+            big = corpus(self.work, "jsonl-%d" % self.n_jsonl,
+                         ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--committees", self.workplaces, "--describe"])
+            d = Daemon(self, directory)
+            d.start()
+            d.drop(big, self.n_jsonl)
+            d.stop()
+        self.queries(d)
+
+    def queries(self, d):
+        """GetWorkplace, Summary and GetInfo on the store of `d` (stopped), against the floor."""
         d.start()
         requests = os.path.join(self.work, "getworkplace.requests")
         run([sys.executable, os.path.join(HERE, "corpus.py"), "requests", requests, "1000", "--workplaces", str(self.workplaces)])
         summary_requests = os.path.join(self.work, "summary.requests")
         with open(summary_requests, "wb") as f:
             f.write(b'{"method":"org.strikecd.Query.Summary","parameters":{}}\0')
+        info_requests = os.path.join(self.work, "getinfo.requests")
+        with open(info_requests, "wb") as f:
+            f.write(b'{"method":"org.varlink.service.GetInfo"}\0')
         floor_socket = os.path.join(self.work, "floor.sock")
         for name, reqs, method, params in (("GetWorkplace", requests, "org.strikecd.Query.GetWorkplace", None),
-                                           ("Summary", summary_requests, "org.strikecd.Query.Summary", {})):
+                                           ("Summary", summary_requests, "org.strikecd.Query.Summary", {}),
+                                           ("GetInfo", info_requests, "org.varlink.service.GetInfo", {})):
             if params is None:
                 first = open(reqs, "rb").read().split(b"\0")[0]
                 params = json.loads(first)["parameters"]
@@ -436,7 +462,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a tenth)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step; the median is shown")
-    parser.add_argument("--only", choices=["files", "store"], help="only the files part, or only jsonl/scale/query")
+    parser.add_argument("--only", choices=["files", "store", "query"],
+                        help="only the files part, only jsonl/scale/query, or only query (on the store the last run left)")
     parser.add_argument("--work", default=os.path.join(ROOT, ".build", "bench"))
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--floor", default=os.path.join(ROOT, ".build", "bench", "floor"))
@@ -452,6 +479,8 @@ def main():
             bench.files()
         if args.only in (None, "store"):
             bench.jsonl_scale_query()
+        if args.only == "query":
+            bench.query_only()
     finally:
         stop_all()
         for server in bench.servers:

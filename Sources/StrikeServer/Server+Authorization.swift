@@ -10,7 +10,8 @@ import StrikeOS
 // user's supplementary groups (getgrouplist), so it matches what `id USER`
 // shows. org.varlink.service is open to everyone who can open the socket
 // (its mode and group are the first gate). A group that does not exist
-// grants nothing. Membership is looked up once per connection, on first use.
+// grants nothing. Membership is looked up once per connection, on first use,
+// by the connection's task (never on an event loop: NSS may be remote).
 
 /// What one connection may call.
 public struct Access: Sendable, Equatable {
@@ -28,10 +29,17 @@ struct Authorizer: Sendable {
     let queryGroup: String
     let adminGroup: String
 
+    /// The access known without asking NSS: root's. Anyone else's needs
+    /// `access(for:logger:)`, which the connection's task calls once; the
+    /// event loop never waits for NSS, which may ask a directory service.
+    func accessAtOnce(for peer: PeerCredentials) -> Access? {
+        peer.uid == 0 ? Access(query: true, admin: true) : nil
+    }
+
     /// Looks up NSS on a thread pool: it may read files or ask a directory
     /// service, which must not stall an event loop or the cooperative pool.
     func access(for peer: PeerCredentials, logger: Logger) async -> Access {
-        if peer.uid == 0 { return Access(query: true, admin: true) }
+        if let known = accessAtOnce(for: peer) { return known }
         do {
             return try await NIOThreadPool.singleton.runIfActive {
                 Self.lookUp(peer, queryGroup: queryGroup, adminGroup: adminGroup)

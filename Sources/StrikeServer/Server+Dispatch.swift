@@ -1,5 +1,6 @@
 import Logging
 import StrikeCore
+import StrikeJournal
 import StrikeStore
 import VarlinkProtocol
 
@@ -32,7 +33,14 @@ struct Dispatcher: Sendable {
                 guard call.more || call.oneway else { throw .expectedMore }
                 return .watch
             }
-            return .reply(try await self.query(query))
+            let planned = try plan(query)
+            let result: Result<JSONObject, VarlinkError>
+            do {
+                result = try await store.read(planned)
+            } catch {
+                throw failure(error, of: query)
+            }
+            return .reply(try result.get())
         case Interface.admin?:
             guard await access().admin else { throw .permissionDenied }
             return .reply(try await self.admin(AdminCall(name: call.name, parameters: call.parameters), call: call, peer: peer))
@@ -41,6 +49,62 @@ struct Dispatcher: Sendable {
         case nil:
             throw .methodNotFound(call.method)
         }
+    }
+
+    /// Answers `call` on the calling thread when its work is bounded: any
+    /// call of org.varlink.service, Summary (the tally rows) and GetWorkplace
+    /// (a few index look-ups, nested lists capped), and any call the
+    /// interface refuses before reading. Returns nil for what must take the
+    /// async path: Watch (it streams), Admin (it writes and may wait for the
+    /// spool), a Query before `access` is known (the first look-up asks NSS),
+    /// and the list calls. Those return one page, but the work behind a page
+    /// is not bounded: on a store of 100,000 workplaces ListCouncils took
+    /// 1.7 s, Gaps 0.6 s, Unresolved 45 ms, ListDemands 30 ms
+    /// (docs/performance.md), which must not stall an event loop's other
+    /// connections. The reply is exactly what `answer` would give.
+    ///
+    /// Blocks for the store's read (`Store.readNow`): call it only where that
+    /// may wait, the connection's event loop, never Swift's cooperative pool.
+    func answerNow(_ call: VarlinkCall, access: Access?) -> Result<JSONObject, VarlinkError>? {
+        switch call.interface {
+        case Interface.service?:
+            return Result { () throws(VarlinkError) in try service(ServiceCall(name: call.name, parameters: call.parameters)) }
+        case Interface.query?:
+            guard let access else { return nil }
+            guard access.query else { return .failure(.permissionDenied) }
+            let query: QueryCall
+            do {
+                query = try QueryCall(name: call.name, parameters: call.parameters)
+            } catch {
+                return .failure(error)
+            }
+            guard query.isBounded else { return nil }
+            do throws(VarlinkError) {
+                let planned = try plan(query)
+                do {
+                    return try store.readNow(planned)
+                } catch {
+                    throw failure(error, of: query)
+                }
+            } catch {
+                return .failure(error)
+            }
+        case Interface.admin?:
+            return nil
+        case let interface?:
+            return .failure(.interfaceNotFound(interface))
+        case nil:
+            return .failure(.methodNotFound(call.method))
+        }
+    }
+
+    /// Logs a refused call once, at the top, whichever path answered it.
+    func noteRefusal(_ error: VarlinkError, of call: VarlinkCall, peer: PeerCredentials) {
+        guard error.name == VarlinkError.permissionDenied.name else { return }
+        logger.notice("a call was refused: permission denied",
+                      metadata: JournalEvent.clientRejected.metadata([
+                          "peer_uid": "\(peer.uid)", "method": "\(call.method)", "reason": "permission-denied",
+                      ]))
     }
 
     private func service(_ call: ServiceCall) throws(VarlinkError) -> JSONObject {
@@ -63,56 +127,64 @@ struct Dispatcher: Sendable {
         }
     }
 
-    private func query(_ call: QueryCall) async throws(VarlinkError) -> JSONObject {
-        do {
+    /// The store read that answers `call` (not Watch), mapped to its reply
+    /// or error; errors of the read itself come out of `Store.read`/`readNow`
+    /// and are mapped by `failure(_:of:)`.
+    private func plan(_ call: QueryCall) throws(VarlinkError) -> StoreQuery<Result<JSONObject, VarlinkError>> {
+        do throws(QueryError) {
             switch call {
             case .summary:
-                return Replies.summary(try await store.summaryAsync())
+                return Store.summaryQuery.map { .success(Replies.summary($0)) }
             case .listWorkplaces(let region, let town, let strike, let page):
                 let filter = WorkplaceQuery(region: region, town: town, strike: strike.flatMap(StrikeFilter.init))
-                return Replies.page("workplaces", try await store.listWorkplaces(filter, page: request(page)), Replies.workplace)
+                return try Store.listWorkplaces(filter, page: request(page)).map { .success(Replies.page("workplaces", $0, Replies.workplace)) }
             case .getWorkplace(let id):
-                guard let detail = try await store.getWorkplace(id) else { throw VarlinkError.workplaceNotFound(id) }
-                return Replies.workplaceDetail(detail)
+                return try Store.getWorkplace(id).map { detail in
+                    guard let detail else { return .failure(.workplaceNotFound(id)) }
+                    return .success(Replies.workplaceDetail(detail))
+                }
             case .listDelegates(let workplace, let council, let status, let page):
                 let filter = DelegateQuery(workplace: workplace, council: council, status: status)
-                return Replies.page("delegates", try await store.listDelegates(filter, page: request(page)), Replies.delegate)
+                return try Store.listDelegates(filter, page: request(page)).map { .success(Replies.page("delegates", $0, Replies.delegate)) }
             case .listCouncils(let page):
-                return Replies.page("councils", try await store.listCouncils(page: request(page)), Replies.council)
+                return try Store.listCouncils(page: request(page)).map { .success(Replies.page("councils", $0, Replies.council)) }
             case .listDemands(let category, let workplace, let page):
-                return Replies.page(
-                    "demands", try await store.listDemands(category: category, workplace: workplace, page: request(page)), Replies.demand)
+                return try Store.listDemands(category: category, workplace: workplace, page: request(page))
+                    .map { .success(Replies.page("demands", $0, Replies.demand)) }
             case .listDemandWorkplaces(let demand, let page):
-                guard let found = try await store.listDemandWorkplaces(demand: demand, page: request(page)) else {
-                    throw VarlinkError.demandNotFound(demand)
+                return try Store.listDemandWorkplaces(demand: demand, page: request(page)).map { found in
+                    guard let found else { return .failure(.demandNotFound(demand)) }
+                    return .success(Replies.page("workplaces", found, Replies.demandWorkplace))
                 }
-                return Replies.page("workplaces", found, Replies.demandWorkplace)
             case .listActions(let workplace, let page):
-                return Replies.page("actions", try await store.listActions(workplace: workplace, page: request(page)), Replies.action)
+                return try Store.listActions(workplace: workplace, page: request(page)).map { .success(Replies.page("actions", $0, Replies.action)) }
             case .listActionWorkplaces(let action, let page):
-                guard let found = try await store.listActionWorkplaces(action: action, page: request(page)) else {
-                    throw VarlinkError.actionNotFound(action)
+                return try Store.listActionWorkplaces(action: action, page: request(page)).map { found in
+                    guard let found else { return .failure(.actionNotFound(action)) }
+                    return .success(Replies.page("workplaces", found, Replies.actionWorkplace))
                 }
-                return Replies.page("workplaces", found, Replies.actionWorkplace)
             case .listRejected(let page):
-                return Replies.page("rejected", try await store.listRejected(page: request(page)), Replies.rejected)
+                return try Store.listRejected(page: request(page)).map { .success(Replies.page("rejected", $0, Replies.rejected)) }
             case .gaps(let origin, let page):
-                return Replies.page("gaps", try await store.gaps(origin: origin, page: request(page)), Replies.gap)
+                return try Store.gaps(origin: origin, page: request(page)).map { .success(Replies.page("gaps", $0, Replies.gap)) }
             case .unresolved(let kind, let page):
-                return Replies.page("unresolved", try await store.unresolved(kind: kind, page: request(page)), Replies.unresolved)
+                return try Store.unresolved(kind: kind, page: request(page)).map { .success(Replies.page("unresolved", $0, Replies.unresolved)) }
             case .watch:
                 preconditionFailure("Watch is streamed by the connection")
             }
-        } catch let error as VarlinkError {
-            throw error
-        } catch QueryError.invalidCursor {
-            throw .invalidParameter("cursor")
-        } catch QueryError.store(let error) {
-            logger.error("a query failed in the database", metadata: ["method": "\(call.name)", "error": "\(error.detail)"])
-            throw .storeFailed(error.detail)
         } catch {
-            logger.error("a query failed", metadata: ["method": "\(call.name)", "error": "\(error)"])
-            throw .storeFailed("\(error)")
+            throw failure(error, of: call)
+        }
+    }
+
+    /// The one mapping of the store's query errors to Varlink errors.
+    private func failure(_ error: QueryError, of call: QueryCall) -> VarlinkError {
+        switch error {
+        case .invalidCursor:
+            return .invalidParameter("cursor")
+        case .store(let error):
+            logger.error("a query failed in the database", metadata: ["method": "\(call.name)", "error": "\(error.detail)"])
+            return .storeFailed(error.detail)
         }
     }
 
@@ -152,6 +224,18 @@ struct Dispatcher: Sendable {
                 logger.error("an admin call failed", metadata: ["method": "\(call.method)", "peer_uid": "\(peer.uid)", "error": "\(detail)"])
                 throw .failed(detail)
             }
+        }
+    }
+}
+
+extension QueryCall {
+    /// The work is a fixed number of index look-ups, whatever the store's
+    /// size: safe to do on an event loop (see `Dispatcher.answerNow`).
+    var isBounded: Bool {
+        switch self {
+        case .summary, .getWorkplace: true
+        case .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }
 }

@@ -160,13 +160,15 @@ public final class VarlinkServer: Service, Sendable {
     // MARK: - Accepting
 
     /// A connection with its peer's credentials, as the child initializer
-    /// made it: framing installed, not reading yet. It is wrapped in an
-    /// NIOAsyncChannel only by the task that serves it, because NIO requires
-    /// every NIOAsyncChannel to be consumed, and a refused connection, or
-    /// one still queued at shutdown, never is.
+    /// made it: framing and the call handler installed, not reading yet. It
+    /// is wrapped in an NIOAsyncChannel only by the task that serves it,
+    /// because NIO requires every NIOAsyncChannel to be consumed, and a
+    /// refused connection, or one still queued at shutdown, never is.
     struct Accepted: Sendable {
         let channel: any Channel
         let peer: PeerCredentials
+        /// Answers bounded calls on the loop; the task reports to it.
+        let calls: NIOLoopBound<CallHandler>
     }
 
     private func bind() async throws -> NIOAsyncChannel<Accepted, Never> {
@@ -177,13 +179,16 @@ public final class VarlinkServer: Service, Sendable {
                 .writeBufferWaterMark, value: .init(low: limits.outputLowWater, high: limits.outputHighWater))
             // Reading starts once the connection is admitted and served.
             .childChannelOption(.autoRead, value: false)
+        let (dispatcher, authorizer, logger) = (dispatcher, authorizer, logger)
         let initializer: @Sendable (any Channel) -> EventLoopFuture<Accepted> = { channel in
             channel.peerCredentials().flatMapThrowing { peer in
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(StalledOutputHandler(stalledTimeout: TimeAmount(limits.stalledOutputTimeout)))
                 try pipeline.addHandler(NULFrameHandler(
                     maximumFrameBytes: limits.maximumMessageBytes, partialTimeout: TimeAmount(limits.partialMessageTimeout)))
-                return Accepted(channel: channel, peer: peer)
+                let calls = CallHandler(peer: peer, dispatcher: dispatcher, access: authorizer.accessAtOnce(for: peer), logger: logger)
+                try pipeline.addHandler(calls)
+                return Accepted(channel: channel, peer: peer, calls: NIOLoopBound(calls, eventLoop: channel.eventLoop))
             }
         }
         switch configuration.listen {
@@ -240,50 +245,30 @@ public final class VarlinkServer: Service, Sendable {
 
     private func serve(_ accepted: Accepted) async {
         let peer = accepted.peer
+        let calls = accepted.calls
         var access: Access?
         do {
             let channel = accepted.channel
             let connection = try await channel.eventLoop.submit {
-                let wrapped = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                let wrapped = try NIOAsyncChannel<Inbound, ByteBuffer>(wrappingChannelSynchronously: channel)
                 try channel.syncOptions?.setOption(.autoRead, value: true)
                 return wrapped
             }.get()
             try await connection.executeThenClose { inbound, outbound in
-                for try await frame in inbound {
+                // Only what CallHandler did not answer on the loop comes here.
+                for try await received in inbound {
                     let call: VarlinkCall
-                    do {
-                        call = try VarlinkCall.parse(frame.readableBytesView)
-                    } catch {
+                    switch received {
+                    case .call(let handed):
+                        call = handed
+                    case .violation(let error):
                         warnThrottled("violation", "a client broke the Varlink protocol; its connection was closed",
                                       ["peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)", "reason": "\(error)"])
                         return
                     }
-                    logger.debug("call", metadata: ["peer_uid": "\(peer.uid)", "method": "\(call.method)"])
-                    let answer: Answer
-                    do throws(VarlinkError) {
-                        answer = try await dispatcher.answer(call, peer: peer) {
-                            if let access { return access }
-                            let found = await authorizer.access(for: peer, logger: logger)
-                            access = found
-                            return found
-                        }
-                    } catch {
-                        if error.name == VarlinkError.permissionDenied.name {
-                            logger.notice("a call was refused: permission denied",
-                                          metadata: JournalEvent.clientRejected.metadata([
-                                              "peer_uid": "\(peer.uid)", "method": "\(call.method)", "reason": "permission-denied",
-                                          ]))
-                        }
-                        if !call.oneway { try await write(VarlinkReply(error), to: outbound) }
-                        continue
-                    }
-                    switch answer {
-                    case .reply(let parameters):
-                        if !call.oneway { try await write(VarlinkReply(parameters: parameters), to: outbound) }
-                    case .watch:
-                        if call.oneway { continue }
-                        try await watch(outbound: outbound, channel: channel)
-                    }
+                    try await answer(call, peer: peer, access: &access, outbound: outbound, channel: channel)
+                    let known = access
+                    calls.eventLoop.execute { calls.value.finished(access: known) }
                 }
             }
         } catch let cut as CutOff {
@@ -296,6 +281,36 @@ public final class VarlinkServer: Service, Sendable {
         } catch {
             // The peer went away, or the server is stopping: nothing to tell anyone.
             logger.debug("connection ended", metadata: ["peer_uid": "\(peer.uid)", "error": "\(error)"])
+        }
+    }
+
+    /// Answers one call the loop handed over, with the connection's `access`
+    /// looked up on first need.
+    private func answer(
+        _ call: VarlinkCall, peer: PeerCredentials, access: inout Access?,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel
+    ) async throws {
+        let answer: Answer
+        do throws(VarlinkError) {
+            var known = access
+            defer { access = known }
+            answer = try await dispatcher.answer(call, peer: peer) {
+                if let known { return known }
+                let found = await authorizer.access(for: peer, logger: logger)
+                known = found
+                return found
+            }
+        } catch {
+            dispatcher.noteRefusal(error, of: call, peer: peer)
+            if !call.oneway { try await write(VarlinkReply(error), to: outbound) }
+            return
+        }
+        switch answer {
+        case .reply(let parameters):
+            if !call.oneway { try await write(VarlinkReply(parameters: parameters), to: outbound) }
+        case .watch:
+            if call.oneway { return }
+            try await watch(outbound: outbound, channel: channel)
         }
     }
 

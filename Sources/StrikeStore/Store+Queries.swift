@@ -4,10 +4,10 @@ import StrikeCore
 
 // The read side (DESIGN.md §5): every list is paged by a cursor (the sort key
 // of the last item returned) and a clamped limit, and every nested list is cut
-// at a fixed length, so no answer grows with the store. Queries run on GRDB's
-// reader pool through its async API: they never block the caller's thread (a
-// NIO event loop or Swift's small cooperative pool) and never wait for the
-// writer (WAL snapshots).
+// at a fixed length, so no answer grows with the store. Each query is a value
+// (`StoreQuery`) that the caller runs on GRDB's reader pool, either without
+// blocking its thread (`read`, async) or on its thread (`readNow`); readers
+// never wait for the writer (WAL snapshots).
 //
 // Decisions written down here because the interface text only summarises them:
 // - Workplaces: listed when a workplace.reported or strike.reported is about
@@ -19,16 +19,16 @@ import StrikeCore
 //   appear in unresolved(), and their per-workplace lists are still readable.
 
 extension Store {
-    /// The Summary, read without blocking the calling thread.
-    public func summaryAsync() async throws(QueryError) -> Summary {
-        try await query { db in try Store.summary(db) }
+    /// The Summary of DESIGN.md §5, from the running tallies.
+    public static var summaryQuery: StoreQuery<Summary> {
+        StoreQuery { db in try Store.summary(db) }
     }
 
     /// Workplaces with a row (reported on), by id.
-    public func listWorkplaces(_ filter: WorkplaceQuery, page: PageRequest) async throws(QueryError) -> Page<WorkplaceRecord> {
+    public static func listWorkplaces(_ filter: WorkplaceQuery, page: PageRequest) throws(QueryError) -> StoreQuery<Page<WorkplaceRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var sql = "SELECT * FROM workplace WHERE id > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             if let region = filter.region { sql += " AND region = ?"; arguments.append(region) }
@@ -47,8 +47,8 @@ extension Store {
 
     /// One workplace with its delegates, demands and actions; nil when no
     /// message reports on it or names it.
-    public func getWorkplace(_ id: String) async throws(QueryError) -> WorkplaceDetail? {
-        try await query { db in
+    public static func getWorkplace(_ id: String) throws(QueryError) -> StoreQuery<WorkplaceDetail?> {
+        StoreQuery { db in
             let record: WorkplaceRecord
             // Cached statements: a GetWorkplace is four queries, and preparing
             // them each time cost more than running them.
@@ -101,10 +101,10 @@ extension Store {
     }
 
     /// Delegates with an election, by id.
-    public func listDelegates(_ filter: DelegateQuery, page: PageRequest) async throws(QueryError) -> Page<DelegateRecord> {
+    public static func listDelegates(_ filter: DelegateQuery, page: PageRequest) throws(QueryError) -> StoreQuery<Page<DelegateRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var sql = "SELECT id, workplace, council, status FROM delegate WHERE election_k IS NOT NULL AND id > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             if let workplace = filter.workplace { sql += " AND workplace = ?"; arguments.append(workplace) }
@@ -118,10 +118,10 @@ extension Store {
     }
 
     /// Councils with a `council.formed`, by id.
-    public func listCouncils(page: PageRequest) async throws(QueryError) -> Page<CouncilRecord> {
+    public static func listCouncils(page: PageRequest) throws(QueryError) -> StoreQuery<Page<CouncilRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT c.id, c.name, c.level, c.area,
                     (SELECT count(*) FROM delegate d
@@ -139,10 +139,10 @@ extension Store {
     /// Proposed demands, by id, each with its first workplaces.
     ///
     /// - Parameter workplace: only demands this workplace adopted or reported an outcome for.
-    public func listDemands(category: DemandCategory?, workplace: String?, page: PageRequest) async throws(QueryError) -> Page<DemandRecord> {
+    public static func listDemands(category: DemandCategory?, workplace: String?, page: PageRequest) throws(QueryError) -> StoreQuery<Page<DemandRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumNestedLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var sql = "SELECT id, text, category FROM demand WHERE id > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             if let category { sql += " AND category = ?"; arguments.append(category.rawValue) }
@@ -184,10 +184,10 @@ extension Store {
 
     /// Every workplace that adopted `demand` or reported an outcome for it, by
     /// id; nil when no message proposes or names the demand.
-    public func listDemandWorkplaces(demand: String, page: PageRequest) async throws(QueryError) -> Page<DemandWorkplaceRecord>? {
+    public static func listDemandWorkplaces(demand: String, page: PageRequest) throws(QueryError) -> StoreQuery<Page<DemandWorkplaceRecord>?> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             guard try Self.exists(db, table: "demand", kind: .demand, id: demand) else { return nil }
             let items = try Self.demandWorkplaces(db, demand: demand, after: after, limit: limit + 1)
             return Self.page(items, limit: limit) { $0.workplace }
@@ -197,10 +197,10 @@ extension Store {
     /// Called actions, by id, each with its first workplaces.
     ///
     /// - Parameter workplace: only actions this workplace joined.
-    public func listActions(workplace: String?, page: PageRequest) async throws(QueryError) -> Page<ActionRecord> {
+    public static func listActions(workplace: String?, page: PageRequest) throws(QueryError) -> StoreQuery<Page<ActionRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumNestedLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var sql = "SELECT * FROM action WHERE id > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             if let workplace {
@@ -232,10 +232,10 @@ extension Store {
     }
 
     /// Every workplace that joined `action`, by id; nil when no message calls or names the action.
-    public func listActionWorkplaces(action: String, page: PageRequest) async throws(QueryError) -> Page<ActionWorkplaceRecord>? {
+    public static func listActionWorkplaces(action: String, page: PageRequest) throws(QueryError) -> StoreQuery<Page<ActionWorkplaceRecord>?> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             guard try Self.exists(db, table: "action", kind: .action, id: action) else { return nil }
             let items = try Self.actionWorkplaces(db, action: action, after: after, limit: limit + 1)
             return Self.page(items, limit: limit) { $0.workplace }
@@ -243,10 +243,10 @@ extension Store {
     }
 
     /// Rejected versions, oldest first (by first-seen time, then hash).
-    public func listRejected(page: PageRequest) async throws(QueryError) -> Page<RejectedRecord> {
+    public static func listRejected(page: PageRequest) throws(QueryError) -> StoreQuery<Page<RejectedRecord>> {
         let after = try Cursor.rejected(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT lower(hex(hash)) AS hex, origin, seq, code, detail, source, first_seen FROM version
                 WHERE state <> 'applied' AND (first_seen, hash) > (?, ?)
@@ -265,10 +265,10 @@ extension Store {
     ///
     /// Computed from consecutive arrivals with a window function, never by
     /// enumerating seqs: a seq may be near 2^63.
-    public func gaps(origin: String?, page: PageRequest) async throws(QueryError) -> Page<GapRecord> {
+    public static func gaps(origin: String?, page: PageRequest) throws(QueryError) -> StoreQuery<Page<GapRecord>> {
         let after = try Cursor.gap(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var inner = "SELECT origin, seq, coalesce(lag(seq) OVER (PARTITION BY origin ORDER BY seq), 0) AS prev FROM arrival"
             var arguments: [any DatabaseValueConvertible] = []
             if let origin {
@@ -293,10 +293,10 @@ extension Store {
     }
 
     /// Entities that applied messages name but none describes, by kind and id.
-    public func unresolved(kind: EntityKind?, page: PageRequest) async throws(QueryError) -> Page<UnresolvedRecord> {
+    public static func unresolved(kind: EntityKind?, page: PageRequest) throws(QueryError) -> StoreQuery<Page<UnresolvedRecord>> {
         let after = try Cursor.entity(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
-        return try await query { db in
+        return StoreQuery { db in
             var sql = "SELECT kind, id, count(*) AS n FROM ref r WHERE (kind, id) > (?, ?)"
             var arguments: [any DatabaseValueConvertible] = [after.kind, after.id]
             if let kind { sql += " AND kind = ?"; arguments.append(kind.rawValue) }
@@ -320,16 +320,6 @@ extension Store {
 
     // MARK: - Shared pieces
 
-    /// Runs `body` on a reader connection without blocking the calling thread.
-    func query<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(QueryError) -> T {
-        do {
-            return try await pool.read(body)
-        } catch let error as QueryError {
-            throw error
-        } catch {
-            throw .store(StoreError.from(error))
-        }
-    }
 
     static func page<Item>(_ rows: [Row], limit: Int, decode: (Row) throws -> Item, key: (Item) -> String) throws -> Page<Item> {
         let items = try rows.prefix(limit).map(decode)
@@ -476,5 +466,57 @@ enum Cursor {
         case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
         default: nil
         }
+    }
+}
+
+// The same queries run without blocking the calling thread, for callers that
+// have no reason to choose (tests, Watch's first Summary).
+extension Store {
+    public func summaryAsync() async throws(QueryError) -> Summary {
+        try await read(Store.summaryQuery)
+    }
+
+    public func listWorkplaces(_ filter: WorkplaceQuery, page: PageRequest) async throws(QueryError) -> Page<WorkplaceRecord> {
+        try await read(Store.listWorkplaces(filter, page: page))
+    }
+
+    public func getWorkplace(_ id: String) async throws(QueryError) -> WorkplaceDetail? {
+        try await read(Store.getWorkplace(id))
+    }
+
+    public func listDelegates(_ filter: DelegateQuery, page: PageRequest) async throws(QueryError) -> Page<DelegateRecord> {
+        try await read(Store.listDelegates(filter, page: page))
+    }
+
+    public func listCouncils(page: PageRequest) async throws(QueryError) -> Page<CouncilRecord> {
+        try await read(Store.listCouncils(page: page))
+    }
+
+    public func listDemands(category: DemandCategory?, workplace: String?, page: PageRequest) async throws(QueryError) -> Page<DemandRecord> {
+        try await read(Store.listDemands(category: category, workplace: workplace, page: page))
+    }
+
+    public func listDemandWorkplaces(demand: String, page: PageRequest) async throws(QueryError) -> Page<DemandWorkplaceRecord>? {
+        try await read(Store.listDemandWorkplaces(demand: demand, page: page))
+    }
+
+    public func listActions(workplace: String?, page: PageRequest) async throws(QueryError) -> Page<ActionRecord> {
+        try await read(Store.listActions(workplace: workplace, page: page))
+    }
+
+    public func listActionWorkplaces(action: String, page: PageRequest) async throws(QueryError) -> Page<ActionWorkplaceRecord>? {
+        try await read(Store.listActionWorkplaces(action: action, page: page))
+    }
+
+    public func listRejected(page: PageRequest) async throws(QueryError) -> Page<RejectedRecord> {
+        try await read(Store.listRejected(page: page))
+    }
+
+    public func gaps(origin: String?, page: PageRequest) async throws(QueryError) -> Page<GapRecord> {
+        try await read(Store.gaps(origin: origin, page: page))
+    }
+
+    public func unresolved(kind: EntityKind?, page: PageRequest) async throws(QueryError) -> Page<UnresolvedRecord> {
+        try await read(Store.unresolved(kind: kind, page: page))
     }
 }

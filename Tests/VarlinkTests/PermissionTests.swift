@@ -44,6 +44,29 @@ import VarlinkProtocol
         try await server.stop()
     }
 
+    /// A non-root peer's first Query waits for its group look-up on the
+    /// connection's task; calls pipelined behind it are answered after it,
+    /// in order, and then on the event loop with the access it found.
+    @Test func pipelinedCallsKeepTheirOrderWhileAccessIsLookedUp() async throws {
+        let server = try await TestServer(mode: 0o666, queryGroup: "nogroup")
+        let socket = server.socket
+        let replies = try await offPool {
+            try asNobody(socket, pipelined: [
+                Self.summary, Self.info,
+                #"{"method":"org.strikecd.Query.GetWorkplace","parameters":{"id":"nowhere"}}"#,
+                #"{"method":"org.strikecd.Query.Summary","oneway":true}"#,
+                Self.rescan, Self.summary,
+            ], replies: 5)
+        }
+        try #require(replies.count == 5, "replies: \(replies)")
+        #expect(replies[0].hasPrefix(#"{"parameters":{"workplaces":1"#))
+        #expect(replies[1].hasPrefix(#"{"parameters":{"vendor":"strikecd""#))
+        #expect(replies[2] == #"{"error":"org.strikecd.Query.WorkplaceNotFound","parameters":{"id":"nowhere"}}"#)
+        #expect(replies[3] == Self.denied)
+        #expect(replies[4].hasPrefix(#"{"parameters":{"workplaces":1"#))
+        try await server.stop()
+    }
+
     @Test func membersOfTheAdminGroupMayDoBoth() async throws {
         let server = try await TestServer(mode: 0o666, adminGroup: "nogroup")
         let socket = server.socket

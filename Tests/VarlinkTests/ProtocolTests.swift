@@ -109,6 +109,29 @@ import VarlinkProtocol
         try await server.stop()
     }
 
+    /// An Admin call is answered by the connection's task, not on the event
+    /// loop: the bounded calls pipelined after it must wait for its reply.
+    @Test func callsPipelinedAfterAnAdminCallWaitForItsReply() async throws {
+        let server = try await TestServer()
+        let socket = server.socket
+        let requests = [
+            #"{"method":"org.strikecd.Query.Summary"}"#,
+            #"{"method":"org.strikecd.Admin.Submit","parameters":{"messages":[{"v":1,"origin":"bmz","seq":1,"sent_at":"2020-08-24T10:00:00Z","type":"council.formed","data":{"council":"region","level":"regional"}}]}}"#,
+            #"{"method":"org.strikecd.Query.Summary"}"#,
+            #"{"method":"org.varlink.service.GetInfo"}"#,
+        ]
+        let frames = try await offPool {
+            let client = try VarlinkClient(path: socket, timeoutSeconds: 10)
+            try client.sendRaw(requests.flatMap { Array($0.utf8) + [0] })
+            return try (0..<4).map { _ in String(decoding: try client.receiveFrame() ?? [], as: UTF8.self) }
+        }
+        #expect(frames[0].contains(#""messages":{"applied":10,"#), "\(frames[0])")
+        #expect(frames[1] == #"{"parameters":{"results":[{"index":0,"origin":"bmz","seq":1,"outcome":"applied"}]}}"#)
+        #expect(frames[2].contains(#""messages":{"applied":11,"#), "\(frames[2])")
+        #expect(frames[3].hasPrefix(#"{"parameters":{"vendor":"strikecd""#))
+        try await server.stop()
+    }
+
     @Test func watchStreamsTheSummaryThenEachChange() async throws {
         let server = try await TestServer()
         let socket = server.socket

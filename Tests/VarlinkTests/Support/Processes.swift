@@ -110,6 +110,36 @@ func asNobody(_ socket: String, _ requests: [String]) throws -> [String] {
     return result.stdout.split(separator: "\n").map(String.init)
 }
 
+/// Sends every request in one write, then prints the first `replies`
+/// replies (fewer if the connection closes; a 20 s deadline).
+let pythonPipelinedClient = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+wanted = int(sys.argv[2])
+s.sendall(b"".join(r.encode() + b"\\0" for r in sys.argv[3:]))
+s.settimeout(20)
+buf = b""
+while buf.count(b"\\0") < wanted:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+for frame in buf.split(b"\\0")[:wanted]:
+    if frame:
+        print(frame.decode())
+"""
+
+/// Runs the pipelining Python client as uid/gid 65534 with no supplementary groups.
+func asNobody(_ socket: String, pipelined requests: [String], replies: Int) throws -> [String] {
+    let result = try runProcess(
+        "/usr/bin/setpriv",
+        ["--reuid=65534", "--regid=65534", "--clear-groups", systemPython, "-c", pythonPipelinedClient, socket, "\(replies)"] + requests,
+        timeout: 30)
+    #expect(result.status == 0, "setpriv/python failed: \(result.stderr)")
+    return result.stdout.split(separator: "\n").map(String.init)
+}
+
 /// The reference Python client (varlink 31.0.0) in a virtual environment under
 /// the package, created on first use.
 enum ReferenceClient {
