@@ -118,16 +118,22 @@ extension Store {
     }
 
     /// Councils with a `council.formed`, by id.
+    /// `+d.status`: the unary plus keeps SQLite from counting through the
+    /// status index, which it otherwise prefers (it has no statistics): that
+    /// walked every active delegate once per council, 1.9 s for 50 councils
+    /// and 150,000 delegates, instead of each council's own (delegate_council).
+    static let listCouncilsSQL = """
+        SELECT c.id, c.name, c.level, c.area,
+            (SELECT count(*) FROM delegate d
+             WHERE d.council = c.id AND d.election_k IS NOT NULL AND +d.status = 'active') AS active
+        FROM council c WHERE c.formed_k IS NOT NULL AND c.id > ? ORDER BY c.id LIMIT ?
+        """
+
     public static func listCouncils(page: PageRequest) throws(QueryError) -> StoreQuery<Page<CouncilRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.name, c.level, c.area,
-                    (SELECT count(*) FROM delegate d
-                     WHERE d.council = c.id AND d.election_k IS NOT NULL AND d.status = 'active') AS active
-                FROM council c WHERE c.formed_k IS NOT NULL AND c.id > ? ORDER BY c.id LIMIT ?
-                """, arguments: [after, limit + 1])
+            let rows = try Row.fetchAll(db, sql: listCouncilsSQL, arguments: [after, limit + 1])
             return try Self.page(rows, limit: limit, decode: { row throws in
                 CouncilRecord(
                     id: row["id"], name: row["name"], level: try Self.requiredEnum(row["level"], CouncilLevel.self),
