@@ -8,11 +8,15 @@ What it measures (sizes: full / --quick):
   files   100,000 / 10,000 one-message files dropped into the running daemon's
           spool (renamed from spool/tmp/ into incoming/), until the Summary
           shows all applied; against the naive Python loader
-          (Benchmarks/naive_loader.py) and the floor of reading the files
-          (Benchmarks/floor.c), each the median of --repeat runs.
+          (Benchmarks/naive_loader.py), the floor of reading the files
+          (Benchmarks/floor.c), and the storage floor: the same files read,
+          stored in the fewest SQLite B-trees DESIGN.md section 3 needs, and
+          unlinked after each commit, from C (Benchmarks/sqlite_floor.c);
+          each the median of --repeat runs.
   jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
-          daemon's spool: messages/s. The store that results holds 100,000 /
-          10,000 described workplaces.
+          daemon's spool: messages/s, against the target and the storage
+          floors of the same lines (sqlite_floor one / contract). The store
+          that results holds 100,000 / 10,000 described workplaces.
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
           same messages into an empty store; the daemon's RSS after it all;
           the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
@@ -23,6 +27,7 @@ What it measures (sizes: full / --quick):
           the last run left, e.g. to compare two binaries with --bin.
 """
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -260,6 +265,7 @@ class Bench:
         os.makedirs(self.work, exist_ok=True)
         self.strikecd = os.path.join(args.bin, "strikecd")
         self.floor = args.floor
+        self.sqlite_floor = os.path.join(os.path.dirname(args.floor), "sqlite_floor")
         self.results = {"sizes": {}, "rows": []}
         self.profiles = 0
         self.servers = []
@@ -283,7 +289,7 @@ class Bench:
     def files(self):
         source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f"])
         scratch = os.path.join(self.work, "scratch")
-        floor, floor_unlink, naive, daemon, drops = [], [], [], [], []
+        floor, floor_unlink, naive, storage, daemon, drops = [], [], [], [], [], []
         for attempt in range(self.args.repeat):
             stage(source, scratch)
             # Every contender reads from the page cache: warm it first.
@@ -302,6 +308,8 @@ class Bench:
             with Timer() as t:
                 run([sys.executable, os.path.join(HERE, "naive_loader.py"), database, scratch], stdout=subprocess.DEVNULL)
             naive.append(t.seconds)
+            stage(source, scratch)
+            storage.append(self.storage_floor("contract", [scratch])["seconds"])
             d = Daemon(self, os.path.join(self.work, "daemon-files"))
             d.start()
             seconds, dropped = d.drop(source, self.n_files)
@@ -310,15 +318,29 @@ class Bench:
             drops.append(dropped)
             log("files run %d: floor %.2f s, naive %.2f s, strikecd %.2f s (of which the drop %.2f s)"
                 % (attempt + 1, floor[-1], naive[-1], seconds, dropped))
-        f, fu, n, dm = (statistics.median(x) for x in (floor, floor_unlink, naive, daemon))
+        f, fu, n, st, dm = (statistics.median(x) for x in (floor, floor_unlink, naive, storage, daemon))
         g = "files"
         self.row(g, "read the files (floor)", f, "s")
         self.row(g, "read and unlink the files", fu, "s", f, fu / f)
         self.row(g, "naive Python loader", n, "s", f, n / f)
+        self.row(g, "storage floor: read, fewest B-trees, unlink (C)", st, "s", f, st / f,
+                 "%.2f x naive: the least the contracts allow" % (st / n))
         self.row(g, "strikecd daemon, drop to all applied", dm, "s", f, dm / f, "target <= 2.0 x floor")
         self.row(g, "strikecd / naive", dm / n, "x", None, dm / n, "target <= 0.333")
         self.row(g, "  of which renaming into incoming/", statistics.median(drops), "s")
         self.row(g, "strikecd files/s", self.n_files / dm, "files/s")
+
+    def storage_floor(self, mode, paths):
+        """Benchmarks/sqlite_floor.c on a fresh database: {messages, seconds, per_s}."""
+        database = os.path.join(self.work, "floor.sqlite")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                os.unlink(database + suffix)
+        out = run([self.sqlite_floor, mode, database] + paths, capture_output=True).stdout
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(database + suffix):
+                os.unlink(database + suffix)
+        return json.loads(out)
 
     # -- 2. jsonl, 3. scale, 4. queries (one store)
 
@@ -345,6 +367,10 @@ class Bench:
         g = "jsonl"
         self.row(g, "%d messages in 10 .jsonl files" % self.n_jsonl, seconds, "s")
         self.row(g, "strikecd messages/s", rate, "msg/s", 100_000, rate / 100_000, "target >= 100,000")
+        for mode, label in (("one", "storage floor: one keyed table (C)"),
+                            ("contract", "storage floor: fewest B-trees (C)")):
+            floor_rate = self.storage_floor(mode, sorted(glob.glob(os.path.join(big, "*.jsonl"))))["per_s"]
+            self.row(g, label, floor_rate, "msg/s", rate, floor_rate / rate, "strikecd is 1/%.1f of it" % (floor_rate / rate))
         full_rates = []
         for attempt in range(self.args.repeat):
             extra_copy = corpus(self.work, "scale-%d-%d" % (self.n_scale, attempt),
