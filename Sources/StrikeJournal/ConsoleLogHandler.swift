@@ -22,7 +22,13 @@ import Logging
 /// EINTR), so lines from many threads do not interleave as long as they fit in `PIPE_BUF`
 /// (4096 bytes) on a pipe; a terminal or file is not split in practice either.
 public struct ConsoleLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    /// This handler's own level if one was set (`logger.logLevel = …`), else
+    /// the process-wide ``StrikeLogging/level``, which a reload can change.
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? StrikeLogging.level.value }
+        set { ownLevel = newValue }
+    }
+    private var ownLevel: Logger.Level?
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     /// The swift-log label; not printed (lines stay short), kept for symmetry and debugging.
@@ -30,14 +36,14 @@ public struct ConsoleLogHandler: LogHandler {
     private let fileDescriptor: Int32
 
     /// A handler writing to standard error.
-    public init(label: String, logLevel: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil) {
+    public init(label: String, logLevel: Logger.Level? = nil, metadataProvider: Logger.MetadataProvider? = nil) {
         self.init(label: label, logLevel: logLevel, metadataProvider: metadataProvider, fileDescriptor: 2)
     }
 
     /// A handler writing to `fileDescriptor`, which it does not own or close. For tests.
-    init(label: String, logLevel: Logger.Level, metadataProvider: Logger.MetadataProvider?, fileDescriptor: Int32) {
+    init(label: String, logLevel: Logger.Level?, metadataProvider: Logger.MetadataProvider?, fileDescriptor: Int32) {
         self.label = label
-        self.logLevel = logLevel
+        self.ownLevel = logLevel
         self.metadataProvider = metadataProvider
         self.fileDescriptor = fileDescriptor
     }

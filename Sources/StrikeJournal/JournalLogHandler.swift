@@ -39,7 +39,13 @@ import Logging
 /// ``ConsoleLogHandler`` for a terminal. It is a value type: changing the level or metadata
 /// of one `Logger` does not affect another.
 public struct JournalLogHandler: LogHandler {
-    public var logLevel: Logger.Level
+    /// This handler's own level if one was set (`logger.logLevel = …`), else
+    /// the process-wide ``StrikeLogging/level``, which a reload can change.
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? StrikeLogging.level.value }
+        set { ownLevel = newValue }
+    }
+    private var ownLevel: Logger.Level?
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
     /// The swift-log label (not sent; `SYSLOG_IDENTIFIER` names the program).
@@ -50,12 +56,12 @@ public struct JournalLogHandler: LogHandler {
     public init(
         label: String,
         identifier: String = "strikecd",
-        logLevel: Logger.Level = .info,
+        logLevel: Logger.Level? = nil,
         metadataProvider: Logger.MetadataProvider? = nil
     ) {
         self.label = label
         self.identifier = identifier
-        self.logLevel = logLevel
+        self.ownLevel = logLevel
         self.metadataProvider = metadataProvider
     }
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import Synchronization
 
 /// Where the user asked logs to go (`--log auto|console|journal`).
 public enum LogMode: String, Sendable, CaseIterable {
@@ -116,8 +117,29 @@ public struct FileIdentity: Sendable, Equatable {
     }
 }
 
+/// The process-wide log level that handlers follow unless a level was set on
+/// them: the daemon changes it when SIGHUP brings a new `log_level`.
+public final class LogLevelSetting: Sendable {
+    private let raw: Atomic<Int>
+
+    public init(_ level: Logger.Level) {
+        raw = Atomic(Self.levels.firstIndex(of: level)!)
+    }
+
+    public var value: Logger.Level {
+        get { Self.levels[raw.load(ordering: .relaxed)] }
+        set { raw.store(Self.levels.firstIndex(of: newValue)!, ordering: .relaxed) }
+    }
+
+    private static let levels = Logger.Level.allCases
+}
+
 /// The logging set-up for strikecd's executables.
 public enum StrikeLogging {
+    /// The level of every handler that has none of its own (`bootstrap` sets
+    /// it; set it again to change the level of a running process).
+    public static let level = LogLevelSetting(.info)
+
     /// Installs the process-wide log handler. Call it once, first thing in `main`.
     ///
     /// swift-log allows one `LoggingSystem.bootstrap` per process (a second call traps), so
@@ -129,12 +151,13 @@ public enum StrikeLogging {
     @discardableResult
     public static func bootstrap(mode: LogMode, level: Logger.Level, identifier: String = "strikecd") -> LogOutput {
         let output = LogOutput.resolve(mode: mode)
+        Self.level.value = level
         LoggingSystem.bootstrap(
             { label, provider in
                 makeHandler(
                     label: label,
                     output: output.destination,
-                    level: level,
+                    level: nil,
                     identifier: identifier,
                     metadataProvider: provider
                 )
@@ -148,10 +171,12 @@ public enum StrikeLogging {
     }
 
     /// A handler for `output`; for tests and for programs that do not bootstrap.
+    ///
+    /// - Parameter level: the handler's own level; nil follows ``level``.
     public static func makeHandler(
         label: String,
         output: LogOutput.Destination,
-        level: Logger.Level,
+        level: Logger.Level?,
         identifier: String = "strikecd",
         metadataProvider: Logger.MetadataProvider? = nil
     ) -> any LogHandler {

@@ -23,6 +23,8 @@ final class Daemon: Sendable {
     let signatures: CurrentSignatures
     let configFile: String?
     let overrides: DaemonOptions
+    /// `--log-level`: a reload keeps it whatever `log_level` says.
+    let fixedLogLevel: Logger.Level?
     let logger: Logger
     let store: Store
     let layout: SpoolLayout
@@ -35,11 +37,15 @@ final class Daemon: Sendable {
     /// When the spool loop last showed a sign of life.
     let heartbeat = Heartbeat()
 
-    init(config: DaemonConfig, signatures: SignatureRules, configFile: String?, overrides: DaemonOptions, logger: Logger) throws {
+    init(
+        config: DaemonConfig, signatures: SignatureRules, configFile: String?, overrides: DaemonOptions,
+        fixedLogLevel: Logger.Level?, logger: Logger
+    ) throws {
         self.config = Mutex(config)
         self.signatures = CurrentSignatures(signatures)
         self.configFile = configFile
         self.overrides = overrides
+        self.fixedLogLevel = fixedLogLevel
         self.logger = logger
         // Data at rest: before SQLite creates or opens anything.
         do {
@@ -200,8 +206,25 @@ final class Daemon: Sendable {
             current = fresh
             return old
         }
-        for (key, before, after) in [("spool", old.spool, fresh.spool), ("database", old.database, fresh.database), ("socket", old.socket, fresh.socket)] where before != after {
+        let needRestart: [(String, String, String)] = [
+            ("spool", old.spool, fresh.spool), ("database", old.database, fresh.database), ("socket", old.socket, fresh.socket),
+            ("query_group", old.queryGroup, fresh.queryGroup), ("admin_group", old.adminGroup, fresh.adminGroup),
+            ("max_connections", "\(old.maxConnections)", "\(fresh.maxConnections)"),
+            ("max_connections_per_user", "\(old.maxConnectionsPerUser)", "\(fresh.maxConnectionsPerUser)"),
+            ("max_request_size", "\(old.maxRequestSize)", "\(fresh.maxRequestSize)"),
+            ("request_timeout", "\(old.requestTimeout)", "\(fresh.requestTimeout)"),
+        ]
+        for (key, before, after) in needRestart where before != after {
             logger.warning("\(key) changed from \(before) to \(after); restart strikecd to use it", metadata: JournalEvent.reloaded.metadata())
+        }
+        let level = fixedLogLevel ?? Logger.Level(rawValue: fresh.logLevel) ?? StrikeLogging.level.value
+        let previous = StrikeLogging.level.value
+        if level != previous {
+            // Said while the more verbose of the two levels is in effect, so
+            // that a notice of it gets through either way.
+            if level < previous { StrikeLogging.level.value = level }
+            logger.notice("log level changed from \(previous) to \(level)", metadata: JournalEvent.reloaded.metadata())
+            StrikeLogging.level.value = level
         }
         spool.update(fresh.spoolSettings(signatures: rules))
         spool.requestRescan()

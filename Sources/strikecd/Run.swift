@@ -80,15 +80,17 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(78)  // EX_CONFIG
         }
         LoggingSetup.bootstrap(target: log, level: level)
-        var logger = Logger(label: "strikecd")
-        logger.logLevel = level
+        // Its level is the process-wide one, which a reload can change.
+        let logger = Logger(label: "strikecd")
         if let keyringWarning {
             logger.warning("\(keyringWarning)", metadata: JournalEvent.configError.metadata(["file": "\(config.keyring)"]))
         }
 
         let daemon: Daemon
         do {
-            daemon = try Daemon(config: config, signatures: signatures, configFile: options.config, overrides: options, logger: logger)
+            daemon = try Daemon(
+                config: config, signatures: signatures, configFile: options.config, overrides: options,
+                fixedLogLevel: logLevel == nil ? nil : level, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)", metadata: JournalEvent.configError.metadata(["reason": "\(error)"]))
             throw ExitCode.failure

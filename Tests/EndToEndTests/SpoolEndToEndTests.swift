@@ -338,6 +338,46 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         #expect(fixture.logLines().contains { $0.hasSuffix(" notice stopped") })
     }
 
+    /// SIGHUP applies a new `log_level` at once, unless `--log-level` fixed
+    /// it; settings that need a restart are named.
+    @Test func reloadAppliesTheLogLevel() throws {
+        let fixture = try DaemonFixture()
+        let socket = fixture.directory.path + "/socket"
+        try fixture.start(extra: ["--socket", socket])
+        func status() throws { #expect(try runCommand(Binaries.strikectl, ["status", "--socket", socket]).status == 0) }
+        func debugCalls() -> Int { fixture.logLines().filter { $0.contains(" debug call") }.count }
+        try status()
+        #expect(debugCalls() == 0)
+
+        try "grace_period: 1s\nsignatures: off\nlog_level: debug\nmax_connections: 9\n"
+            .write(toFile: fixture.config, atomically: true, encoding: .utf8)
+        fixture.process?.signal(SIGHUP)
+        try waitUntil("the reload to be logged") { fixture.logLines().contains { $0.contains("configuration reloaded") } }
+        #expect(fixture.logLines().contains { $0.contains("log level changed from info to debug") })
+        #expect(fixture.logLines().contains { $0.contains("max_connections changed from 256 to 9; restart strikecd to use it") })
+        try status()
+        try waitUntil("a call logged at debug") { debugCalls() > 0 }
+
+        try "grace_period: 1s\nsignatures: off\nlog_level: warning\n".write(toFile: fixture.config, atomically: true, encoding: .utf8)
+        fixture.process?.signal(SIGHUP)
+        try waitUntil("the second reload") { fixture.logLines().contains { $0.contains("log level changed from debug to warning") } }
+        let before = debugCalls()
+        try status()
+        #expect(fixture.stop() == 0)
+        #expect(debugCalls() == before)
+    }
+
+    /// `--log-level` wins over `log_level`, on reload too.
+    @Test func logLevelOptionOutlivesAReload() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start(extra: ["--log-level", "debug"])
+        try "grace_period: 1s\nsignatures: off\nlog_level: error\n".write(toFile: fixture.config, atomically: true, encoding: .utf8)
+        fixture.process?.signal(SIGHUP)
+        try waitUntil("the reload to be logged") { fixture.logLines().contains { $0.contains("configuration reloaded") } }
+        #expect(!fixture.logLines().contains { $0.contains("log level changed") })
+        #expect(fixture.stop() == 0)
+    }
+
     /// A typo in the configuration is an error naming the file, line and key.
     @Test func configTypoIsNamed() throws {
         let directory = TemporaryDirectory()
