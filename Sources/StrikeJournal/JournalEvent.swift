@@ -52,7 +52,8 @@ public enum JournalEvent: String, CaseIterable, Sendable {
     case spoolError = "spool_error"
     /// A Varlink client was refused (permission, connection or size limits).
     case clientRejected = "client_rejected"
-    /// A spool scan finished (counts of applied, duplicate and rejected copies).
+    /// The spool has been quiet for a second after work: counts of the copies
+    /// since it last was (a courier's drop is done).
     case ingestFinished = "ingest_finished"
     /// Work left by an earlier run (or held up by trouble) was finished.
     case recovered

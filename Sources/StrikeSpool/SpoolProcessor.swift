@@ -28,6 +28,9 @@ public struct PassReport: Sendable {
     public var copies = 0
     public var applied = 0
     public var duplicates = 0
+    /// Where each duplicate copy was (file, and line of a `.jsonl`), for
+    /// debug logging.
+    public var duplicateCopies: [(file: String, line: Int?)] = []
     public var rejected: [Rejected] = []
     /// Files quarantined unread (sync conflicts, FIFOs, symlinks, …).
     public var setAside: [Rejected] = []
@@ -406,10 +409,12 @@ public final class SpoolProcessor {
         for index in files.indices where touched.contains(index) { ledger[files[index].entry.name] = files[index].entry }
         report.copies += items.count
         report.conflicts += events
-        for outcome in outcomes {
+        for (item, outcome) in zip(items, outcomes) {
             switch outcome {
             case .applied: report.applied += 1
-            case .duplicate: report.duplicates += 1
+            case .duplicate:
+                report.duplicates += 1
+                report.duplicateCopies.append((files[item.file].entry.name, item.copy.line))
             case .rejected: break
             }
         }

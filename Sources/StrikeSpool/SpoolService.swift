@@ -228,6 +228,8 @@ public final class SpoolService: Sendable {
                             let chunk = try stream.next(limit: 1000)
                             if chunk.isEmpty { break }
                             let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
+                            // A name processed again has news: done, or waiting anew.
+                            for name in chunk { waiting[name] = nil }
                             for (name, due) in report.waiting { waiting[name] = due }
                             if report.interrupted { break }
                             hooks.alive()
@@ -242,6 +244,7 @@ public final class SpoolService: Sendable {
                         nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
                     } else if !names.isEmpty {
                         let report = try processor.process(names, now: now, shouldStop: shouldStop)
+                        for name in names { waiting[name] = nil }
                         for (name, due) in report.waiting { waiting[name] = due }
                     }
                     if backoff > 0 {
@@ -278,11 +281,39 @@ public final class SpoolService: Sendable {
             let ready = poll(&fds, 2, timeout)
             if fds[1].revents != 0 { wakePipe.drain() }
             if worked, ready == 0, timeout >= 1000 {
+                finishedWork(waiting: waiting.count)
                 store.releaseMemory()
                 Sys.trimHeap()
                 worked = false
             }
         }
+    }
+
+    /// Copies since the spool was last quiet.
+    private struct Totals {
+        var copies = 0, applied = 0, duplicates = 0
+
+        mutating func add(_ report: PassReport) {
+            copies += report.copies
+            applied += report.applied
+            duplicates += report.duplicates
+        }
+    }
+    private let since = Mutex(Totals())
+
+    /// After a second without work: one entry for everything since the spool
+    /// was last quiet, so that an operator sees when a courier's drop is done.
+    private func finishedWork(waiting: Int) {
+        let since = self.since.withLock { totals in
+            defer { totals = Totals() }
+            return totals
+        }
+        guard since.copies > 0 else { return }
+        let rejected = since.copies - since.applied - since.duplicates
+        let still = waiting > 0 ? "; \(waiting) files still being written" : ""
+        logger.info("the spool is quiet: applied \(since.applied), duplicates \(since.duplicates), rejected \(rejected) of \(since.copies) copies since it last was\(still)", metadata: JournalEvent.ingestFinished.metadata([
+            "copies": "\(since.copies)", "applied": "\(since.applied)", "duplicates": "\(since.duplicates)", "rejected": "\(rejected)",
+        ]))
     }
 
     private func log(_ report: PassReport, backlog: Int) {
@@ -329,7 +360,14 @@ public final class SpoolService: Sendable {
                 "copies": "\(report.copies)", "applied": "\(report.applied)",
                 "duplicates": "\(report.duplicates)", "rejected": "\(rejected)",
             ]))
+            since.withLock { $0.add(report) }
             if logger.logLevel <= .debug {
+                for copy in report.duplicateCopies {
+                    let place = copy.line.map { "\(copy.file):\($0)" } ?? copy.file
+                    var metadata = JournalEvent.duplicateSkipped.metadata(["file": "\(copy.file)"])
+                    if let line = copy.line { metadata["line"] = "\(line)" }
+                    logger.debug("duplicate \(place): seen before, counted and removed", metadata: metadata)
+                }
                 for change in report.changes {
                     logger.debug("\(change.outcome.rawValue) \(change.origin ?? "?") #\(change.seq.map(String.init) ?? "?") \(change.type ?? "")", metadata: [
                         "origin": "\(change.origin ?? "")", "seq": "\(change.seq.map(String.init) ?? "")", "type": "\(change.type ?? "")",

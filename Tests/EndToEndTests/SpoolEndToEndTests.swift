@@ -367,6 +367,25 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         #expect(debugCalls() == before)
     }
 
+    /// A drop that is done says so once, with its counts; each duplicate
+    /// copy is named at debug level.
+    @Test func aFinishedDropIsLoggedWithItsCounts() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start(extra: ["--log-level", "debug"])
+        let message = "{\"v\":1,\"origin\":\"mtz\",\"seq\":1,\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"council.formed\",\"data\":{\"council\":\"city\",\"level\":\"local\"}}"
+        try dropAtomically(Array((message + "\n" + message + "\n").utf8), name: "twice.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try dropAtomically(Array(message.utf8), name: "again.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try dropAtomically(Array("{\"v\":1}".utf8), name: "bad.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("the spool to be quiet") { fixture.logLines().contains { $0.contains(" info the spool is quiet: ") } }
+        let quiet = fixture.logLines().filter { $0.contains(" info the spool is quiet: ") }
+        #expect(quiet.count == 1)
+        #expect(quiet.first?.contains("applied 1, duplicates 2, rejected 1 of 4 copies since it last was") == true, "\(quiet)")
+        let duplicates = fixture.logLines().filter { $0.contains(" debug duplicate ") }
+        #expect(duplicates.count == 2, "\(duplicates)")
+        #expect(duplicates.contains { $0.contains("duplicate twice.jsonl:2: seen before") } || duplicates.contains { $0.contains("duplicate again.json: seen before") })
+        #expect(fixture.stop() == 0)
+    }
+
     /// `--log-level` wins over `log_level`, on reload too.
     @Test func logLevelOptionOutlivesAReload() throws {
         let fixture = try DaemonFixture()
