@@ -1,3 +1,4 @@
+import Foundation
 import StrikeCore
 import StrikeOS
 import StrikeStore
@@ -24,6 +25,23 @@ public protocol AdminBackend: Sendable {
 
     /// Scans incoming/ now. Returns when the scan has been scheduled or done.
     func rescan() async throws(AdminFailure)
+
+    /// Forgets the rejected version whose identity is `hash` (32 bytes, as
+    /// ListRejected shows it in hex): an operator's decision against it. If
+    /// it was one side of a conflict that leaves a single valid version, that
+    /// version is applied again and returned.
+    func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult
+}
+
+/// What `Admin.Forget` did.
+public struct ForgetResult: Sendable, Equatable {
+    /// The rival version applied again, when the forgotten one was half of a
+    /// conflict between two valid versions.
+    public var restored: Envelope?
+
+    public init(restored: Envelope?) {
+        self.restored = restored
+    }
 }
 
 /// What became of one submitted message.
@@ -55,6 +73,8 @@ public struct SubmitResult: Sendable, Equatable {
 public enum AdminFailure: Error, Sendable, Equatable {
     /// Requeue: the quarantine has no such file → `QuarantinedFileNotFound`.
     case quarantinedFileNotFound(String)
+    /// Forget: no rejected version has this hash → `RejectedVersionNotFound`.
+    case rejectedVersionNotFound(String)
     /// This backend does not do that → `org.varlink.service.MethodNotImplemented`.
     case notImplemented
     /// Anything else, for people → `Failed(detail)`; logged by the server.
@@ -99,6 +119,24 @@ public struct StoreAdmin: AdminBackend {
     public func requeue(_ name: String) async throws(AdminFailure) -> String { throw .notImplemented }
 
     public func rescan() async throws(AdminFailure) { throw .notImplemented }
+
+    public func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
+        let events: [ReconcileEvent]?
+        do {
+            events = try await store.forgetRejected(hash: Data(hash), now: clock())
+        } catch {
+            throw .failed("the version could not be forgotten: \(error.detail)")
+        }
+        guard let events else { throw .rejectedVersionNotFound(Self.hex(hash)) }
+        feed?.publish(Change.changes(copies: [], outcomes: [], events: events))
+        var restored: Envelope?
+        for case .restored(let envelope, _, _) in events { restored = envelope }
+        return ForgetResult(restored: restored)
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
 
     /// Reads submitted values as copies. Each value is written back out as
     /// compact JSON (numbers as written, members in order) and read like a

@@ -213,11 +213,25 @@ struct Dispatcher: Sendable {
             case .rescan:
                 try await admin.rescan()
                 return JSONObject()
+            case .forget(let hash):
+                let result = try await admin.forget(hash: hash)
+                logger.notice("a rejected version was forgotten", metadata: [
+                    "peer_uid": "\(peer.uid)", "hash": "\(StoreAdmin.hex(hash))",
+                    "restored": "\(result.restored.map { "\($0.origin) #\($0.seq)" } ?? "none")",
+                ])
+                var b = ObjectBuilder()
+                if let restored = result.restored {
+                    b.set("restored_origin", restored.origin.rawValue)
+                    b.set("restored_seq", restored.seq)
+                }
+                return b.object
             }
         } catch {
             switch error {
             case .quarantinedFileNotFound(let name):
                 throw .quarantinedFileNotFound(name)
+            case .rejectedVersionNotFound(let hash):
+                throw .rejectedVersionNotFound(hash)
             case .notImplemented:
                 throw .methodNotImplemented(call.method)
             case .failed(let detail):

@@ -344,6 +344,8 @@ public final class SpoolService: Sendable {
                 logger.notice("gap: \(origin) has sent #\(to + 1) but not \(from == to ? "#\(from)" : "#\(from) to #\(to)") (yet)", metadata: JournalEvent.gap.metadata([
                     "origin": "\(origin)", "seq": "\(to + 1)", "missing_from": "\(from)", "missing_to": "\(to)",
                 ]))
+            case .restored:
+                break  // Only a requeue restores, and it says so itself.
             }
         }
         for name in report.unreadable where unreadableWarned.withLock({ $0.insert(name).inserted }) {
@@ -393,7 +395,7 @@ public final class SpoolService: Sendable {
             at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored
         ), let copy = try? reader.next(limit: 1).first {
             do {
-                _ = try store.write { db in
+                let events = try store.write { db in
                     var reconciler = Reconciler(db, now: Sys.now())
                     // The policy or keyring may have changed since the copy
                     // was judged: forget the first identity it was recorded under.
@@ -404,8 +406,17 @@ public final class SpoolService: Sendable {
                         forgotten = try reconciler.forget(identity)
                     }
                     try reconciler.finish()
-                    return forgotten
+                    return reconciler.events
                 }
+                // Durable now: a conflict this requeue undid shows in Watch.
+                var report = PassReport()
+                report.changes = Change.changes(copies: [], outcomes: [], events: events)
+                for case .restored(let envelope, _, _) in events {
+                    logger.notice("\(envelope.origin) #\(envelope.seq) is applied again: its rival version was forgotten", metadata: JournalEvent.requeued.metadata([
+                        "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",
+                    ]))
+                }
+                if !report.changes.isEmpty { hooks.passed(report, 0) }
             } catch {
                 return .failure(.trouble("could not forget the rejected version: \(error)"))
             }

@@ -39,7 +39,9 @@ public struct Change: Sendable, Equatable {
 
     /// The changes that one `Store.ingest` made: one per copy that was not a
     /// duplicate, in order, then one `removed` per applied message that a
-    /// conflict took out. Pass the same copies and the result of the ingest.
+    /// conflict took out, and one `applied` per message a forgotten conflict
+    /// restored. Pass the same copies and the result of the ingest (or no
+    /// copies and a requeue's events).
     public static func changes(copies: [CopyInput], outcomes: [CopyOutcome], events: [ReconcileEvent]) -> [Change] {
         var changes: [Change] = []
         for (copy, outcome) in zip(copies, outcomes) {
@@ -60,9 +62,17 @@ public struct Change: Sendable, Equatable {
                 changes.append(change)
             }
         }
-        for case .conflict(let envelope, let removedApplied) in events where removedApplied {
-            changes.append(Change(
-                origin: envelope.origin.rawValue, seq: envelope.seq, type: nil, subject: nil, outcome: .removed, code: nil))
+        for event in events {
+            switch event {
+            case .conflict(let envelope, removedApplied: true):
+                changes.append(Change(
+                    origin: envelope.origin.rawValue, seq: envelope.seq, type: nil, subject: nil, outcome: .removed, code: nil))
+            case .restored(let envelope, let type, let subject):
+                changes.append(Change(
+                    origin: envelope.origin.rawValue, seq: envelope.seq, type: type.rawValue, subject: subject, outcome: .applied, code: nil))
+            case .conflict, .gap:
+                break
+            }
         }
         return changes
     }

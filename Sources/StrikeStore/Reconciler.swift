@@ -38,6 +38,9 @@ public enum ReconcileEvent: Sendable, Equatable {
     /// A copy of `origin` numbered beyond its highest seq so far plus one:
     /// seqs `from...to` have not arrived (yet).
     case gap(origin: Slug, from: Int64, to: Int64)
+    /// Forgetting one side of a conflict left a single valid version, which
+    /// is applied again (an operator's requeue).
+    case restored(Envelope, type: MessageType, subject: String)
 }
 
 /// Applies copies to the state inside one write transaction (DESIGN.md §3).
@@ -186,6 +189,27 @@ public struct Reconciler: ~Copyable {
             try Row.fetchOne(db, sql: "SELECT id, origin, seq, state FROM version WHERE origin IS NULL AND hash = ?", arguments: [hash])
         }
         guard let row = found else { return false }
+        try forget(row)
+        return true
+    }
+
+    /// Forgets the rejected (invalid or conflicting) version with this
+    /// identity hash, as an operator who decided against it does; never an
+    /// applied one. If it was one side of a conflict that leaves a single
+    /// valid version, that version is applied again (a `restored` event).
+    /// Returns false when no rejected version has this hash.
+    public mutating func forgetRejected(hash: Data) throws -> Bool {
+        // Through the partial index of rejected versions: a handful of rows,
+        // where the hash alone has no index.
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT id, origin, seq, state FROM version WHERE state <> 'applied' AND hash = ?", arguments: [hash]
+        ) else { return false }
+        try forget(row)
+        return true
+    }
+
+    /// Forgets the version of `row` (id, origin, seq, state).
+    private mutating func forget(_ row: Row) throws {
         try flushSubjects()
         let id: Int64 = row[0]
         let origin: String? = row[1]
@@ -212,9 +236,10 @@ public struct Reconciler: ~Copyable {
                 try apply(message, version: restored)
                 rejected -= 1
                 applied += 1
+                events.append(.restored(
+                    Envelope(origin: message.origin, seq: message.seq), type: message.type, subject: message.subject.key))
             }
         }
-        return true
     }
 
     /// Writes the accumulated counters and tallies. Call once, last.

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StrikeCore
 
@@ -8,6 +9,25 @@ extension Store {
     public func ingestAsync(_ copies: [CopyInput], now: Int64) async throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         do {
             return try await pool.write { db in try Store.reconcile(copies, in: db, now: now) }
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+}
+
+extension Store {
+    /// Forgets the rejected version whose identity hash is `hash` (an
+    /// operator's decision against it, `Admin.Forget`), in one transaction.
+    /// Returns nil when no rejected version has that hash; otherwise the
+    /// events, which name a rival version that is applied again.
+    public func forgetRejected(hash: Data, now: Int64) async throws(StoreError) -> [ReconcileEvent]? {
+        do {
+            return try await pool.write { db -> [ReconcileEvent]? in
+                var reconciler = Reconciler(db, now: now)
+                guard try reconciler.forgetRejected(hash: hash) else { return nil }
+                try reconciler.finish()
+                return reconciler.events
+            }
         } catch {
             throw StoreError.from(error)
         }

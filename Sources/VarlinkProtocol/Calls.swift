@@ -168,6 +168,8 @@ public enum AdminCall: Sendable {
     /// A file name in the quarantine directory (no directory part).
     case requeue(name: String)
     case rescan
+    /// A rejected version's identity: 32 bytes.
+    case forget(hash: [UInt8])
 
     public static let maximumMessages = 1000
 
@@ -184,6 +186,10 @@ public enum AdminCall: Sendable {
         case "Rescan":
             _ = try Parameters(object, allowed: [])
             self = .rescan
+        case "Forget":
+            let text = try Parameters(object, allowed: ["hash"]).string("hash", maximumLength: 64)
+            guard let hash = AdminCall.hashBytes(text) else { throw .invalidParameter("hash") }
+            self = .forget(hash: hash)
         default:
             throw .methodNotFound(Interface.admin + "." + name)
         }
@@ -196,11 +202,33 @@ public enum AdminCall: Sendable {
             && !name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0)
     }
 
+    /// 64 hexadecimal digits (either case) as 32 bytes; nil for anything else.
+    public static func hashBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count == 64 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(32)
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
     public var name: String {
         switch self {
         case .submit: "Submit"
         case .requeue: "Requeue"
         case .rescan: "Rescan"
+        case .forget: "Forget"
         }
     }
 
@@ -210,6 +238,7 @@ public enum AdminCall: Sendable {
         case .submit(let messages): b.add("messages", .array(messages))
         case .requeue(let name): b.add("name", name)
         case .rescan: break
+        case .forget(let hash): b.add("hash", hash.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())
         }
         return VarlinkCall(method: Interface.admin + "." + name, parameters: b.object)
     }

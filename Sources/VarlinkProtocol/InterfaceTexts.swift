@@ -607,8 +607,9 @@ error StoreFailed (
     /// `org.strikecd.Admin.varlink`.
     public static let admin = #"""
 # Operators' actions on strikecd: submitting messages over the socket,
-# sending a quarantined spool file back for another try, and rescanning the
-# spool. Callers must be root or in strikecd's admin group.
+# sending a quarantined spool file back for another try, forgetting a
+# rejected version (deciding a conflict), and rescanning the spool. Callers
+# must be root or in strikecd's admin group.
 interface org.strikecd.Admin
 
 # What became of one submitted message.
@@ -654,6 +655,21 @@ method Requeue(
 # Scans the spool's incoming directory now instead of at the next timer.
 method Rescan() -> ()
 
+# Forgets a rejected version: an operator's decision against it, such as the
+# forged side of a conflict. If it was one of two valid versions of an
+# (origin, seq), the other is applied again. An applied version cannot be
+# forgotten. The quarantined copy, if any, stays where it is; if the same
+# version arrives again it is judged afresh.
+method Forget(
+  # The version's identity, 64 hexadecimal digits, as ListRejected gives it.
+  hash: string
+) -> (
+  # The origin of the version applied again, when there is one.
+  restored_origin: ?string,
+  # Its seq.
+  restored_seq: ?int
+)
+
 # Too many messages in one Submit.
 error TooManyMessages (
   # The most one Submit may carry.
@@ -664,6 +680,13 @@ error TooManyMessages (
 error QuarantinedFileNotFound (
   # The name asked for.
   name: string
+)
+
+# No rejected version has this hash (it was never rejected, was applied, or
+# was forgotten already).
+error RejectedVersionNotFound (
+  # The hash asked for.
+  hash: string
 )
 
 # The action could not be carried out; the detail says why. See the daemon's

@@ -76,6 +76,10 @@ public struct VarlinkError: Error, Sendable, CustomStringConvertible {
         VarlinkError(Interface.admin + ".QuarantinedFileNotFound", JSONObject([("name", .string(name))]))
     }
 
+    public static func rejectedVersionNotFound(_ hash: String) -> VarlinkError {
+        VarlinkError(Interface.admin + ".RejectedVersionNotFound", JSONObject([("hash", .string(hash))]))
+    }
+
     public static func failed(_ detail: String) -> VarlinkError {
         VarlinkError(Interface.admin + ".Failed", JSONObject([("detail", .string(detail))]))
     }

@@ -30,4 +30,10 @@ struct DaemonAdmin: AdminBackend {
     func rescan() async throws(AdminFailure) {
         spool.requestRescan()
     }
+
+    /// Straight into the store, like Submit: the quarantined copy, if any,
+    /// stays where it is (the operator may keep it as evidence).
+    func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
+        try await submitter.forget(hash: hash)
+    }
 }

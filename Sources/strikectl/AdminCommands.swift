@@ -122,6 +122,55 @@ struct Requeue: ParsableCommand {
     }
 }
 
+struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget a rejected version, such as the forged side of a conflict (needs group strikecd-admin).",
+        discussion: """
+            ID is the version's ID from `strikectl rejected` (at least 8 of its hexadecimal digits, \
+            enough to name one version), or its whole hash from `strikectl rejected --json`. If the \
+            version was one of two valid versions of an origin and seq, the other is applied again. \
+            A quarantined copy of it stays in SPOOL/quarantine; if the same version arrives again, it \
+            is judged afresh.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
+
+    func validate() throws {
+        guard id.count >= 8, id.count <= 64, id.allSatisfy(\.isHexDigit) else {
+            throw ValidationError("give at least 8 hexadecimal digits of the version's ID, as `strikectl rejected` shows it")
+        }
+    }
+
+    func run() throws {
+        let hash = try resolve(id.lowercased())
+        guard let bytes = AdminCall.hashBytes(hash) else { throw Failure("strikecd listed a malformed hash: \(hash)") }
+        let reply = try connection.call(AdminCall.forget(hash: bytes).call)
+        if connection.json { return printJSON(.object(reply)) }
+        if let origin = reply.string("restored_origin") {
+            Console.out("forgot \(hash.prefix(12)); \(origin) #\(reply.cell("restored_seq")) is applied again")
+        } else {
+            Console.out("forgot \(hash.prefix(12))")
+        }
+    }
+
+    /// The whole hash of the one rejected version whose hash starts with `prefix`.
+    private func resolve(_ prefix: String) throws(Failure) -> String {
+        if prefix.count == 64 { return prefix }
+        var matches: [String] = []
+        try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: nil) { items in
+            for item in items {
+                if let hash = item.string("hash"), hash.hasPrefix(prefix) { matches.append(hash) }
+            }
+        }
+        switch matches.count {
+        case 0: throw Failure("no rejected version has an ID starting with \(prefix); see `strikectl rejected`")
+        case 1: return matches[0]
+        default: throw Failure("\(matches.count) rejected versions have IDs starting with \(prefix); give more digits", status: Failure.usage)
+        }
+    }
+}
+
 struct Rescan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make strikecd scan its spool now (needs group strikecd-admin).")

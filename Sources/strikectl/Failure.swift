@@ -79,6 +79,8 @@ struct Failure: Error {
             return Failure("too many messages for one submit (at most \(error.parameters["maximum"].map { JSONWriter.string($0, style: .compact) } ?? "1000")): split the files")
         case Interface.admin + ".QuarantinedFileNotFound":
             return Failure("no file \"\(error.string("name") ?? "")\" in the spool's quarantine directory (list it with `ls /var/spool/strikecd/quarantine`)")
+        case Interface.admin + ".RejectedVersionNotFound":
+            return Failure("no rejected version \(error.string("hash").map { String($0.prefix(12)) } ?? ""): it was forgotten already, or it is applied (see `strikectl rejected`)")
         case Interface.admin + ".Failed":
             return Failure("strikecd could not do it: \(error.string("detail") ?? "") (see `journalctl -u strikecd`)")
         default:

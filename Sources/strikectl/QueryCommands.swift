@@ -248,17 +248,17 @@ struct Actions: ParsableCommand {
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List rejected messages, oldest first.",
-        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine.")
+        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine. ID names a version for `strikectl forget`.")
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var page: LimitOption
 
     func run() throws {
-        var table = Table("FIRST SEEN", "ORIGIN", "SEQ", "CODE", "SOURCE", "DETAIL")
+        var table = Table("ID", "FIRST SEEN", "ORIGIN", "SEQ", "CODE", "SOURCE", "DETAIL")
         try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: page.limit) { items in
             for r in items {
                 if connection.json { printJSON(.object(r)); continue }
-                table.add(r.cell("first_seen"), r.cell("origin"), r.cell("seq"), r.cell("code"), r.cell("source"), r.cell("detail"))
+                table.add(String(r.cell("hash").prefix(12)), r.cell("first_seen"), r.cell("origin"), r.cell("seq"), r.cell("code"), r.cell("source"), r.cell("detail"))
             }
         }
         if !connection.json { table.print(empty: "nothing rejected") }

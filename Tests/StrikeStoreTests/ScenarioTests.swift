@@ -126,6 +126,32 @@ import Testing
         #expect(try story.delegate("rook")?.status == "active")
     }
 
+    /// Forgetting the forged side of a conflict by its hash (Admin.Forget)
+    /// leaves exactly the state of never having received it, counters
+    /// included; an applied version or an unknown hash is not forgotten.
+    @Test func forgettingTheForgedVersionByHashUndoesIt() async throws {
+        let genuine = Array(#"{"v":1,"origin":"mtz","seq":1,"sent_at":"2020-08-24T09:00:00Z","type":"strike.reported","data":{"workplace":"mtz","status":"strike","participants":3000}}"#.utf8)
+        let forged = Array(#"{"v":1,"origin":"mtz","seq":1,"sent_at":"2020-08-24T09:00:00Z","type":"strike.reported","data":{"workplace":"mtz","status":"working"}}"#.utf8)
+        let reference = try Story()
+        try reference.send(genuine)
+        let story = try Story()
+        try story.send(genuine)
+        try story.send(forged)
+        #expect(try story.store.summary().messages.rejected == 2)
+
+        let policy = ValidationPolicy(now: ScenarioTests.now)
+        let genuineHash = Reconciler.hash(MessageReader.read(genuine, policy: policy).identity)
+        let forgedHash = Reconciler.hash(MessageReader.read(forged, policy: policy).identity)
+        let restored = try await story.store.forgetRejected(hash: forgedHash, now: ScenarioTests.now)
+        #expect(restored == [.restored(Envelope(origin: Slug("mtz")!, seq: 1), type: .strikeReported, subject: "workplace/mtz")])
+        #expect(try story.store.dump() == reference.store.dump())
+        #expect(try story.store.recomputedSummary() == story.store.summary())
+
+        #expect(try await story.store.forgetRejected(hash: forgedHash, now: ScenarioTests.now) == nil, "forgotten twice")
+        #expect(try await story.store.forgetRejected(hash: genuineHash, now: ScenarioTests.now) == nil, "an applied version")
+        #expect(try story.store.dump() == reference.store.dump())
+    }
+
     /// Gaps list the seqs of which no copy arrived; a rejected copy with a
     /// readable envelope counts as arrived.
     @Test func gapsCountRejectedCopiesAsArrived() async throws {

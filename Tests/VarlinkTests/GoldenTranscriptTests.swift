@@ -172,6 +172,14 @@ import VarlinkProtocol
         }
 
         func rescan() async throws(AdminFailure) {}
+
+        func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
+            switch hash.first {
+            case 0x01: return ForgetResult(restored: Envelope(origin: Slug("mtz")!, seq: 7))
+            case 0x02: return ForgetResult(restored: nil)
+            default: throw .rejectedVersionNotFound(hash.map { String(format: "%02x", $0) }.joined())
+            }
+        }
     }
 
     @Test func adminBackendResultsAndFailures() async throws {
@@ -185,6 +193,16 @@ import VarlinkProtocol
              #"{"parameters":{}}"#),
             (#"{"method":"org.strikecd.Admin.Submit","parameters":{"messages":[]}}"#,
              #"{"error":"org.strikecd.Admin.Failed","parameters":{"detail":"the disk holding the database is full"}}"#),
+            (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"01\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"parameters":{"restored_origin":"mtz","restored_seq":7}}"#),
+            (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"02\#(String(repeating: "AB", count: 31))"}}"#,
+             #"{"parameters":{}}"#),
+            (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"error":"org.strikecd.Admin.RejectedVersionNotFound","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#),
+            (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"03ab"}}"#,
+             #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"hash"}}"#),
+            (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"zz\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"hash"}}"#),
             (#"{"method":"org.strikecd.Admin.Nope"}"#,
              #"{"error":"org.varlink.service.MethodNotFound","parameters":{"method":"org.strikecd.Admin.Nope"}}"#),
         ])
