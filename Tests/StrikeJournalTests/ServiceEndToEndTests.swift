@@ -315,6 +315,23 @@ extension ProcessWideTests {
             let restart = try ns.systemctl(["stop", "strikecd.service"])
             #expect(restart.status == 0, "\(restart.stderr)")
 
+            // strikecd.path: a file dropped while the daemon is stopped starts it, with no
+            // query (a copy of the strike report: a duplicate, counted and removed).
+            let startPath = try ns.systemctl(["start", "strikecd.path"])
+            #expect(startPath.status == 0, "\(startPath.stderr)")
+            #expect(try ns.show("strikecd.service", ["ActiveState"])["ActiveState"] == "inactive")
+            let pathDrop = try ns.drop(strike, name: "e2e-path.json", as: writer)
+            try #require(pathDrop.status == 0, "drop: \(pathDrop.stderr)")
+            let pickedUp = await waitFor(timeout: .seconds(20), every: .milliseconds(100)) { () -> Bool? in
+                fm.fileExists(atPath: namespace.hostPath("/var/spool/strikecd/incoming/e2e-path.json")) ? nil : true
+            }
+            #expect(pickedUp == true, "the dropped file was not taken: strikecd.path did not start the service")
+            #expect(try ns.show("strikecd.service", ["ActiveState"])["ActiveState"] == "active")
+            let afterPath = try ns.strikectl(["status", "--json"], as: member)
+            #expect(Summary(json: afterPath.stdout)?.duplicates == (afterBad?.duplicates ?? 0) + 1, "\(afterPath.stdout)")
+            let stopAll = try ns.systemctl(["stop", "strikecd.path", "strikecd.service"])
+            #expect(stopAll.status == 0, "\(stopAll.stderr)")
+
             // What the sandbox forbids, tried by Python under the same unit settings.
             let startCheck = try ns.systemctl(["start", "strikecd-check.service"])
             #expect(startCheck.status == 0, "\(startCheck.stderr)")
