@@ -275,26 +275,34 @@ extension Store {
         let after = try Cursor.gap(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            var inner = "SELECT origin, seq, coalesce(lag(seq) OVER (PARTITION BY origin ORDER BY seq), 0) AS prev FROM arrival"
-            var arguments: [any DatabaseValueConvertible] = []
-            if let origin {
-                inner += " WHERE origin = ?"
-                arguments.append(origin)
-            } else {
-                // Origins before the cursor's cannot contribute; skip their rows.
-                inner += " WHERE origin >= ?"
-                arguments.append(after.origin)
-            }
-            let sql = """
-                SELECT origin, prev + 1 AS first, seq - 1 AS last FROM (\(inner))
-                WHERE seq > prev + 1 AND (origin, prev + 1) > (?, ?)
-                ORDER BY origin, first LIMIT ?
+            // A gap ends just below an arrival whose predecessor has not
+            // arrived: walk the arrivals in key order from the cursor (an
+            // arrival, the end of the last gap returned) and stop at the
+            // page's end, instead of numbering every arrival with a window
+            // function and sorting the result (0.8 s for a million
+            // arrivals, now 0.3 s when there is no gap at all, less when
+            // there are). The start is the arrival before it, or 1.
+            var sql = """
+                SELECT a.origin, coalesce(
+                        (SELECT max(b.seq) FROM arrival b WHERE b.origin = a.origin AND b.seq < a.seq), 0) + 1 AS first,
+                    a.seq - 1 AS last, a.seq AS after
+                FROM arrival a
+                WHERE (a.origin, a.seq) > (?, ?) AND a.seq > 1
+                  AND NOT EXISTS (SELECT 1 FROM arrival b WHERE b.origin = a.origin AND b.seq = a.seq - 1)
                 """
-            arguments += [after.origin, after.first, limit + 1]
+            var arguments: [any DatabaseValueConvertible] = [after.origin, after.seq]
+            if let origin {
+                sql += " AND a.origin = ?"
+                arguments.append(origin)
+            }
+            sql += " ORDER BY a.origin, a.seq LIMIT ?"
+            arguments.append(limit + 1)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
-            return try Self.page(rows, limit: limit, decode: { row in
-                GapRecord(origin: row["origin"], first: row["first"], last: row["last"])
-            }) { Cursor.gap(origin: $0.origin, first: $0.first) }
+            let gaps = rows.map { row in
+                (record: GapRecord(origin: row[0], first: row[1], last: row[2]), after: row[3] as Int64)
+            }
+            let page = Self.page(gaps, limit: limit) { Cursor.gap(origin: $0.record.origin, after: $0.after) }
+            return Page(items: page.items.map(\.record), next: page.next)
         }
     }
 
@@ -430,15 +438,16 @@ enum Cursor {
         return (firstSeen, hash)
     }
 
-    static func gap(origin: String, first: Int64) -> String { "\(origin).\(first)" }
+    /// After the gap that ends just below arrival `after` of `origin`.
+    static func gap(origin: String, after: Int64) -> String { "\(origin).\(after)" }
 
-    static func gap(_ cursor: String?) throws(QueryError) -> (origin: String, first: Int64) {
+    static func gap(_ cursor: String?) throws(QueryError) -> (origin: String, seq: Int64) {
         guard let cursor else { return ("", 0) }
         let parts = cursor.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, Slug.isValid(String(parts[0])), let first = Int64(parts[1]), first >= 1 else {
+        guard parts.count == 2, Slug.isValid(String(parts[0])), let seq = Int64(parts[1]), seq >= 2 else {
             throw .invalidCursor
         }
-        return (String(parts[0]), first)
+        return (String(parts[0]), seq)
     }
 
     static func entity(kind: String, id: String) -> String { "\(kind).\(id)" }

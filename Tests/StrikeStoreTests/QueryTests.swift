@@ -272,6 +272,46 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
         #expect(try await store.gaps(origin: "bmz", page: PageRequest()).items.isEmpty)
     }
 
+    /// Gaps of random arrivals, read in pages of every size, against the
+    /// ranges worked out by hand; each origin alone too.
+    @Test func gapsMatchANaiveComputationInAnyPageSize() async throws {
+        let dir = TemporaryDirectory()
+        let store = try Store(path: dir.path + "/state.db")
+        var rng = SplitMix(seed: 2020)
+        var arrivals: [String: Set<Int64>] = [:]
+        for origin in ["a", "b", "c-1", "d", "e"] {
+            let count = Int.random(in: 0...40, using: &rng)
+            arrivals[origin] = Set((0..<count).map { _ in Int64.random(in: 1...60, using: &rng) })
+        }
+        arrivals["f"] = Set(1...30)
+        arrivals["g"] = [Int64.max]
+        let rows = arrivals
+        try await store.pool.write { db in
+            for (origin, seqs) in rows {
+                for seq in seqs { try db.execute(sql: "INSERT INTO arrival (origin, seq) VALUES (?, ?)", arguments: [origin, seq]) }
+            }
+        }
+        func expected(_ origins: [String]) -> [GapRecord] {
+            origins.sorted().flatMap { origin -> [GapRecord] in
+                var previous: Int64 = 0
+                var gaps: [GapRecord] = []
+                for seq in (arrivals[origin] ?? []).sorted() {
+                    if seq > previous + 1 { gaps.append(GapRecord(origin: origin, first: previous + 1, last: seq - 1)) }
+                    previous = seq
+                }
+                return gaps
+            }
+        }
+        for limit in [1, 2, 3, 7, 1000] {
+            let all = try await allPages(limit: limit) { try await store.gaps(origin: nil, page: $0) }
+            #expect(all.items == expected(Array(arrivals.keys)), "page size \(limit)")
+            for origin in arrivals.keys {
+                let one = try await allPages(limit: limit) { try await store.gaps(origin: origin, page: $0) }
+                #expect(one.items == expected([origin]), "\(origin), page size \(limit)")
+            }
+        }
+    }
+
     @Test func unresolvedListsWhatIsNamedButNotDescribed() async throws {
         let dir = TemporaryDirectory()
         let store = try fixtureStore(dir)
