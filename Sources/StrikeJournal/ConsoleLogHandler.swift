@@ -21,16 +21,9 @@ import Logging
 /// Thread safety: each line goes out in one `write(2)` (looping only on a short write or
 /// EINTR), so lines from many threads do not interleave as long as they fit in `PIPE_BUF`
 /// (4096 bytes) on a pipe; a terminal or file is not split in practice either.
-public struct ConsoleLogHandler: LogHandler {
-    /// This handler's own level if one was set (`logger.logLevel = …`), else
-    /// the process-wide ``StrikeLogging/level``, which a reload can change.
-    public var logLevel: Logger.Level {
-        get { ownLevel ?? StrikeLogging.level.value }
-        set { ownLevel = newValue }
-    }
-    private var ownLevel: Logger.Level?
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+public struct ConsoleLogHandler: SettingsLogHandler {
+    /// The level (nil: the process-wide one), metadata and provider.
+    var settings: HandlerSettings
     /// The swift-log label; not printed (lines stay short), kept for symmetry and debugging.
     public let label: String
     private let fileDescriptor: Int32
@@ -43,18 +36,12 @@ public struct ConsoleLogHandler: LogHandler {
     /// A handler writing to `fileDescriptor`, which it does not own or close. For tests.
     init(label: String, logLevel: Logger.Level?, metadataProvider: Logger.MetadataProvider?, fileDescriptor: Int32) {
         self.label = label
-        self.ownLevel = logLevel
-        self.metadataProvider = metadataProvider
+        self.settings = HandlerSettings(ownLevel: logLevel, metadataProvider: metadataProvider)
         self.fileDescriptor = fileDescriptor
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        let merged = MetadataText.merged(handler: metadata, provider: metadataProvider, event: event.metadata)
+        let merged = mergedMetadata(event)
         let line = Self.line(
             time: Self.now(),
             level: event.level,

@@ -38,16 +38,9 @@ import Logging
 /// Use it when the process runs under systemd (``StrikeLogging`` decides); use
 /// ``ConsoleLogHandler`` for a terminal. It is a value type: changing the level or metadata
 /// of one `Logger` does not affect another.
-public struct JournalLogHandler: LogHandler {
-    /// This handler's own level if one was set (`logger.logLevel = …`), else
-    /// the process-wide ``StrikeLogging/level``, which a reload can change.
-    public var logLevel: Logger.Level {
-        get { ownLevel ?? StrikeLogging.level.value }
-        set { ownLevel = newValue }
-    }
-    private var ownLevel: Logger.Level?
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+public struct JournalLogHandler: SettingsLogHandler {
+    /// The level (nil: the process-wide one), metadata and provider.
+    var settings: HandlerSettings
     /// The swift-log label (not sent; `SYSLOG_IDENTIFIER` names the program).
     public let label: String
     /// The `SYSLOG_IDENTIFIER` field, `strikecd` unless configured (`journalctl -t`).
@@ -61,17 +54,11 @@ public struct JournalLogHandler: LogHandler {
     ) {
         self.label = label
         self.identifier = identifier
-        self.ownLevel = logLevel
-        self.metadataProvider = metadataProvider
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        self.settings = HandlerSettings(ownLevel: logLevel, metadataProvider: metadataProvider)
     }
 
     public func log(event: LogEvent) {
-        let merged = MetadataText.merged(handler: metadata, provider: metadataProvider, event: event.metadata)
+        let merged = mergedMetadata(event)
         let fields = Self.fields(
             level: event.level,
             message: event.message.description,
