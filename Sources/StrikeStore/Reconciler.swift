@@ -62,6 +62,7 @@ public struct Reconciler: ~Copyable {
     private var duplicates: Int64 = 0
     private var rejected: Int64 = 0
     private var statements = Statements()
+    private var subjectRows: SubjectRows
     /// Subjects folded in this transaction and not yet written: their state
     /// as read, and as it is now.
     private var pending: [String: (subject: Subject, before: SubjectState, state: SubjectState)] = [:]
@@ -96,6 +97,7 @@ public struct Reconciler: ~Copyable {
     public init(_ db: Database, now: Int64) {
         self.db = db
         self.now = now
+        self.subjectRows = SubjectRows(db)
     }
 
     /// Reconciles one copy. Must be followed by `finish()` in the same transaction.
@@ -267,7 +269,7 @@ public struct Reconciler: ~Copyable {
         }
         let key = subject.key
         if pending[key] == nil {
-            let state = try SubjectRows.load(db, subject)
+            let state = try subjectRows.load(subject)
             pending[key] = (subject, state, state)
         }
         pending[key]!.state.apply(message)
@@ -279,7 +281,7 @@ public struct Reconciler: ~Copyable {
             let entry = pending[key]!
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
-                try SubjectRows.save(db, entry.state, subject: entry.subject)
+                try subjectRows.save(entry.state, subject: entry.subject)
                 tally = tally + (entry.state.tally - entry.before.tally)
             }
         }
@@ -313,9 +315,9 @@ public struct Reconciler: ~Copyable {
         } else {
             throw StoreError.corrupt("unknown subject \(subjectKey)")
         }
-        let before = try SubjectRows.load(db, subject).tally
+        let before = try subjectRows.load(subject).tally
         let state = SubjectState.fold(subject, messages)
-        try SubjectRows.save(db, state, subject: subject)
+        try subjectRows.save(state, subject: subject)
         tally = tally + (state.tally - before)
     }
 
