@@ -102,7 +102,13 @@ public struct Reconciler: ~Copyable {
 
     /// Reconciles one copy. Must be followed by `finish()` in the same transaction.
     public mutating func ingest(_ copy: CopyInput) throws -> CopyOutcome {
-        let reading = copy.reading
+        try ingest(copy.reading, source: copy.source)
+    }
+
+    /// Reconciles one copy's reading, taken where it lies (the spool's batch
+    /// holds its copies in another shape than `CopyInput`; making one copied
+    /// every reading).
+    public mutating func ingest(_ reading: CopyReading, source: String) throws -> CopyOutcome {
         let hash = Self.hash(reading.identity)
         // Every version of this (origin, seq), valid or not: one look-up both
         // finds a duplicate (the same hash) and the rivals of a new version.
@@ -153,20 +159,20 @@ public struct Reconciler: ~Copyable {
         }
         switch reading.verdict {
         case .failure(let rejection):
-            _ = try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: source)
             rejected += 1
             return .rejected(rejection)
         case .success(let message):
             let envelope = Envelope(origin: message.origin, seq: message.seq)
             let body = message.canonical
             if rivals.isEmpty {
-                let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
+                let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: source)
                 try apply(message, version: version)
                 applied += 1
                 return .applied
             }
             let conflict = Self.conflictRejection(envelope, versions: rivals.count + 1)
-            _ = try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: source)
             rejected += 1
             var removedApplied = false
             for rival in rivals {
@@ -251,12 +257,13 @@ public struct Reconciler: ~Copyable {
 
     private mutating func apply(_ message: Message, version: Int64) throws {
         let subject = message.subject
+        let key = subject.key
         let insertMessage = try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)")
         insertMessage.bind(1, message.origin.rawValue)
         insertMessage.bind(2, message.seq)
         insertMessage.bind(3, message.key.rawValue)
         insertMessage.bind(4, message.type.rawValue)
-        insertMessage.bind(5, subject.key)
+        insertMessage.bind(5, key)
         insertMessage.bind(6, version)
         try insertMessage.execute()
         for ref in message.references {
@@ -267,25 +274,31 @@ public struct Reconciler: ~Copyable {
             insertRef.bind(4, message.seq)
             try insertRef.execute()
         }
-        let key = subject.key
-        if pending[key] == nil {
+        // One look-up of the subject's key for a subject already pending,
+        // and the state folded where it lies.
+        if let index = pending.index(forKey: key) {
+            pending.values[index].state.apply(message)
+        } else {
             let state = try subjectRows.load(subject)
-            pending[key] = (subject, state, state)
+            var entry = (subject: subject, before: state, state: state)
+            entry.state.apply(message)
+            pending[key] = entry
         }
-        pending[key]!.state.apply(message)
     }
 
     /// Writes the subjects folded in memory, in key order, and counts their tallies.
     private mutating func flushSubjects() throws {
-        for key in pending.keys.sorted() {
-            let entry = pending[key]!
+        // Taken out of the dictionary, not copied out of it.
+        var entries = pending
+        pending = [:]
+        for key in entries.keys.sorted() {
+            guard let entry = entries.removeValue(forKey: key) else { continue }
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
                 try subjectRows.save(entry.state, subject: entry.subject)
                 tally = tally + (entry.state.tally - entry.before.tally)
             }
         }
-        pending = [:]
     }
 
     /// Takes an applied message out of the state and re-folds its subject alone.
