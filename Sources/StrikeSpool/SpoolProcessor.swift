@@ -353,16 +353,21 @@ public final class SpoolProcessor {
                 var files = files
                 var pending: [PendingLine] = []
                 for position in Reconciler.localityOrder(items.map(\.copy.reading.envelope)) {
-                    let item = items[position]
-                    let name = files[item.file].entry.name
-                    let source = item.copy.line.map { "\(name):\($0)" } ?? name
-                    let outcome = try reconciler.ingest(CopyInput(reading: item.copy.reading, source: source))
+                    // The copy is read where it lies in the batch: copying an
+                    // item (or wrapping it in a CopyInput) retained every
+                    // string and array of its message.
+                    let file = items[position].file
+                    let line = items[position].copy.line
+                    let name = files[file].entry.name
+                    let source = line.map { name + ":" + String($0) } ?? name
+                    let outcome = try reconciler.ingest(items[position].copy.reading, source: source)
                     outcomes[position] = outcome
                     // Copies of one file come in file order, but are reconciled in
                     // locality order: the file is done up to its furthest copy.
-                    files[item.file].entry.doneBytes = max(files[item.file].entry.doneBytes, item.copy.endOffset)
-                    if let line = item.copy.line { files[item.file].entry.linesDone = max(files[item.file].entry.linesDone, line) }
+                    files[file].entry.doneBytes = max(files[file].entry.doneBytes, items[position].copy.endOffset)
+                    if let line { files[file].entry.linesDone = max(files[file].entry.linesDone, line) }
                     guard case .rejected(let rejection) = outcome else { continue }
+                    let item = items[position]
                     if files[item.file].single {
                         files[item.file].rejection = rejection
                         // For the .reason file; only rejected copies need it.
@@ -418,10 +423,10 @@ public final class SpoolProcessor {
             case .rejected: break
             }
         }
-        let inputs = items.map { item in
-            CopyInput(reading: item.copy.reading, source: files[item.file].entry.name)
+        for index in items.indices {
+            if let change = Change(items[index].copy.reading, outcome: outcomes[index]) { report.changes.append(change) }
         }
-        report.changes += Change.changes(copies: inputs, outcomes: outcomes, events: events)
+        report.changes += Change.eventChanges(events)
         batch = Batch()
         // Now durable: take the finished files out of incoming/.
         var disposed = false

@@ -45,23 +45,37 @@ public struct Change: Sendable, Equatable {
     public static func changes(copies: [CopyInput], outcomes: [CopyOutcome], events: [ReconcileEvent]) -> [Change] {
         var changes: [Change] = []
         for (copy, outcome) in zip(copies, outcomes) {
-            let envelope = copy.reading.envelope
-            let message = copy.reading.message
-            let base = Change(
-                origin: envelope?.origin.rawValue, seq: envelope?.seq, type: message?.type.rawValue,
-                subject: message?.subject.key, outcome: .applied, code: nil)
-            switch outcome {
-            case .duplicate:
-                continue
-            case .applied:
-                changes.append(base)
-            case .rejected(let rejection):
-                var change = base
-                change.outcome = rejection.code == .conflict ? .conflict : .rejected
-                change.code = rejection.code.rawValue
-                changes.append(change)
-            }
+            if let change = Change(copy.reading, outcome: outcome) { changes.append(change) }
         }
+        changes += eventChanges(events)
+        return changes
+    }
+
+    /// The change one copy made; nil for a duplicate, which changes nothing.
+    /// Takes the reading where it lies, for a caller that holds its copies in
+    /// another shape than `CopyInput` (the spool's batch).
+    public init?(_ reading: borrowing CopyReading, outcome: CopyOutcome) {
+        let envelope = reading.envelope
+        let message = reading.message
+        self.init(
+            origin: envelope?.origin.rawValue, seq: envelope?.seq, type: message?.type.rawValue,
+            subject: message?.subject.key, outcome: .applied, code: nil)
+        switch outcome {
+        case .duplicate:
+            return nil
+        case .applied:
+            break
+        case .rejected(let rejection):
+            self.outcome = rejection.code == .conflict ? .conflict : .rejected
+            code = rejection.code.rawValue
+        }
+    }
+
+    /// What the events of a transaction changed besides its copies: one
+    /// `removed` per applied message that a conflict took out, one `applied`
+    /// per message applied again because its rival was forgotten.
+    public static func eventChanges(_ events: [ReconcileEvent]) -> [Change] {
+        var changes: [Change] = []
         for event in events {
             switch event {
             case .conflict(let envelope, removedApplied: true):

@@ -65,6 +65,7 @@ public struct Reconciler: ~Copyable {
     private var duplicates: Int64 = 0
     private var rejected: Int64 = 0
     private var statements = Statements()
+    private var subjectRows: SubjectRows
     /// Subjects folded in this transaction and not yet written: their state
     /// as read, and as it is now.
     private var pending: [String: (subject: Subject, before: SubjectState, state: SubjectState)] = [:]
@@ -72,22 +73,25 @@ public struct Reconciler: ~Copyable {
     private var highestArrival: [String: Int64] = [:]
     public private(set) var events: [ReconcileEvent] = []
 
-    /// The statements of the per-copy path, looked up once per transaction:
-    /// `cachedStatement(sql:)` hashes the SQL text on every call, a dozen
-    /// times per copy.
+    /// The statements of the per-copy path, prepared once per transaction
+    /// and run through SQLite's C API (see `DirectStatement`): GRDB's
+    /// arguments and rows cost more than the statements' own work here.
     private struct Statements {
-        var versionsOf: Statement?
-        var knownBare: Statement?
-        var highestArrival: Statement?
-        var insertArrival: Statement?
-        var insertVersion: Statement?
-        var insertMessage: Statement?
-        var insertRef: Statement?
+        var versionsOf: DirectStatement?
+        var knownBare: DirectStatement?
+        var highestArrival: DirectStatement?
+        var insertArrival: DirectStatement?
+        var insertVersion: DirectStatement?
+        var insertMessage: DirectStatement?
+        var insertRef: DirectStatement?
     }
 
-    private static func prepared(_ db: Database, _ slot: inout Statement?, _ sql: String) throws -> Statement {
-        if let statement = slot { return statement }
-        let statement = try db.cachedStatement(sql: sql)
+    private static func prepared(_ db: Database, _ slot: inout DirectStatement?, _ sql: String) throws -> DirectStatement {
+        if let statement = slot {
+            statement.reset()
+            return statement
+        }
+        let statement = try DirectStatement(db, sql: sql)
         slot = statement
         return statement
     }
@@ -96,31 +100,45 @@ public struct Reconciler: ~Copyable {
     public init(_ db: Database, now: Int64) {
         self.db = db
         self.now = now
+        self.subjectRows = SubjectRows(db)
     }
 
     /// Reconciles one copy. Must be followed by `finish()` in the same transaction.
     public mutating func ingest(_ copy: CopyInput) throws -> CopyOutcome {
-        let reading = copy.reading
+        try ingest(copy.reading, source: copy.source)
+    }
+
+    /// Reconciles one copy's reading, taken where it lies (the spool's batch
+    /// holds its copies in another shape than `CopyInput`; making one copied
+    /// every reading).
+    public mutating func ingest(_ reading: CopyReading, source: String) throws -> CopyOutcome {
         let hash = Self.hash(reading.identity)
         // Every version of this (origin, seq), valid or not: one look-up both
         // finds a duplicate (the same hash) and the rivals of a new version.
-        var rivals: [(id: Int64, state: String)] = []
+        var rivals: [(id: Int64, applied: Bool)] = []
         if let envelope = reading.envelope {
             let statement = try Self.prepared(db, &statements.versionsOf, "SELECT id, state, hash FROM version WHERE origin = ? AND seq = ?")
-            // Positional columns: Row's name lookup lowercases the name each time.
-            for row in try Row.fetchAll(statement, arguments: [envelope.origin.rawValue, envelope.seq]) {
-                if (row[2] as Data) == hash {
+            statement.bind(1, envelope.origin.rawValue)
+            statement.bind(2, envelope.seq)
+            while try statement.step() {
+                if statement.blobEquals(2, hash) {
+                    statement.reset()
                     duplicates += 1
                     return .duplicate
                 }
-                let state: String = row[1]
-                if state != "invalid" { rivals.append((id: row[0], state: state)) }
+                if !statement.textEquals(1, "invalid") {
+                    rivals.append((id: statement.int64(0), applied: statement.textEquals(1, "applied")))
+                }
             }
-        } else if try Bool.fetchOne(
-            Self.prepared(db, &statements.knownBare, "SELECT 1 FROM version WHERE origin IS NULL AND hash = ?"), arguments: [hash]
-        ) != nil {
-            duplicates += 1
-            return .duplicate
+        } else {
+            let statement = try Self.prepared(db, &statements.knownBare, "SELECT 1 FROM version WHERE origin IS NULL AND hash = ?")
+            statement.bind(1, blob: hash)
+            let known = try statement.step()
+            statement.reset()
+            if known {
+                duplicates += 1
+                return .duplicate
+            }
         }
         if let envelope = reading.envelope, reading.countsAsArrived {
             let origin = envelope.origin.rawValue
@@ -128,39 +146,42 @@ public struct Reconciler: ~Copyable {
             if let known = highestArrival[origin] {
                 highest = known
             } else {
-                highest = try Int64.fetchOne(
-                    Self.prepared(db, &statements.highestArrival, "SELECT max(seq) FROM arrival WHERE origin = ?"), arguments: [origin]
-                ) ?? 0
+                let statement = try Self.prepared(db, &statements.highestArrival, "SELECT max(seq) FROM arrival WHERE origin = ?")
+                statement.bind(1, origin)
+                highest = try statement.step() ? statement.int64OrNil(0) ?? 0 : 0
+                statement.reset()
             }
             highestArrival[origin] = max(highest, envelope.seq)
-            try Self.prepared(db, &statements.insertArrival, "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
-                .execute(arguments: [origin, envelope.seq])
+            let insert = try Self.prepared(db, &statements.insertArrival, "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)")
+            insert.bind(1, origin)
+            insert.bind(2, envelope.seq)
+            try insert.execute()
             if envelope.seq > highest + 1 {
                 events.append(.gap(origin: envelope.origin, from: highest + 1, to: envelope.seq - 1))
             }
         }
         switch reading.verdict {
         case .failure(let rejection):
-            _ = try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: reading.envelope, state: "invalid", rejection: rejection, body: nil, source: source)
             rejected += 1
             return .rejected(rejection)
         case .success(let message):
             let envelope = Envelope(origin: message.origin, seq: message.seq)
-            let body = String(decoding: message.canonical, as: UTF8.self)
+            let body = message.canonical
             if rivals.isEmpty {
-                let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: copy.source)
+                let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: source)
                 try apply(message, version: version)
                 applied += 1
                 return .applied
             }
             let conflict = Self.conflictRejection(envelope, versions: rivals.count + 1)
-            _ = try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: copy.source)
+            _ = try insertVersion(hash: hash, envelope: envelope, state: "conflict", rejection: conflict, body: body, source: source)
             rejected += 1
             var removedApplied = false
             for rival in rivals {
                 try db.cachedStatement(sql: "UPDATE version SET state = 'conflict', code = ?, detail = ? WHERE id = ?")
                     .execute(arguments: [conflict.code.rawValue, conflict.detail, rival.id])
-                if rival.state == "applied" {
+                if rival.applied {
                     try unapply(envelope)
                     applied -= 1
                     rejected += 1
@@ -261,31 +282,48 @@ public struct Reconciler: ~Copyable {
 
     private mutating func apply(_ message: Message, version: Int64) throws {
         let subject = message.subject
-        try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [message.origin.rawValue, message.seq, message.key.rawValue, message.type.rawValue, subject.key, version])
-        for ref in message.references {
-            try Self.prepared(db, &statements.insertRef, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [ref.kind.rawValue, ref.id.rawValue, message.origin.rawValue, message.seq])
-        }
         let key = subject.key
-        if pending[key] == nil {
-            let state = try SubjectRows.load(db, subject)
-            pending[key] = (subject, state, state)
+        let insertMessage = try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)")
+        insertMessage.bind(1, message.origin.rawValue)
+        insertMessage.bind(2, message.seq)
+        insertMessage.bind(3, message.key.rawValue)
+        insertMessage.bind(4, message.type.rawValue)
+        insertMessage.bind(5, key)
+        insertMessage.bind(6, version)
+        try insertMessage.execute()
+        for ref in message.references {
+            let insertRef = try Self.prepared(db, &statements.insertRef, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
+            insertRef.bind(1, ref.kind.rawValue)
+            insertRef.bind(2, ref.id.rawValue)
+            insertRef.bind(3, message.origin.rawValue)
+            insertRef.bind(4, message.seq)
+            try insertRef.execute()
         }
-        pending[key]!.state.apply(message)
+        // One look-up of the subject's key for a subject already pending,
+        // and the state folded where it lies.
+        if let index = pending.index(forKey: key) {
+            pending.values[index].state.apply(message)
+        } else {
+            let state = try subjectRows.load(subject)
+            var entry = (subject: subject, before: state, state: state)
+            entry.state.apply(message)
+            pending[key] = entry
+        }
     }
 
     /// Writes the subjects folded in memory, in key order, and counts their tallies.
     private mutating func flushSubjects() throws {
-        for key in pending.keys.sorted() {
-            let entry = pending[key]!
+        // Taken out of the dictionary, not copied out of it.
+        var entries = pending
+        pending = [:]
+        for key in entries.keys.sorted() {
+            guard let entry = entries.removeValue(forKey: key) else { continue }
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
-                try SubjectRows.save(db, entry.state, subject: entry.subject)
+                try subjectRows.save(entry.state, subject: entry.subject)
                 tally = tally + (entry.state.tally - entry.before.tally)
             }
         }
-        pending = [:]
     }
 
     /// Takes an applied message out of the state and re-folds its subject alone.
@@ -315,21 +353,28 @@ public struct Reconciler: ~Copyable {
         } else {
             throw StoreError.corrupt("unknown subject \(subjectKey)")
         }
-        let before = try SubjectRows.load(db, subject).tally
+        let before = try subjectRows.load(subject).tally
         let state = SubjectState.fold(subject, messages)
-        try SubjectRows.save(db, state, subject: subject)
+        try subjectRows.save(state, subject: subject)
         tally = tally + (state.tally - before)
     }
 
     /// Inserts a version and returns its id.
-    private mutating func insertVersion(hash: Data, envelope: Envelope?, state: String, rejection: Rejection?, body: String?, source: String) throws -> Int64 {
-        try Self.prepared(db, &statements.insertVersion, """
+    private mutating func insertVersion(hash: Data, envelope: Envelope?, state: String, rejection: Rejection?, body: [UInt8]?, source: String) throws -> Int64 {
+        let statement = try Self.prepared(db, &statements.insertVersion, """
             INSERT INTO version (hash, origin, seq, state, code, detail, body, first_seen, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                hash, envelope?.origin.rawValue, envelope?.seq, state, rejection?.code.rawValue, rejection?.detail,
-                body, now, source,
-            ])
+            """)
+        statement.bind(1, blob: hash)
+        statement.bind(2, envelope?.origin.rawValue)
+        statement.bind(3, envelope?.seq)
+        statement.bind(4, state)
+        statement.bind(5, rejection?.code.rawValue)
+        statement.bind(6, rejection?.detail)
+        if let body { statement.bind(7, utf8: body) } else { statement.bindNull(7) }
+        statement.bind(8, now)
+        statement.bind(9, source)
+        try statement.execute()
         return db.lastInsertedRowID
     }
 

@@ -92,7 +92,11 @@ extension Message {
         case .actionJoined(let action, let workplace, _):
             refs = [EntityRef(.action, action), EntityRef(.workplace, workplace)]
         }
-        var seen = Set<EntityRef>()
-        return refs.filter { seen.insert($0).inserted }
+        // At most 102 refs (an action names up to 100 demands): a linear
+        // search costs less than hashing them into a set.
+        var unique: [EntityRef] = []
+        unique.reserveCapacity(refs.count)
+        for ref in refs where !unique.contains(ref) { unique.append(ref) }
+        return unique
     }
 }

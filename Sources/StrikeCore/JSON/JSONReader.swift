@@ -122,7 +122,8 @@ public struct JSONReader: ~Copyable {
         }
         // Keys are compared by their UTF-8 bytes (Unicode scalars), not by
         // Swift String equality, which would merge NFC and NFD spellings.
-        var seen = Set<[UInt8]>()
+        // Made only for objects with many members (see `isDuplicate`).
+        var seen: Set<[UInt8]>?
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
@@ -130,7 +131,7 @@ public struct JSONReader: ~Copyable {
             }
             let keyOffset = index
             let key = try parseString()
-            if !seen.insert(Array(key.utf8)).inserted {
+            if Self.isDuplicate(key, in: members, seen: &seen) {
                 throw JSONReadError(kind: .duplicateKey, offset: keyOffset, detail: "duplicate key \"\(Self.printable(key))\"")
             }
             skipWhitespace()
@@ -149,6 +150,23 @@ public struct JSONReader: ~Copyable {
         }
         depth -= 1
         return .object(JSONObject(members))
+    }
+
+    /// Objects with fewer members than this find a duplicate key by comparing
+    /// it with each key read so far: a message's objects have at most eight
+    /// members, and a set of byte arrays cost an allocation per key and per
+    /// object (the largest share of reading a message). Larger objects, which
+    /// only hostile or unknown input has, switch to the set, so that thousands
+    /// of keys never cost their square.
+    static let linearKeyLimit = 16
+
+    private static func isDuplicate(_ key: String, in members: [(key: String, value: JSONValue)], seen: inout Set<[UInt8]>?) -> Bool {
+        if members.count < linearKeyLimit {
+            let count = key.utf8.count
+            return members.contains { $0.key.utf8.count == count && $0.key.utf8.elementsEqual(key.utf8) }
+        }
+        if seen == nil { seen = Set(members.map { Array($0.key.utf8) }) }
+        return !seen!.insert(Array(key.utf8)).inserted
     }
 
     private mutating func parseArray() throws(JSONReadError) -> JSONValue {

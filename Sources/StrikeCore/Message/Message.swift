@@ -44,7 +44,16 @@ public struct OrderKey: Sendable, Hashable, Comparable, CustomStringConvertible 
     public let rawValue: String
 
     public init(sentAt: Timestamp, origin: Slug, seq: Int64) {
-        rawValue = sentAt.utcSortable + " " + origin.rawValue + " " + pad(seq, 19)
+        // Written into one buffer: concatenating the parts made a dozen
+        // strings per message.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(48 + origin.rawValue.utf8.count)
+        sentAt.appendUTCSortable(to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: origin.rawValue.utf8)
+        bytes.append(UInt8(ascii: " "))
+        appendPadded(seq, 19, to: &bytes)
+        rawValue = String(decoding: bytes, as: UTF8.self)
     }
 
     public init(rawValue: String) { self.rawValue = rawValue }

@@ -15,12 +15,31 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// `2020-08-24T06:30:00.25`. (A shorter fraction is a prefix of a longer one
     /// only when it is smaller or equal, so byte order is time order.)
     public var utcSortable: String {
+        var bytes: [UInt8] = []
+        appendUTCSortable(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `utcSortable`'s bytes: one buffer rather than a dozen small
+    /// strings, since every message's order key starts with it.
+    func appendUTCSortable(to bytes: inout [UInt8]) {
         let (year, month, day) = Timestamp.civil(fromDays: floorDiv(epochSeconds, 86_400))
         let seconds = floorMod(epochSeconds, 86_400)
-        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
-        text += pad(seconds / 3600, 2) + ":" + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2)
-        if !fraction.isEmpty { text += "." + fraction }
-        return text
+        appendPadded(year, 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(month, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendPadded(day, 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendPadded(seconds / 3600, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(seconds / 60 % 60, 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendPadded(seconds % 60, 2, to: &bytes)
+        if !fraction.isEmpty {
+            bytes.append(UInt8(ascii: "."))
+            bytes.append(contentsOf: fraction.utf8)
+        }
     }
 
     public var description: String { text }
@@ -145,6 +164,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 @inline(__always) func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
+/// Appends `pad(value, width)`'s bytes without making a string (for a value
+/// that is not negative; the rest goes through `pad`).
+func appendPadded(_ value: Int64, _ width: Int, to bytes: inout [UInt8]) {
+    guard value >= 0 else {
+        bytes.append(contentsOf: pad(value, width).utf8)
+        return
+    }
+    var digits = 1
+    var rest = value / 10
+    while rest > 0 { digits += 1; rest /= 10 }
+    if digits < width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits)) }
+    let end = bytes.count + digits
+    bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits))
+    var remaining = value
+    for index in stride(from: end - 1, through: end - digits, by: -1) {
+        bytes[index] = UInt8(ascii: "0") + UInt8(remaining % 10)
+        remaining /= 10
+    }
+}
+
 @inline(__always) func pad(_ value: Int64, _ width: Int) -> String {
     let text = String(value)
     return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
