@@ -193,6 +193,21 @@ func canonicalText(_ text: String) -> String? {
         #expect(errorKind(text) == nil)
     }
 
+    /// Past 16 members the reader looks duplicates up in a set instead of
+    /// comparing with every key so far: both ways must find them, wherever
+    /// the second key falls, in either spelling.
+    @Test(arguments: [2, 15, 16, 17, 18, 40, 300])
+    func duplicateAmongManyMembers(members: Int) {
+        let keys = (0..<members).map { "k\($0)" }
+        let object = "{" + keys.map { "\"\($0)\":1" }.joined(separator: ",")
+        #expect(errorKind(object + "}") == nil, "\(members) distinct members")
+        for repeated in Set([0, members / 2, members - 1]) {
+            #expect(errorKind(object + ",\"k\(repeated)\":2}") == .duplicateKey, "k\(repeated) again after \(members)")
+            let escaped = "\\u006b" + "\(repeated)"
+            #expect(errorKind(object + ",\"\(escaped)\":2}") == .duplicateKey, "escaped k\(repeated) after \(members)")
+        }
+    }
+
     @Test func detailNamesTheKey() {
         guard case .failure(let error) = readJSON("{\"status\":1,\"status\":2}") else { Issue.record("accepted"); return }
         #expect(error.detail.contains("\"status\""))
