@@ -187,23 +187,18 @@ public final class SpoolService: Sendable {
             }
 
             var names: [String] = []
-            do {
-                for event in try inotify.drain() {
-                    switch event {
-                    case .name(let name): names.append(name)
-                    case .overflow:
-                        logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
-                        needScan = true
-                    case .directoryGone:
-                        logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata([
-                            "file": "\(layout.incoming)", "reason": "directory removed or moved",
-                        ]))
-                        needScan = true
-                    }
+            for event in drainEvents(inotify, needScan: &needScan) {
+                switch event {
+                case .name(let name): names.append(name)
+                case .overflow:
+                    logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
+                    needScan = true
+                case .directoryGone:
+                    logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata([
+                        "file": "\(layout.incoming)", "reason": "directory removed or moved",
+                    ]))
+                    needScan = true
                 }
-            } catch {
-                logger.warning("reading inotify events failed: \(error); rescanning", metadata: JournalEvent.spoolError.metadata())
-                needScan = true
             }
             let clock = Sys.monotonicNanoseconds()
             if clock >= nextRescan { needScan = true }
@@ -224,8 +219,12 @@ public final class SpoolService: Sendable {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
                         // In chunks, so memory stays bounded however many files
                         // wait, and so the loop shows signs of life between them.
+                        // A chunk is one transaction: a whole batch of names
+                        // (transactions of 1,000 files wrote 2.9 GB for 100,000
+                        // files, of 10,000 about 0.6 GB), but a small first one
+                        // before READY=1.
                         while true {
-                            let chunk = try stream.next(limit: 1000)
+                            let chunk = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
                             if chunk.isEmpty { break }
                             let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
                             // A name processed again has news: done, or waiting anew.
@@ -286,6 +285,17 @@ public final class SpoolService: Sendable {
                 Sys.trimHeap()
                 worked = false
             }
+        }
+    }
+
+    /// The events waiting, or none (and a rescan) when they cannot be read.
+    private func drainEvents(_ inotify: Inotify, needScan: inout Bool) -> [Inotify.Event] {
+        do {
+            return try inotify.drain()
+        } catch {
+            logger.warning("reading inotify events failed: \(error); rescanning", metadata: JournalEvent.spoolError.metadata())
+            needScan = true
+            return []
         }
     }
 
