@@ -249,11 +249,23 @@ public final class VarlinkServer: Service, Sendable {
         var access: Access?
         do {
             let channel = accepted.channel
-            let connection = try await channel.eventLoop.submit {
-                let wrapped = try NIOAsyncChannel<Inbound, ByteBuffer>(wrappingChannelSynchronously: channel)
-                try channel.syncOptions?.setOption(.autoRead, value: true)
-                return wrapped
-            }.get()
+            // Reading is switched on first, in the same turn of the loop that
+            // adds the async handlers, so nothing is read before they are
+            // there. The other order leaked the wrapper of every connection
+            // whose peer had already gone (setting the option then throws, and
+            // an NIOAsyncChannel never consumed is never freed): LeakSanitizer
+            // found it, and a client that connects and leaves in a loop would
+            // have grown the daemon without bound.
+            let connection: NIOAsyncChannel<Inbound, ByteBuffer>
+            do {
+                connection = try await channel.eventLoop.submit {
+                    try channel.syncOptions?.setOption(.autoRead, value: true)
+                    return try NIOAsyncChannel<Inbound, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }.get()
+            } catch {
+                channel.close(promise: nil)
+                throw error
+            }
             try await connection.executeThenClose { inbound, outbound in
                 // Only what CallHandler did not answer on the loop comes here.
                 for try await received in inbound {
