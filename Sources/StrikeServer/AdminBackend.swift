@@ -31,6 +31,11 @@ public protocol AdminBackend: Sendable {
     /// it was one side of a conflict that leaves a single valid version, that
     /// version is applied again and returned.
     func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult
+
+    /// What is kept of the rejected version whose identity is `hash`, so
+    /// that an operator can compare the sides of a conflict before forgetting
+    /// one. Admin only: a message's text may say more than the state does.
+    func show(hash: [UInt8]) async throws(AdminFailure) -> RejectedText
 }
 
 /// What `Admin.Forget` did.
@@ -132,6 +137,17 @@ public struct StoreAdmin: AdminBackend {
         var restored: Envelope?
         for case .restored(let envelope, _, _) in events { restored = envelope }
         return ForgetResult(restored: restored)
+    }
+
+    public func show(hash: [UInt8]) async throws(AdminFailure) -> RejectedText {
+        let text: RejectedText?
+        do {
+            text = try await store.read(Store.rejectedText(hash: Data(hash)))
+        } catch {
+            throw .failed("the version could not be read: \(error)")
+        }
+        guard let text else { throw .rejectedVersionNotFound(Self.hex(hash)) }
+        return text
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -225,6 +225,11 @@ struct Dispatcher: Sendable {
                     b.set("restored_seq", restored.seq)
                 }
                 return b.object
+            case .showRejected(let hash):
+                let text = try await admin.show(hash: hash)
+                var b = ObjectBuilder()
+                if case .message(let message) = text { b.set("message", message) }
+                return b.object
             }
         } catch {
             switch error {

@@ -192,6 +192,14 @@ public struct RejectedRecord: Sendable, Equatable {
     public var firstSeen: Int64
 }
 
+/// What is kept of a rejected version.
+public enum RejectedText: Sendable, Equatable {
+    /// Its canonical JSON: it was a valid message (a side of a conflict).
+    case message(String)
+    /// Nothing: it was invalid, and only its quarantined copy holds its bytes.
+    case notKept
+}
+
 /// Missing seqs `first...last` of one origin.
 public struct GapRecord: Sendable, Equatable {
     public var origin: String

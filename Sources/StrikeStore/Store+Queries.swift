@@ -266,11 +266,23 @@ extension Store {
         }
     }
 
+    /// What is kept of the rejected version whose identity is `hash`; nil
+    /// when no rejected version has that hash.
+    public static func rejectedText(hash: Data) -> StoreQuery<RejectedText?> {
+        StoreQuery { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT body FROM version WHERE state <> 'applied' AND hash = ?", arguments: [hash]
+            ) else { return nil }
+            return (row[0] as String?).map(RejectedText.message) ?? .notKept
+        }
+    }
+
     /// For each origin, the runs of seq in 1…(highest arrived) of which no copy
     /// arrived, by origin and first seq.
     ///
-    /// Computed from consecutive arrivals with a window function, never by
-    /// enumerating seqs: a seq may be near 2^63.
+    /// Computed from the arrivals in key order (an arrival whose predecessor
+    /// has not arrived ends a gap), never by enumerating seqs: a seq may be
+    /// near 2^63.
     public static func gaps(origin: String?, page: PageRequest) throws(QueryError) -> StoreQuery<Page<GapRecord>> {
         let after = try Cursor.gap(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)

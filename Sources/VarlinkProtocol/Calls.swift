@@ -170,6 +170,8 @@ public enum AdminCall: Sendable {
     case rescan
     /// A rejected version's identity: 32 bytes.
     case forget(hash: [UInt8])
+    /// The same, to show what is kept of it.
+    case showRejected(hash: [UInt8])
 
     public static let maximumMessages = 1000
 
@@ -186,10 +188,10 @@ public enum AdminCall: Sendable {
         case "Rescan":
             _ = try Parameters(object, allowed: [])
             self = .rescan
-        case "Forget":
+        case "Forget", "ShowRejected":
             let text = try Parameters(object, allowed: ["hash"]).string("hash", maximumLength: 64)
             guard let hash = AdminCall.hashBytes(text) else { throw .invalidParameter("hash") }
-            self = .forget(hash: hash)
+            self = name == "Forget" ? .forget(hash: hash) : .showRejected(hash: hash)
         default:
             throw .methodNotFound(Interface.admin + "." + name)
         }
@@ -229,6 +231,7 @@ public enum AdminCall: Sendable {
         case .requeue: "Requeue"
         case .rescan: "Rescan"
         case .forget: "Forget"
+        case .showRejected: "ShowRejected"
         }
     }
 
@@ -238,7 +241,8 @@ public enum AdminCall: Sendable {
         case .submit(let messages): b.add("messages", .array(messages))
         case .requeue(let name): b.add("name", name)
         case .rescan: break
-        case .forget(let hash): b.add("hash", hash.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())
+        case .forget(let hash), .showRejected(let hash):
+            b.add("hash", hash.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())
         }
         return VarlinkCall(method: Interface.admin + "." + name, parameters: b.object)
     }

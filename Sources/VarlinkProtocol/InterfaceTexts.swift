@@ -607,8 +607,8 @@ error StoreFailed (
     /// `org.strikecd.Admin.varlink`.
     public static let admin = #"""
 # Operators' actions on strikecd: submitting messages over the socket,
-# sending a quarantined spool file back for another try, forgetting a
-# rejected version (deciding a conflict), and rescanning the spool. Callers
+# sending a quarantined spool file back for another try, showing and
+# forgetting a rejected version (deciding a conflict), and rescanning the spool. Callers
 # must be root or in strikecd's admin group.
 interface org.strikecd.Admin
 
@@ -680,6 +680,17 @@ error TooManyMessages (
 error QuarantinedFileNotFound (
   # The name asked for.
   name: string
+)
+
+# What is kept of a rejected version, to compare the sides of a conflict
+# before forgetting one: the message's text when it was valid. An invalid
+# copy's bytes are not kept (its quarantined copy is).
+method ShowRejected(
+  # The version's identity, 64 hexadecimal digits, as ListRejected gives it.
+  hash: string
+) -> (
+  # The version's canonical JSON, when it was a valid message.
+  message: ?string
 )
 
 # No rejected version has this hash (it was never rejected, was applied, or

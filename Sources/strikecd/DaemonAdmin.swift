@@ -36,4 +36,8 @@ struct DaemonAdmin: AdminBackend {
     func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
         try await submitter.forget(hash: hash)
     }
+
+    func show(hash: [UInt8]) async throws(AdminFailure) -> RejectedText {
+        try await submitter.show(hash: hash)
+    }
 }

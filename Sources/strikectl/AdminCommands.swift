@@ -137,35 +137,78 @@ struct Forget: ParsableCommand {
     @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
 
     func validate() throws {
+        try RejectedID.validate(id)
+    }
+
+    func run() throws {
+        let hash = try RejectedID.resolve(id, connection: connection)
+        let reply = try connection.call(AdminCall.forget(hash: hash.bytes).call)
+        if connection.json { return printJSON(.object(reply)) }
+        if let origin = reply.string("restored_origin") {
+            Console.out("forgot \(hash.text.prefix(12)); \(origin) #\(reply.cell("restored_seq")) is applied again")
+        } else {
+            Console.out("forgot \(hash.text.prefix(12))")
+        }
+    }
+}
+
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a rejected version's message, to compare the sides of a conflict (needs group strikecd-admin).",
+        discussion: """
+            ID is the version's ID from `strikectl rejected`, as for `strikectl forget`. A valid \
+            version (a side of a conflict) is printed as its JSON; an invalid copy's bytes are not \
+            kept in the database: look at its quarantined copy, named in SOURCE.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
+
+    func validate() throws {
+        try RejectedID.validate(id)
+    }
+
+    func run() throws {
+        let hash = try RejectedID.resolve(id, connection: connection)
+        let reply = try connection.call(AdminCall.showRejected(hash: hash.bytes).call)
+        if connection.json { return printJSON(.object(reply)) }
+        guard let message = reply.string("message") else {
+            throw Failure("\(hash.text.prefix(12)) was an invalid copy, whose bytes are not kept: see its quarantined copy (`strikectl rejected` names it)")
+        }
+        if let value = try? JSONReader.read(Array(message.utf8)) {
+            Console.out(JSONWriter.string(value, style: .pretty))
+        } else {
+            Console.out(message)
+        }
+    }
+}
+
+/// The ID of a rejected version, as `strikectl rejected` shows it: a prefix of its hash.
+enum RejectedID {
+    static func validate(_ id: String) throws {
         guard id.count >= 8, id.count <= 64, id.allSatisfy(\.isHexDigit) else {
             throw ValidationError("give at least 8 hexadecimal digits of the version's ID, as `strikectl rejected` shows it")
         }
     }
 
-    func run() throws {
-        let hash = try resolve(id.lowercased())
-        guard let bytes = AdminCall.hashBytes(hash) else { throw Failure("strikecd listed a malformed hash: \(hash)") }
-        let reply = try connection.call(AdminCall.forget(hash: bytes).call)
-        if connection.json { return printJSON(.object(reply)) }
-        if let origin = reply.string("restored_origin") {
-            Console.out("forgot \(hash.prefix(12)); \(origin) #\(reply.cell("restored_seq")) is applied again")
-        } else {
-            Console.out("forgot \(hash.prefix(12))")
-        }
-    }
-
-    /// The whole hash of the one rejected version whose hash starts with `prefix`.
-    private func resolve(_ prefix: String) throws(Failure) -> String {
-        if prefix.count == 64 { return prefix }
+    /// The whole hash of the one rejected version whose hash starts with `id`.
+    static func resolve(_ id: String, connection: ConnectionOptions) throws(Failure) -> (text: String, bytes: [UInt8]) {
+        let prefix = id.lowercased()
         var matches: [String] = []
-        try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: nil) { items in
-            for item in items {
-                if let hash = item.string("hash"), hash.hasPrefix(prefix) { matches.append(hash) }
+        if prefix.count == 64 {
+            matches = [prefix]
+        } else {
+            try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: nil) { items in
+                for item in items {
+                    if let hash = item.string("hash"), hash.hasPrefix(prefix) { matches.append(hash) }
+                }
             }
         }
         switch matches.count {
         case 0: throw Failure("no rejected version has an ID starting with \(prefix); see `strikectl rejected`")
-        case 1: return matches[0]
+        case 1:
+            guard let bytes = AdminCall.hashBytes(matches[0]) else { throw Failure("strikecd listed a malformed hash: \(matches[0])") }
+            return (matches[0], bytes)
         default: throw Failure("\(matches.count) rejected versions have IDs starting with \(prefix); give more digits", status: Failure.usage)
         }
     }

@@ -45,6 +45,17 @@ import Testing
         let table = try ctl(["rejected"]).stdout
         #expect(table.contains(String(hash.prefix(12))))
 
+        // Both sides can be read before deciding: the applied one's file is gone.
+        let shownForged = try ctl(["show", String(hash.prefix(12))])
+        #expect(shownForged.status == 0, "\(shownForged.stderr)")
+        #expect(shownForged.stdout.contains(#""status": "working""#), "\(shownForged.stdout)")
+        if let genuine = versions.first(where: { ($0["source"] as? String) == "genuine.json" })?["hash"] as? String {
+            let shownGenuine = try ctl(["show", genuine])
+            #expect(shownGenuine.stdout.contains(#""participants": 3000"#), "\(shownGenuine.stdout)")
+        } else {
+            Issue.record("the genuine version is not listed")
+        }
+
         let forgot = try ctl(["forget", String(hash.prefix(12))])
         #expect(forgot.status == 0, "\(forgot.stderr)")
         #expect(forgot.stdout.contains("mtz #1 is applied again"), "\(forgot.stdout)")

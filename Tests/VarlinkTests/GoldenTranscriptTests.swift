@@ -1,5 +1,6 @@
 import StrikeCore
 import StrikeServer
+import StrikeStore
 import Testing
 import VarlinkProtocol
 
@@ -173,6 +174,14 @@ import VarlinkProtocol
 
         func rescan() async throws(AdminFailure) {}
 
+        func show(hash: [UInt8]) async throws(AdminFailure) -> RejectedText {
+            switch hash.first {
+            case 0x01: return .message(#"{"v":1}"#)
+            case 0x02: return .notKept
+            default: throw .rejectedVersionNotFound(hash.map { String(format: "%02x", $0) }.joined())
+            }
+        }
+
         func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
             switch hash.first {
             case 0x01: return ForgetResult(restored: Envelope(origin: Slug("mtz")!, seq: 7))
@@ -198,6 +207,12 @@ import VarlinkProtocol
             (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"02\#(String(repeating: "AB", count: 31))"}}"#,
              #"{"parameters":{}}"#),
             (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"error":"org.strikecd.Admin.RejectedVersionNotFound","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#),
+            (#"{"method":"org.strikecd.Admin.ShowRejected","parameters":{"hash":"01\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"parameters":{"message":"{\"v\":1}"}}"#),
+            (#"{"method":"org.strikecd.Admin.ShowRejected","parameters":{"hash":"02\#(String(repeating: "ab", count: 31))"}}"#,
+             #"{"parameters":{}}"#),
+            (#"{"method":"org.strikecd.Admin.ShowRejected","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#,
              #"{"error":"org.strikecd.Admin.RejectedVersionNotFound","parameters":{"hash":"03\#(String(repeating: "ab", count: 31))"}}"#),
             (#"{"method":"org.strikecd.Admin.Forget","parameters":{"hash":"03ab"}}"#,
              #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"hash"}}"#),
