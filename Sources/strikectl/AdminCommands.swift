@@ -134,14 +134,10 @@ struct Forget: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
-
-    func validate() throws {
-        try RejectedID.validate(id)
-    }
+    @OptionGroup var version: RejectedID
 
     func run() throws {
-        let hash = try RejectedID.resolve(id, connection: connection)
+        let hash = try version.resolve(connection)
         let reply = try connection.call(AdminCall.forget(hash: hash.bytes).call)
         if connection.json { return printJSON(.object(reply)) }
         if let origin = reply.string("restored_origin") {
@@ -162,14 +158,10 @@ struct Show: ParsableCommand {
             """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
-
-    func validate() throws {
-        try RejectedID.validate(id)
-    }
+    @OptionGroup var version: RejectedID
 
     func run() throws {
-        let hash = try RejectedID.resolve(id, connection: connection)
+        let hash = try version.resolve(connection)
         let reply = try connection.call(AdminCall.showRejected(hash: hash.bytes).call)
         if connection.json { return printJSON(.object(reply)) }
         guard let message = reply.string("message") else {
@@ -184,15 +176,17 @@ struct Show: ParsableCommand {
 }
 
 /// The ID of a rejected version, as `strikectl rejected` shows it: a prefix of its hash.
-enum RejectedID {
-    static func validate(_ id: String) throws {
+struct RejectedID: ParsableArguments {
+    @Argument(help: "The rejected version's ID (a prefix of its hash).") var id: String
+
+    func validate() throws {
         guard id.count >= 8, id.count <= 64, id.allSatisfy(\.isHexDigit) else {
             throw ValidationError("give at least 8 hexadecimal digits of the version's ID, as `strikectl rejected` shows it")
         }
     }
 
     /// The whole hash of the one rejected version whose hash starts with `id`.
-    static func resolve(_ id: String, connection: ConnectionOptions) throws(Failure) -> (text: String, bytes: [UInt8]) {
+    func resolve(_ connection: ConnectionOptions) throws(Failure) -> (text: String, bytes: [UInt8]) {
         let prefix = id.lowercased()
         var matches: [String] = []
         if prefix.count == 64 {
