@@ -320,7 +320,9 @@ public final class SpoolService: Sendable {
         }
         guard since.copies > 0 else { return }
         let rejected = since.copies - since.applied - since.duplicates
-        let still = waiting > 0 ? "; \(waiting) files still being written" : ""
+        // Incomplete files, and .jsonl files read to the end but changed
+        // within the grace period (a writer may still append).
+        let still = waiting > 0 ? "; \(waiting) files wait until they have been left alone for the grace period" : ""
         logger.info("the spool is quiet: applied \(since.applied), duplicates \(since.duplicates), rejected \(rejected) of \(since.copies) copies since it last was\(still)", metadata: JournalEvent.ingestFinished.metadata([
             "copies": "\(since.copies)", "applied": "\(since.applied)", "duplicates": "\(since.duplicates)", "rejected": "\(rejected)",
         ]))
