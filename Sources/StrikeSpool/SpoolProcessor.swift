@@ -182,7 +182,8 @@ public final class SpoolProcessor {
             do {
                 let (names, ids) = (cleanup, writtenLines)
                 try store.write { db in
-                    try SpoolLedger.delete(db, names: names)
+                    var ledger = LedgerWriter(db)
+                    try ledger.delete(names: names)
                     try SpoolLedger.deletePending(db, ids: ids)
                 }
                 cleanup = []
@@ -346,7 +347,8 @@ public final class SpoolProcessor {
         let events: [ReconcileEvent]
         do {
             (outcomes, events, files, pending) = try store.write { db in
-                try SpoolLedger.delete(db, names: cleanupNow)
+                var ledger = LedgerWriter(db)
+                try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
                 var reconciler = Reconciler(db, now: now)
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
@@ -395,7 +397,7 @@ public final class SpoolProcessor {
                         }
                     }
                     files[index].entry = entry
-                    try SpoolLedger.save(db, entry)
+                    try ledger.save(entry)
                 }
                 try reconciler.finish()
                 return (outcomes, reconciler.events, files, pending)

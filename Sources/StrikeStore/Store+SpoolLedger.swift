@@ -50,24 +50,61 @@ public enum SpoolLedger {
         return entry
     }
 
-    public static func save(_ db: Database, _ entry: LedgerEntry) throws {
-        try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO spool_file (name, device, inode, ctime, done_bytes, lines_done, disposition, code, detail, sha256, size)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                entry.name, Int64(bitPattern: entry.device), Int64(bitPattern: entry.inode), entry.ctime, entry.doneBytes, entry.linesDone,
-                entry.disposition?.rawValue, entry.code, entry.detail, entry.sha256, entry.size,
-            ])
-    }
-
-    public static func delete(_ db: Database, names: some Sequence<String>) throws {
-        let statement = try db.cachedStatement(sql: "DELETE FROM spool_file WHERE name = ?")
-        for name in names { try statement.execute(arguments: [name]) }
-    }
-
     /// Every entry, for the start-up pass that finishes interrupted work.
     public static func all(_ db: Database) throws -> [LedgerEntry] {
         try String.fetchAll(db, sql: "SELECT name FROM spool_file ORDER BY name").compactMap { try entry(db, name: $0) }
+    }
+}
+
+/// The ledger's per-file statements within one write transaction, bound and
+/// stepped through SQLite's C API (`DirectStatement`): a drop of one-message
+/// files saves and later deletes a row per file, which through GRDB's
+/// arguments cost more than the rows themselves.
+public struct LedgerWriter: ~Copyable {
+    private let db: Database
+    private var saveStatement: DirectStatement?
+    private var deleteStatement: DirectStatement?
+
+    /// For the transaction `db` is in; do not keep it past that transaction.
+    public init(_ db: Database) {
+        self.db = db
+    }
+
+    /// Records `entry` (replacing the file's earlier row).
+    public mutating func save(_ entry: LedgerEntry) throws {
+        if saveStatement == nil {
+            saveStatement = try DirectStatement(db, sql: """
+                INSERT OR REPLACE INTO spool_file (name, device, inode, ctime, done_bytes, lines_done, disposition, code, detail, sha256, size)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        }
+        let s = saveStatement!
+        s.reset()
+        s.bind(1, entry.name)
+        s.bind(2, Int64(bitPattern: entry.device))
+        s.bind(3, Int64(bitPattern: entry.inode))
+        s.bind(4, entry.ctime)
+        s.bind(5, entry.doneBytes)
+        s.bind(6, entry.linesDone)
+        s.bind(7, entry.disposition?.rawValue)
+        s.bind(8, entry.code)
+        s.bind(9, entry.detail)
+        s.bind(10, entry.sha256)
+        s.bind(11, entry.size)
+        try s.execute()
+    }
+
+    /// Forgets the rows of files that are gone from the spool.
+    public mutating func delete(names: some Sequence<String>) throws {
+        if deleteStatement == nil {
+            deleteStatement = try DirectStatement(db, sql: "DELETE FROM spool_file WHERE name = ?")
+        }
+        let s = deleteStatement!
+        for name in names {
+            s.reset()
+            s.bind(1, name)
+            try s.execute()
+        }
     }
 }
 
