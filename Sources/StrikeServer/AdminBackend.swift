@@ -2,6 +2,7 @@ import Foundation
 import StrikeCore
 import StrikeOS
 import StrikeStore
+import VarlinkProtocol
 
 /// What `org.strikecd.Admin` does, implemented by the daemon.
 ///
@@ -132,8 +133,8 @@ public struct StoreAdmin: AdminBackend {
         } catch {
             throw .failed("the version could not be forgotten: \(error.detail)")
         }
-        guard let events else { throw .rejectedVersionNotFound(Self.hex(hash)) }
-        feed?.publish(Change.changes(copies: [], outcomes: [], events: events))
+        guard let events else { throw .rejectedVersionNotFound(AdminCall.hashText(hash)) }
+        feed?.publish(Change.eventChanges(events))
         var restored: Envelope?
         for case .restored(let envelope, _, _) in events { restored = envelope }
         return ForgetResult(restored: restored)
@@ -146,12 +147,8 @@ public struct StoreAdmin: AdminBackend {
         } catch {
             throw .failed("the version could not be read: \(error)")
         }
-        guard let text else { throw .rejectedVersionNotFound(Self.hex(hash)) }
+        guard let text else { throw .rejectedVersionNotFound(AdminCall.hashText(hash)) }
         return text
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
     }
 
     /// Reads submitted values as copies. Each value is written back out as

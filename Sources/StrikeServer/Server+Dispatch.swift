@@ -216,7 +216,7 @@ struct Dispatcher: Sendable {
             case .forget(let hash):
                 let result = try await admin.forget(hash: hash)
                 logger.notice("a rejected version was forgotten", metadata: [
-                    "peer_uid": "\(peer.uid)", "hash": "\(StoreAdmin.hex(hash))",
+                    "peer_uid": "\(peer.uid)", "hash": "\(AdminCall.hashText(hash))",
                     "restored": "\(result.restored.map { "\($0.origin) #\($0.seq)" } ?? "none")",
                 ])
                 var b = ObjectBuilder()

@@ -422,7 +422,7 @@ public final class SpoolService: Sendable {
                 }
                 // Durable now: a conflict this requeue undid shows in Watch.
                 var report = PassReport()
-                report.changes = Change.changes(copies: [], outcomes: [], events: events)
+                report.changes = Change.eventChanges(events)
                 for case .restored(let envelope, _, _) in events {
                     logger.notice("\(envelope.origin) #\(envelope.seq) is applied again: its rival version was forgotten", metadata: JournalEvent.requeued.metadata([
                         "origin": "\(envelope.origin)", "seq": "\(envelope.seq)",

@@ -40,8 +40,7 @@ public struct Change: Sendable, Equatable {
     /// The changes that one `Store.ingest` made: one per copy that was not a
     /// duplicate, in order, then one `removed` per applied message that a
     /// conflict took out, and one `applied` per message a forgotten conflict
-    /// restored. Pass the same copies and the result of the ingest (or no
-    /// copies and a requeue's events).
+    /// restored. Pass the same copies and the result of the ingest.
     public static func changes(copies: [CopyInput], outcomes: [CopyOutcome], events: [ReconcileEvent]) -> [Change] {
         var changes: [Change] = []
         for (copy, outcome) in zip(copies, outcomes) {

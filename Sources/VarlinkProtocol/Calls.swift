@@ -204,6 +204,11 @@ public enum AdminCall: Sendable {
             && !name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0)
     }
 
+    /// A hash as ListRejected shows it: lower-case hexadecimal, two digits a byte.
+    public static func hashText(_ bytes: [UInt8]) -> String {
+        bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined()
+    }
+
     /// 64 hexadecimal digits (either case) as 32 bytes; nil for anything else.
     public static func hashBytes(_ text: String) -> [UInt8]? {
         let digits = Array(text.utf8)
@@ -242,7 +247,7 @@ public enum AdminCall: Sendable {
         case .requeue(let name): b.add("name", name)
         case .rescan: break
         case .forget(let hash), .showRejected(let hash):
-            b.add("hash", hash.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined())
+            b.add("hash", AdminCall.hashText(hash))
         }
         return VarlinkCall(method: Interface.admin + "." + name, parameters: b.object)
     }

@@ -178,7 +178,7 @@ import VarlinkProtocol
             switch hash.first {
             case 0x01: return .message(#"{"v":1}"#)
             case 0x02: return .notKept
-            default: throw .rejectedVersionNotFound(hash.map { String(format: "%02x", $0) }.joined())
+            default: throw .rejectedVersionNotFound(AdminCall.hashText(hash))
             }
         }
 
@@ -186,7 +186,7 @@ import VarlinkProtocol
             switch hash.first {
             case 0x01: return ForgetResult(restored: Envelope(origin: Slug("mtz")!, seq: 7))
             case 0x02: return ForgetResult(restored: nil)
-            default: throw .rejectedVersionNotFound(hash.map { String(format: "%02x", $0) }.joined())
+            default: throw .rejectedVersionNotFound(AdminCall.hashText(hash))
             }
         }
     }
