@@ -40,7 +40,20 @@ struct DirectStatement {
     private let connection: OpaquePointer
 
     init(_ db: Database, sql: String) throws {
-        statement = try db.makeStatement(sql: sql)
+        self.init(try db.makeStatement(sql: sql))
+    }
+
+    /// A statement from the connection's cache, for reads run on a long-lived
+    /// connection (`ThreadReaders`): prepared once per connection. Safe only
+    /// for SQL that is never also run through GRDB's API on that connection,
+    /// so that GRDB never resets a statement whose step failed.
+    init(cached db: Database, sql: String) throws {
+        self.init(try db.cachedStatement(sql: sql))
+        reset()
+    }
+
+    private init(_ statement: Statement) {
+        self.statement = statement
         handle = statement.sqliteStatement
         connection = sqlite3_db_handle(handle)
     }

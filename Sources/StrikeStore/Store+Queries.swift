@@ -49,22 +49,47 @@ extension Store {
     /// message reports on it or names it.
     public static func getWorkplace(_ id: String) throws(QueryError) -> StoreQuery<WorkplaceDetail?> {
         StoreQuery { db in
+            // Prepared once per connection and read by position through
+            // SQLite's C API (DirectStatement): through GRDB's rows, with
+            // columns looked up by name, the decoding cost more than the
+            // look-ups (docs/performance.md).
             let record: WorkplaceRecord
-            // Cached statements: a GetWorkplace is four queries, and preparing
-            // them each time cost more than running them.
-            if let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM workplace WHERE id = ?"), arguments: [id]) {
-                record = try Self.workplace(row)
-            } else if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1"), arguments: [id]) != nil {
-                record = WorkplaceRecord(id: id, described: false)
+            let row = try DirectStatement(cached: db, sql: """
+                SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants
+                FROM workplace WHERE id = ?
+                """)
+            defer { row.reset() }
+            row.bind(1, id)
+            if try row.step() {
+                record = WorkplaceRecord(
+                    id: row.string(0) ?? id, described: row.int64(1) != 0, name: row.string(2),
+                    kind: try Self.optionalEnum(row.string(3), WorkplaceKind.self), sector: row.string(4), town: row.string(5),
+                    region: row.string(6), ownership: try Self.optionalEnum(row.string(7), Ownership.self),
+                    headcount: row.int64OrNil(8), status: try Self.optionalEnum(row.string(9), StrikeStatus.self),
+                    participants: row.int64OrNil(10))
             } else {
-                return nil
+                let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1")
+                defer { named.reset() }
+                named.bind(1, id)
+                guard try named.step() else { return nil }
+                record = WorkplaceRecord(id: id, described: false)
             }
             let cap = WorkplaceDetail.listLimit
-            let delegates = try Row.fetchAll(db.cachedStatement(sql: """
+            var delegates: [DelegateRecord] = []
+            let delegate = try DirectStatement(cached: db, sql: """
                 SELECT id, workplace, council, status FROM delegate
                 WHERE workplace = ? AND election_k IS NOT NULL ORDER BY id LIMIT ?
-                """), arguments: [id, cap + 1]).map(Self.delegate)
-            let demands = try Row.fetchAll(db.cachedStatement(sql: """
+                """)
+            defer { delegate.reset() }
+            delegate.bind(1, id)
+            delegate.bind(2, cap + 1)
+            while try delegate.step() {
+                delegates.append(DelegateRecord(
+                    id: delegate.string(0) ?? "", workplace: delegate.string(1) ?? "", council: delegate.string(2) ?? "",
+                    status: try Self.requiredEnum(delegate.string(3), DelegateStatus.self)))
+            }
+            var demands: [WorkplaceDemandRecord] = []
+            let demand = try DirectStatement(cached: db, sql: """
                 SELECT w.demand, d.text, d.category, s.adoption_k IS NOT NULL AS adopted,
                     s.votes_for, s.votes_against, s.votes_abstain, o.outcome
                 FROM (SELECT demand FROM support WHERE workplace = ?1
@@ -74,22 +99,36 @@ extension Store {
                 LEFT JOIN support s ON s.demand = w.demand AND s.workplace = ?1
                 LEFT JOIN outcome o ON o.demand = w.demand AND o.workplace = ?1
                 ORDER BY w.demand
-                """), arguments: [id, cap + 1]).map { row throws in
-                    WorkplaceDemandRecord(
-                        demand: row["demand"], text: row["text"],
-                        category: try Self.optionalEnum(row["category"], DemandCategory.self),
-                        adopted: row["adopted"], votes: Self.votes(row),
-                        outcome: try Self.optionalEnum(row["outcome"], DemandOutcome.self))
+                """)
+            defer { demand.reset() }
+            demand.bind(1, id)
+            demand.bind(2, cap + 1)
+            while try demand.step() {
+                let votes: Votes? = if let yes = demand.int64OrNil(4), let no = demand.int64OrNil(5), let abstain = demand.int64OrNil(6) {
+                    Votes(for: yes, against: no, abstain: abstain)
+                } else {
+                    nil
                 }
-            let actions = try Row.fetchAll(db.cachedStatement(sql: """
+                demands.append(WorkplaceDemandRecord(
+                    demand: demand.string(0) ?? "", text: demand.string(1),
+                    category: try Self.optionalEnum(demand.string(2), DemandCategory.self),
+                    adopted: demand.int64(3) != 0, votes: votes,
+                    outcome: try Self.optionalEnum(demand.string(7), DemandOutcome.self)))
+            }
+            var actions: [WorkplaceActionRecord] = []
+            let action = try DirectStatement(cached: db, sql: """
                 SELECT p.action, a.kind, a.starts_at, p.participants
                 FROM participation p LEFT JOIN action a ON a.id = p.action
                 WHERE p.workplace = ? ORDER BY p.action LIMIT ?
-                """), arguments: [id, cap + 1]).map { row throws in
-                    WorkplaceActionRecord(
-                        action: row["action"], kind: try Self.optionalEnum(row["kind"], ActionKind.self),
-                        startsAt: row["starts_at"], participants: row["participants"])
-                }
+                """)
+            defer { action.reset() }
+            action.bind(1, id)
+            action.bind(2, cap + 1)
+            while try action.step() {
+                actions.append(WorkplaceActionRecord(
+                    action: action.string(0) ?? "", kind: try Self.optionalEnum(action.string(1), ActionKind.self),
+                    startsAt: action.string(2), participants: action.int64OrNil(3)))
+            }
             return WorkplaceDetail(
                 workplace: record,
                 delegates: Array(delegates.prefix(cap)),

@@ -32,20 +32,17 @@ extension Store {
         }
     }
 
-    /// Runs `query` on a reader connection on the calling thread, which
-    /// waits for it: no hand-off to another thread, so a short read costs
-    /// microseconds instead of the scheduling of two threads.
+    /// Runs `query` on the calling thread's own read-only connection
+    /// (`ThreadReaders`), which it waits for: no hand-off to another thread
+    /// and no pool, so a short read costs microseconds.
     ///
     /// Use it only for reads whose work is bounded (index look-ups and a
-    /// page of rows), from threads that may wait that long: the server's
-    /// event loops or a thread of one's own. Never call it from Swift's
-    /// cooperative pool: while `releaseMemory()` closes the readers, it waits
-    /// for every reader in use to be returned, and an async read returns
-    /// its reader on that pool; blocking the pool's few threads there could
-    /// wait forever.
+    /// page of rows), from long-lived threads that may wait that long: the
+    /// server's event loops or a thread of one's own. Each such thread keeps
+    /// a connection open (and its page cache, until `releaseMemory()`).
     public func readNow<Value>(_ query: StoreQuery<Value>) throws(QueryError) -> Value {
         do {
-            return try pool.read(query.body)
+            return try threadReaders.read(query.body)
         } catch let error as QueryError {
             throw error
         } catch {

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GRDB
+import Synchronization
+
+/// One read-only SQLite connection per thread that calls `Store.readNow`
+/// (in the daemon: each of the server's event loops), kept open.
+///
+/// Why: GRDB's pool lends a reader through a lock, a semaphore and a
+/// dispatch queue, and wraps each read in a transaction whose BEGIN it
+/// parses anew; for a Summary that was most of the daemon's time per call
+/// (docs/performance.md). A connection of the thread's own, with BEGIN and
+/// COMMIT prepared once, costs a look-up in this table.
+///
+/// Each connection is a GRDB `DatabaseQueue`, so a connection found by
+/// another thread (a thread id reused) is still used safely, one thread at
+/// a time. Readers never block the writer, nor it them (WAL snapshots).
+final class ThreadReaders: Sendable {
+    private let path: String
+    private let configuration: Configuration
+    private let readers = Mutex<[UInt: DatabaseQueue]>([:])
+
+    init(path: String, configuration: Configuration) {
+        var configuration = configuration
+        configuration.readonly = true
+        configuration.label = (configuration.label ?? "store") + ".thread-reader"
+        self.path = path
+        self.configuration = configuration
+    }
+
+    /// The calling thread's connection, opened on first use.
+    func current() throws -> DatabaseQueue {
+        let thread = UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+        if let reader = readers.withLock({ $0[thread] }) { return reader }
+        // Opened outside the lock: opening reads the file.
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        return readers.withLock { readers in
+            if let raced = readers[thread] { return raced }
+            readers[thread] = reader
+            return reader
+        }
+    }
+
+    /// Runs `body` in one read transaction on the calling thread's connection.
+    func read<Value>(_ body: (Database) throws -> Value) throws -> Value {
+        try current().inDatabase { db in
+            try db.cachedStatement(sql: "BEGIN DEFERRED").execute()
+            // A read transaction: committing and rolling back are the same,
+            // and either ends the snapshot.
+            defer { try? db.cachedStatement(sql: "COMMIT").execute() }
+            return try body(db)
+        }
+    }
+
+    /// Frees every connection's page cache (they stay open).
+    func releaseMemory() {
+        for reader in readers.withLock({ Array($0.values) }) {
+            reader.releaseMemory()
+        }
+    }
+}
