@@ -15,7 +15,9 @@ What it measures (sizes: full / --quick):
           each the median of --repeat runs.
   jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
           daemon's spool: messages/s, against the target and the storage
-          floors of the same lines (sqlite_floor one / contract). The store
+          floors of the same lines (sqlite_floor one / contract), and
+          strikecd's own statements on its own schema from C (sqlite_floor
+          schema): what SQLite alone costs for the daemon's work. The store
           that results holds 100,000 / 10,000 described workplaces.
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
           same messages into an empty store; the daemon's RSS after it all;
@@ -345,6 +347,10 @@ class Bench:
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(database + suffix):
                 os.unlink(database + suffix)
+        if mode == "schema":
+            # strikecd's own schema, foreign keys and all: an empty store it made.
+            run([self.strikecd, "ingest", "--signatures", "off", "--quiet", "--database", database],
+                stdout=subprocess.DEVNULL)
         out = run([self.sqlite_floor, mode, database] + paths, capture_output=True).stdout
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(database + suffix):
@@ -377,7 +383,8 @@ class Bench:
         self.row(g, "%d messages in 10 .jsonl files" % self.n_jsonl, seconds, "s")
         self.row(g, "strikecd messages/s", rate, "msg/s", 100_000, rate / 100_000, "target >= 100,000")
         for mode, label in (("one", "storage floor: one keyed table (C)"),
-                            ("contract", "storage floor: fewest B-trees (C)")):
+                            ("contract", "storage floor: fewest B-trees (C)"),
+                            ("schema", "strikecd's statements on its schema (C)")):
             floor_rate = self.storage_floor(mode, sorted(glob.glob(os.path.join(big, "*.jsonl"))))["per_s"]
             self.row(g, label, floor_rate, "msg/s", rate, floor_rate / rate, "strikecd is 1/%.1f of it" % (floor_rate / rate))
         full_rates = []
@@ -392,6 +399,7 @@ class Bench:
         # The daemon gives its caches back after a second of quiet.
         time.sleep(3)
         rss, hwm = d.rss_kb()
+        idle_anonymous, idle_file = d.rss_split_kb()
         stored = d.summary()["messages"]["applied"]
         g = "scale"
         e, f = statistics.median(empty_rates), statistics.median(full_rates)
@@ -399,7 +407,7 @@ class Bench:
         self.row(g, "the same with %d messages stored" % self.n_jsonl, f, "msg/s", e, f / e, "target >= 0.80")
         self.row(g, "daemon RSS on an empty store", rss_empty[0] / 1024, "MiB")
         self.row(g, "daemon RSS after %d messages, idle 3 s" % stored, rss / 1024, "MiB", 50 * 1e6 / 2**20, rss * 1024 / 50e6,
-                 "target < 50 MB")
+                 "target < 50 MB; anonymous %.1f MiB, file-backed %.1f MiB" % (idle_anonymous / 1024, idle_file / 1024))
         self.row(g, "daemon RSS right after the last drop", busy_rss / 1024, "MiB", note="peak (VmHWM) %.1f MiB" % (hwm / 1024))
         size = os.path.getsize(d.database) + (os.path.getsize(d.database + "-wal") if os.path.exists(d.database + "-wal") else 0)
         self.row(g, "database size", size / 1048576, "MiB", note="%.0f bytes per message" % (size / stored))

@@ -12,6 +12,19 @@
 //                                     index), the applied message (keyed by
 //                                     origin and seq) and its subject index, so
 //                                     that a conflict can re-fold that subject
+//   sqlite_floor schema DB FILE...    strikecd's own statements on its own
+//                                     schema, from C: DB must be an empty store
+//                                     made by strikecd (`strikecd ingest
+//                                     --database DB`), with its foreign keys
+//                                     on; per message the look-up of its
+//                                     versions, the arrival, the version, the
+//                                     message, a reference per entity it names;
+//                                     per subject and transaction one row read
+//                                     and written (all as workplace rows keyed
+//                                     by the subject: the same B-tree work).
+//                                     To see what each part costs, leave one
+//                                     out: FLOOR_SKIP=fk,arrival,ref,subject
+//                                     (any of them, comma-separated)
 //
 // A FILE that is a directory is a spool of one-message files: each is read
 // as one message, and unlinked once the transaction that stored it has
@@ -68,6 +81,111 @@ static void digest(const char *line, size_t length, unsigned char out[32]) {
 }
 
 static sqlite3_stmt *lookup, *version, *message;
+static sqlite3_stmt *highest, *arrival, *reference, *load, *save;
+
+// The subjects folded in this transaction (schema mode): written at COMMIT.
+#define SUBJECTS 65536
+static char subjects[SUBJECTS][200];
+static int subject_used[SUBJECTS];
+static int subject_count;
+static char last_origin[128];
+static int skip_arrival, skip_ref, skip_subject;
+
+static void remember_subject(const char *key) {
+    uint64_t h = 1469598103934665603ull;
+    for (const char *c = key; *c; c++) { h ^= (unsigned char)*c; h *= 1099511628211ull; }
+    for (size_t i = h % SUBJECTS;; i = (i + 1) % SUBJECTS) {
+        if (!subject_used[i]) {
+            subject_used[i] = 1;
+            snprintf(subjects[i], sizeof subjects[i], "%s", key);
+            subject_count++;
+            return;
+        }
+        if (strcmp(subjects[i], key) == 0) return;
+    }
+}
+
+// Each subject's row read once and written once, as strikecd's reconciler
+// does before COMMIT; then the next transaction starts afresh.
+static void write_subjects(sqlite3 *db) {
+    for (size_t i = 0; i < SUBJECTS; i++) {
+        if (!subject_used[i]) continue;
+        sqlite3_bind_text(load, 1, subjects[i], -1, SQLITE_STATIC);
+        while (sqlite3_step(load) == SQLITE_ROW) {}
+        sqlite3_reset(load);
+        sqlite3_bind_text(save, 1, subjects[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(save, 2, "2020-09-18T01:47:01.000000Z j-c0000000 000001", -1, SQLITE_STATIC);
+        check(db, sqlite3_step(save), "save subject");
+        sqlite3_reset(save);
+        subject_used[i] = 0;
+    }
+    subject_count = 0;
+    last_origin[0] = 0;
+}
+
+static void store_schema(sqlite3 *db, const char *line, ssize_t length, long number) {
+    char origin[128], seq[32], type[64], subject[128], key[200], source[64];
+    field(line, "origin", origin, sizeof origin);
+    field(line, "seq", seq, sizeof seq);
+    field(line, "type", type, sizeof type);
+    field(line, "workplace", subject, sizeof subject);
+    sqlite3_int64 n = atoll(seq);
+    unsigned char hash[32];
+    digest(line, (size_t)length, hash);
+    sqlite3_bind_text(lookup, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(lookup, 2, n);
+    int duplicate = 0;
+    while (sqlite3_step(lookup) == SQLITE_ROW) {
+        if (memcmp(sqlite3_column_blob(lookup, 2), hash, 32) == 0) duplicate = 1;
+    }
+    sqlite3_reset(lookup);
+    if (duplicate) return;
+    if (!skip_arrival && strcmp(origin, last_origin) != 0) {
+        sqlite3_bind_text(highest, 1, origin, -1, SQLITE_STATIC);
+        while (sqlite3_step(highest) == SQLITE_ROW) {}
+        sqlite3_reset(highest);
+        snprintf(last_origin, sizeof last_origin, "%s", origin);
+    }
+    if (!skip_arrival) {
+        sqlite3_bind_text(arrival, 1, origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(arrival, 2, n);
+        check(db, sqlite3_step(arrival), "insert arrival");
+        sqlite3_reset(arrival);
+    }
+    snprintf(source, sizeof source, "j-000.jsonl:%ld", number);
+    sqlite3_bind_blob(version, 1, hash, 32, SQLITE_STATIC);
+    sqlite3_bind_text(version, 2, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(version, 3, n);
+    sqlite3_bind_text(version, 4, line, (int)length, SQLITE_STATIC);
+    sqlite3_bind_int64(version, 5, 1700000000);
+    sqlite3_bind_text(version, 6, source, -1, SQLITE_STATIC);
+    check(db, sqlite3_step(version), "insert version");
+    sqlite3_reset(version);
+    snprintf(key, sizeof key, "%s/%s", type, subject);
+    char order[96];
+    snprintf(order, sizeof order, "2020-09-18T01:47:01.000000Z %.60s %06lld", origin, (long long)n);
+    sqlite3_bind_text(message, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(message, 2, n);
+    sqlite3_bind_text(message, 3, order, -1, SQLITE_STATIC);
+    sqlite3_bind_text(message, 4, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(message, 5, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(message, 6, sqlite3_last_insert_rowid(db));
+    check(db, sqlite3_step(message), "insert message");
+    sqlite3_reset(message);
+    static const char *kinds[] = {"workplace", "delegate", "council", "demand", "action"};
+    for (int k = 0; k < 5 && !skip_ref; k++) {
+        char id[128];
+        field(line, kinds[k], id, sizeof id);
+        if (!id[0]) continue;
+        sqlite3_bind_text(reference, 1, kinds[k], -1, SQLITE_STATIC);
+        sqlite3_bind_text(reference, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(reference, 3, origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(reference, 4, n);
+        check(db, sqlite3_step(reference), "insert ref");
+        sqlite3_reset(reference);
+    }
+    if (!skip_subject) remember_subject(key);
+}
 
 // Stores one message (a NUL-terminated line of `length` bytes).
 static void store(sqlite3 *db, int contract, const char *line, ssize_t length) {
@@ -109,14 +227,22 @@ static void store(sqlite3 *db, int contract, const char *line, ssize_t length) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4 || (strcmp(argv[1], "one") != 0 && strcmp(argv[1], "contract") != 0)) {
-        fprintf(stderr, "usage: sqlite_floor one|contract DB FILE...\n");
+    if (argc < 4 || (strcmp(argv[1], "one") != 0 && strcmp(argv[1], "contract") != 0 && strcmp(argv[1], "schema") != 0)) {
+        fprintf(stderr, "usage: sqlite_floor one|contract|schema DB FILE...\n");
         return 2;
     }
     int contract = strcmp(argv[1], "contract") == 0;
+    int schema = strcmp(argv[1], "schema") == 0;
+    const char *skip = getenv("FLOOR_SKIP") ? getenv("FLOOR_SKIP") : "";
+    skip_arrival = strstr(skip, "arrival") != 0;
+    skip_ref = strstr(skip, "ref") != 0;
+    skip_subject = strstr(skip, "subject") != 0;
     sqlite3 *db;
     check(db, sqlite3_open(argv[2], &db), "open");
-    const char *setup = contract
+    const char *setup = schema
+        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384; PRAGMA foreign_keys=ON;"
+          "PRAGMA temp_store=MEMORY;"
+        : contract
         ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
           "CREATE TABLE version (id INTEGER PRIMARY KEY, hash BLOB NOT NULL, origin TEXT, seq INTEGER, body TEXT);"
           "CREATE UNIQUE INDEX version_identity ON version (origin, seq, hash);"
@@ -126,7 +252,20 @@ int main(int argc, char **argv) {
         : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;"
           "CREATE TABLE message (origin TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT, PRIMARY KEY (origin, seq)) WITHOUT ROWID;";
     check(db, sqlite3_exec(db, setup, 0, 0, 0), "schema");
-    if (contract) {
+    if (strstr(skip, "fk")) check(db, sqlite3_exec(db, "PRAGMA foreign_keys=OFF", 0, 0, 0), "pragma");
+    if (schema) {
+        check(db, sqlite3_prepare_v2(db, "SELECT id, state, hash FROM version WHERE origin = ? AND seq = ?", -1, &lookup, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "SELECT max(seq) FROM arrival WHERE origin = ?", -1, &highest, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO arrival (origin, seq) VALUES (?, ?)", -1, &arrival, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT INTO version (hash, origin, seq, state, code, detail, body, first_seen, source)"
+                                         " VALUES (?, ?, ?, 'applied', NULL, NULL, ?, ?, ?)", -1, &version, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)",
+                                     -1, &message, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)", -1, &reference, 0),
+              "prepare");
+        check(db, sqlite3_prepare_v2(db, "SELECT * FROM workplace WHERE id = ?", -1, &load, 0), "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO workplace (id, reported_k) VALUES (?, ?)", -1, &save, 0), "prepare");
+    } else if (contract) {
         check(db, sqlite3_prepare_v2(db, "SELECT id, hash FROM version WHERE origin = ? AND seq = ?", -1, &lookup, 0), "prepare");
         check(db, sqlite3_prepare_v2(db, "INSERT INTO version (hash, origin, seq, body) VALUES (?, ?, ?, ?)", -1, &version, 0), "prepare");
         check(db, sqlite3_prepare_v2(db, "INSERT INTO message (origin, seq, subject, version) VALUES (?, ?, ?, ?)", -1, &message, 0), "prepare");
@@ -180,19 +319,26 @@ int main(int argc, char **argv) {
         while ((length = getline(&line, &capacity, f)) > 0) {
             if (line[length - 1] == '\n') line[--length] = 0;
             if (length == 0) continue;
-            store(db, contract, line, length);
+            if (schema) store_schema(db, line, length, count + 1); else store(db, contract, line, length);
             if (++count % 10000 == 0) {
+                if (schema) write_subjects(db);
                 check(db, sqlite3_exec(db, "COMMIT; BEGIN", 0, 0, 0), "commit");
             }
         }
         fclose(f);
     }
+    if (schema) write_subjects(db);
     check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0), "commit");
     double seconds = now() - start;
     printf("{\"messages\": %ld, \"seconds\": %.3f, \"per_s\": %.0f}\n", count, seconds, count / seconds);
     sqlite3_finalize(lookup);
     sqlite3_finalize(version);
     sqlite3_finalize(message);
+    sqlite3_finalize(highest);
+    sqlite3_finalize(arrival);
+    sqlite3_finalize(reference);
+    sqlite3_finalize(load);
+    sqlite3_finalize(save);
     sqlite3_close(db);
     free(line);
     return 0;
