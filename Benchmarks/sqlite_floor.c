@@ -31,7 +31,8 @@
 // committed (the least DESIGN.md §4 allows), so the time includes the unlinks.
 // Lines are taken as they come (origin, seq and the subject's workplace are
 // cut out of the text, not parsed): the files are the bench's own corpus.
-// Prints {"messages": N, "seconds": S, "per_s": R}.
+// Prints {"messages": N, "seconds": S, "per_s": R}. A fourth mode,
+// `getworkplace`, times queries instead (below).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -226,7 +227,80 @@ static void store(sqlite3 *db, int contract, const char *line, ssize_t length) {
     }
 }
 
+// sqlite_floor getworkplace DB REQUESTS CALLS: GetWorkplace's four queries
+// (Store+Queries.swift, kept the same by hand), prepared once, on a read-only
+// connection with the daemon's reader settings (mmap), for the ids of the
+// NUL-separated requests in turn, CALLS times; each call in a read
+// transaction, as the daemon's. Prints the median and p99 in microseconds: the
+// SQLite work a GetWorkplace costs before any protocol.
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int getworkplace(const char *path, const char *requests, long calls) {
+    sqlite3 *db;
+    check(0, sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, 0), "open");
+    check(db, sqlite3_exec(db, "PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY", 0, 0, 0), "pragma");
+    static const char *sql[] = {
+        "SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants"
+        " FROM workplace WHERE id = ?1",
+        "SELECT id, workplace, council, status FROM delegate WHERE workplace = ?1 AND election_k IS NOT NULL ORDER BY id LIMIT 101",
+        "SELECT w.demand, d.text, d.category, s.adoption_k IS NOT NULL AS adopted, s.votes_for, s.votes_against, s.votes_abstain, o.outcome"
+        " FROM (SELECT demand FROM support WHERE workplace = ?1 UNION SELECT demand FROM outcome WHERE workplace = ?1 ORDER BY 1 LIMIT 101) w"
+        " LEFT JOIN demand d ON d.id = w.demand LEFT JOIN support s ON s.demand = w.demand AND s.workplace = ?1"
+        " LEFT JOIN outcome o ON o.demand = w.demand AND o.workplace = ?1 ORDER BY w.demand",
+        "SELECT p.action, a.kind, a.starts_at, p.participants FROM participation p LEFT JOIN action a ON a.id = p.action"
+        " WHERE p.workplace = ?1 ORDER BY p.action LIMIT 101",
+    };
+    sqlite3_stmt *statements[4], *begin, *commit;
+    for (int i = 0; i < 4; i++) check(db, sqlite3_prepare_v2(db, sql[i], -1, &statements[i], 0), "prepare");
+    check(db, sqlite3_prepare_v2(db, "BEGIN", -1, &begin, 0), "prepare");
+    check(db, sqlite3_prepare_v2(db, "COMMIT", -1, &commit, 0), "prepare");
+    FILE *f = fopen(requests, "r");
+    if (!f) { perror(requests); return 2; }
+    static char ids[100000][64];
+    int count = 0;
+    char *request = 0;
+    size_t capacity = 0;
+    while (count < 100000 && getdelim(&request, &capacity, 0, f) > 0) {
+        field(request, "id", ids[count], sizeof ids[count]);
+        if (ids[count][0]) count++;
+    }
+    fclose(f);
+    free(request);
+    if (count == 0) { fprintf(stderr, "sqlite_floor: no ids in %s\n", requests); return 2; }
+    double *took = malloc(sizeof(double) * calls);
+    long rows = 0;
+    for (long call = 0; call < calls; call++) {
+        const char *id = ids[call % count];
+        double start = now();
+        sqlite3_step(begin);
+        sqlite3_reset(begin);
+        for (int i = 0; i < 4; i++) {
+            sqlite3_bind_text(statements[i], 1, id, -1, SQLITE_STATIC);
+            while (sqlite3_step(statements[i]) == SQLITE_ROW) {
+                for (int c = 0; c < sqlite3_column_count(statements[i]); c++) sqlite3_column_text(statements[i], c);
+                rows++;
+            }
+            sqlite3_reset(statements[i]);
+        }
+        sqlite3_step(commit);
+        sqlite3_reset(commit);
+        took[call] = (now() - start) * 1e6;
+    }
+    qsort(took, calls, sizeof *took, cmp_double);
+    printf("{\"p50_us\": %.1f, \"p99_us\": %.1f, \"rows_per_call\": %.2f}\n", took[calls / 2], took[(calls * 99) / 100], (double)rows / calls);
+    for (int i = 0; i < 4; i++) sqlite3_finalize(statements[i]);
+    sqlite3_finalize(begin);
+    sqlite3_finalize(commit);
+    sqlite3_close(db);
+    free(took);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 5 && strcmp(argv[1], "getworkplace") == 0) return getworkplace(argv[2], argv[3], atol(argv[4]));
     if (argc < 4 || (strcmp(argv[1], "one") != 0 && strcmp(argv[1], "contract") != 0 && strcmp(argv[1], "schema") != 0)) {
         fprintf(stderr, "usage: sqlite_floor one|contract|schema DB FILE...\n");
         return 2;
