@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Module boundaries follow I/O and privilege lines (see docs/architecture.md):
+// Module boundaries follow I/O and privilege lines (the README's Layout table):
 // a pure core, then storage, the spool, the Varlink protocol and server, the
 // journald/systemd glue, and two thin executables that only wire parts together.
 let strict: [SwiftSetting] = [
@@ -40,6 +40,9 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // sqlite3_config, which is variadic (Store.swift: SQLite's memory
+        // statistics off before the first connection).
+        .target(name: "CSQLiteSettings", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Pure domain: JSON reading, message format v1, validation, the fold. No I/O.
         .target(name: "StrikeCore", swiftSettings: strict),
         // The one place that makes system calls: EINTR, errno -> typed errors.
@@ -48,7 +51,7 @@ let package = Package(
         .target(
             name: "StrikeStore",
             dependencies: [
-                "StrikeCore",
+                "StrikeCore", "CSQLiteSettings",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the statements of the per-copy path
                 // (DirectStatement.swift).

@@ -1,3 +1,4 @@
+import CSQLiteSettings
 import Foundation
 import GRDB
 import StrikeCore
@@ -68,6 +69,7 @@ public final class Store: Sendable {
     /// - Parameter busyTimeout: how long a writer waits for another process's
     ///   transaction before `StoreError(.busy)`.
     public init(path: String, busyTimeout: Double = 30) throws(StoreError) {
+        _ = Self.processSettings
         self.path = path
         var config = Configuration()
         config.busyMode = .timeout(busyTimeout)
@@ -98,6 +100,16 @@ public final class Store: Sendable {
         }
         threadReaders = ThreadReaders(path: path, configuration: config)
     }
+
+    /// SQLite's process-wide settings, made once, before the first
+    /// connection: no memory statistics. With them on (Debian's build), every
+    /// allocation SQLite makes takes a global mutex; they were 3.4 % of the
+    /// writer's samples and nothing reads them (docs/performance.md). Had
+    /// SQLite been used already in this process (a test's own connection),
+    /// this changes nothing.
+    private static let processSettings: Void = {
+        _ = strikecd_sqlite_statistics_off()
+    }()
 
     /// Frees SQLite's page caches (the writer's, and the readers', which are
     /// closed and reopened on demand). For an idle daemon: the caches fill
