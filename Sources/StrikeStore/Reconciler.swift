@@ -69,6 +69,9 @@ public struct Reconciler: ~Copyable {
     /// Subjects folded in this transaction and not yet written: their state
     /// as read, and as it is now.
     private var pending: [String: (subject: Subject, before: SubjectState, state: SubjectState)] = [:]
+    /// How many more (or fewer) applied messages name each entity than the
+    /// `entity` table says: written once per entity by `finish()`.
+    private var entityDeltas: [EntityRef: Int64] = [:]
     /// The highest seq that has arrived per origin, as far as this transaction knows.
     private var highestArrival: [String: Int64] = [:]
     public private(set) var events: [ReconcileEvent] = []
@@ -83,7 +86,7 @@ public struct Reconciler: ~Copyable {
         var insertArrival: DirectStatement?
         var insertVersion: DirectStatement?
         var insertMessage: DirectStatement?
-        var insertRef: DirectStatement?
+        var addEntity: DirectStatement?
     }
 
     private static func prepared(_ db: Database, _ slot: inout DirectStatement?, _ sql: String) throws -> DirectStatement {
@@ -266,6 +269,7 @@ public struct Reconciler: ~Copyable {
     /// Writes the accumulated counters and tallies. Call once, last.
     public mutating func finish() throws {
         try flushSubjects()
+        try flushEntities()
         let deltas: [(String, Int64)] = [("applied", applied), ("duplicates", duplicates), ("rejected", rejected)]
             + zip(Tally.names, tally.values).map { ($0, $1) }
         for (name, delta) in deltas where delta != 0 {
@@ -292,12 +296,7 @@ public struct Reconciler: ~Copyable {
         insertMessage.bind(6, version)
         try insertMessage.execute()
         for ref in message.references {
-            let insertRef = try Self.prepared(db, &statements.insertRef, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)")
-            insertRef.bind(1, ref.kind.rawValue)
-            insertRef.bind(2, ref.id.rawValue)
-            insertRef.bind(3, message.origin.rawValue)
-            insertRef.bind(4, message.seq)
-            try insertRef.execute()
+            entityDeltas[ref, default: 0] += 1
         }
         // One look-up of the subject's key for a subject already pending,
         // and the state folded where it lies.
@@ -326,14 +325,53 @@ public struct Reconciler: ~Copyable {
         }
     }
 
+    /// Writes how many applied messages name each entity, in key order; an
+    /// entity no applied message names any more leaves the table.
+    private mutating func flushEntities() throws {
+        let deltas = entityDeltas
+        entityDeltas = [:]
+        for (ref, delta) in deltas.sorted(by: { $0.key < $1.key }) where delta != 0 {
+            if delta > 0 {
+                let add = try Self.prepared(db, &statements.addEntity, """
+                    INSERT INTO entity (kind, id, messages) VALUES (?, ?, ?)
+                    ON CONFLICT (kind, id) DO UPDATE SET messages = messages + excluded.messages
+                    """)
+                add.bind(1, ref.kind.rawValue)
+                add.bind(2, ref.id.rawValue)
+                add.bind(3, delta)
+                try add.execute()
+                continue
+            }
+            // Only a conflict or an operator's forget takes messages back: rare.
+            let arguments: StatementArguments = [ref.kind.rawValue, ref.id.rawValue]
+            guard let count = try Int64.fetchOne(db, sql: "SELECT messages FROM entity WHERE kind = ? AND id = ?", arguments: arguments),
+                  count + delta >= 0 else {
+                throw StoreError.corrupt("\(ref.kind.rawValue) \(ref.id) is named by fewer applied messages than are taken out")
+            }
+            if count + delta == 0 {
+                try db.execute(sql: "DELETE FROM entity WHERE kind = ? AND id = ?", arguments: arguments)
+            } else {
+                try db.execute(sql: "UPDATE entity SET messages = ? WHERE kind = ? AND id = ?", arguments: [count + delta] + arguments)
+            }
+        }
+    }
+
     /// Takes an applied message out of the state and re-folds its subject alone.
     private mutating func unapply(_ envelope: Envelope) throws {
         // It reads subject rows and messages from the database.
         try flushSubjects()
-        guard let subjectKey = try String.fetchOne(
-            db, sql: "SELECT subject FROM message WHERE origin = ? AND seq = ?",
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT m.subject, v.body FROM message m JOIN version v ON v.id = m.version WHERE m.origin = ? AND m.seq = ?",
             arguments: [envelope.origin.rawValue, envelope.seq]
         ) else { return }
+        let subjectKey: String = row[0]
+        // The entities it named are named by one message fewer.
+        guard let body: String = row[1], let removed = MessageReader.read(Array(body.utf8), policy: .stored).message else {
+            throw StoreError.corrupt("the stored version of \(envelope.origin)#\(envelope.seq) no longer validates")
+        }
+        for ref in removed.references {
+            entityDeltas[ref, default: 0] -= 1
+        }
         try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
         let bodies = try String.fetchAll(db, sql: """
             SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.subject = ?

@@ -13,7 +13,7 @@ extension Store {
                 // Not the arrival-dependent rowids: a version is its hash.
                 ("version", "SELECT hex(hash), origin, seq, state, code, detail, body FROM version ORDER BY hash"),
                 ("message", "SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash) FROM message m JOIN version v ON v.id = m.version ORDER BY m.origin, m.seq"),
-                ("ref", "SELECT kind, id, origin, seq FROM ref ORDER BY kind, id, origin, seq"),
+                ("entity", "SELECT kind, id, messages FROM entity ORDER BY kind, id"),
                 ("arrival", "SELECT origin, seq FROM arrival ORDER BY origin, seq"),
                 ("tally", "SELECT name, value FROM tally WHERE value <> 0 ORDER BY name"),
                 ("workplace", "SELECT * FROM workplace ORDER BY id"),
@@ -32,6 +32,28 @@ extension Store {
                 }
             }
             return out
+        }
+    }
+
+    /// How many applied messages name each entity ("kind/id"), from the
+    /// `entity` table the reconciler keeps or, `recomputed`, from the applied
+    /// messages themselves. Tests compare the two to prove the counts never drift.
+    public func entityCounts(recomputed: Bool) throws(StoreError) -> [String: Int64] {
+        try read { db in
+            var counts: [String: Int64] = [:]
+            if recomputed {
+                for body in try String.fetchAll(db, sql: "SELECT v.body FROM message m JOIN version v ON v.id = m.version") {
+                    guard let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
+                        throw StoreError.corrupt("a stored message no longer validates")
+                    }
+                    for ref in message.references { counts["\(ref.kind.rawValue)/\(ref.id)", default: 0] += 1 }
+                }
+            } else {
+                for row in try Row.fetchAll(db, sql: "SELECT kind, id, messages FROM entity") {
+                    counts["\(row[0] as String)/\(row[1] as String)"] = row[2]
+                }
+            }
+            return counts
         }
     }
 

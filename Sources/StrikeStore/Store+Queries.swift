@@ -68,7 +68,7 @@ extension Store {
                     headcount: row.int64OrNil(8), status: try Self.optionalEnum(row.string(9), StrikeStatus.self),
                     participants: row.int64OrNil(10))
             } else {
-                let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM ref WHERE kind = 'workplace' AND id = ? LIMIT 1")
+                let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM entity WHERE kind = 'workplace' AND id = ?")
                 defer { named.reset() }
                 named.bind(1, id)
                 guard try named.step() else { return nil }
@@ -362,7 +362,7 @@ extension Store {
         let after = try Cursor.entity(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            var sql = "SELECT kind, id, count(*) AS n FROM ref r WHERE (kind, id) > (?, ?)"
+            var sql = "SELECT kind, id, messages FROM entity r WHERE (kind, id) > (?, ?)"
             var arguments: [any DatabaseValueConvertible] = [after.kind, after.id]
             if let kind { sql += " AND kind = ?"; arguments.append(kind.rawValue) }
             sql += """
@@ -373,12 +373,12 @@ extension Store {
                     WHEN 'demand' THEN NOT EXISTS (SELECT 1 FROM demand x WHERE x.id = r.id)
                     WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM action x WHERE x.id = r.id)
                     END
-                GROUP BY kind, id ORDER BY kind, id LIMIT ?
+                ORDER BY kind, id LIMIT ?
                 """
             arguments.append(limit + 1)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             return try Self.page(rows, limit: limit, decode: { row throws in
-                UnresolvedRecord(kind: try Self.requiredEnum(row["kind"], EntityKind.self), id: row["id"], messages: row["n"])
+                UnresolvedRecord(kind: try Self.requiredEnum(row["kind"], EntityKind.self), id: row["id"], messages: row["messages"])
             }) { Cursor.entity(kind: $0.kind.rawValue, id: $0.id) }
         }
     }
@@ -398,7 +398,7 @@ extension Store {
 
     static func exists(_ db: Database, table: String, kind: EntityKind, id: String) throws -> Bool {
         if try Bool.fetchOne(db, sql: "SELECT 1 FROM \(table) WHERE id = ?", arguments: [id]) != nil { return true }
-        return try Bool.fetchOne(db, sql: "SELECT 1 FROM ref WHERE kind = ? AND id = ? LIMIT 1", arguments: [kind.rawValue, id]) != nil
+        return try Bool.fetchOne(db, sql: "SELECT 1 FROM entity WHERE kind = ? AND id = ?", arguments: [kind.rawValue, id]) != nil
     }
 
     static func demandWorkplaces(_ db: Database, demand: String, after: String, limit: Int) throws -> [DemandWorkplaceRecord] {

@@ -125,6 +125,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
             let summary = try! first.summary()
             #expect(summary == oracleSummary(corpus.copies), "seed \(seed) size \(size)")
             #expect(summary == (try! first.recomputedSummary()))
+            #expect(try! first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true), "seed \(seed) size \(size)")
             #expect(try! reopened.summary() == summary)
         }
     }
@@ -146,6 +147,8 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         #expect(summary.messages.duplicates > 1000 && summary.messages.rejected > 100, "the corpus exercises duplicates and rejections")
         #expect(try first.dump() == second.dump())
         #expect(try first.recomputedSummary() == summary)
+        #expect(try first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true))
+        #expect(try !first.entityCounts(recomputed: false).isEmpty)
     }
 
     /// Running again on the same copies changes nothing but `duplicates`.

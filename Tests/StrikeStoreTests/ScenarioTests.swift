@@ -99,6 +99,7 @@ import Testing
         #expect(summary.messages.rejected == 2, "both versions of tractor-works #2")
         #expect(summary.striking == 1, "the 26 August report still says strike")
         #expect(try story.store.recomputedSummary() == summary)
+        #expect(try story.store.entityCounts(recomputed: false) == story.store.entityCounts(recomputed: true), "the conflict took its message's names back")
 
         // The operator finds the forgery and forgets it: the genuine #2 is applied again.
         let forgedReading = MessageReader.read(forged, policy: ValidationPolicy(now: ScenarioTests.now))
@@ -112,6 +113,7 @@ import Testing
         #expect(summary.messages.applied == 15)
         #expect(summary.messages.rejected == 0)
         #expect(try story.store.recomputedSummary() == summary)
+        #expect(try story.store.entityCounts(recomputed: false) == story.store.entityCounts(recomputed: true), "forgetting restored them")
 
         // Duplicates, reformatted or not, change nothing but the counter.
         let dump = try story.store.dump().split(separator: "\n").filter { !$0.hasPrefix("\"duplicates\"") }
