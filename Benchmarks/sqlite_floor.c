@@ -18,12 +18,13 @@
 //                                     --database DB`), with its foreign keys
 //                                     on; per message the look-up of its
 //                                     versions, the arrival, the version, the
-//                                     message, a reference per entity it names;
-//                                     per subject and transaction one row read
-//                                     and written (all as workplace rows keyed
-//                                     by the subject: the same B-tree work).
+//                                     message; per subject and transaction one
+//                                     row read and written (all as workplace
+//                                     rows keyed by the subject: the same
+//                                     B-tree work), and per entity named one
+//                                     count added, in key order.
 //                                     To see what each part costs, leave one
-//                                     out: FLOOR_SKIP=fk,arrival,ref,subject
+//                                     out: FLOOR_SKIP=fk,arrival,entity,subject
 //                                     (any of them, comma-separated)
 //
 // A FILE that is a directory is a spool of one-message files: each is read
@@ -82,45 +83,69 @@ static void digest(const char *line, size_t length, unsigned char out[32]) {
 }
 
 static sqlite3_stmt *lookup, *version, *message;
-static sqlite3_stmt *highest, *arrival, *reference, *load, *save;
+static sqlite3_stmt *highest, *arrival, *entity, *load, *save;
 
-// The subjects folded in this transaction (schema mode): written at COMMIT.
-#define SUBJECTS 65536
-static char subjects[SUBJECTS][200];
-static int subject_used[SUBJECTS];
-static int subject_count;
+// What a transaction gathers to write at COMMIT (schema mode), as strikecd's
+// reconciler does: each subject folded, each entity named (with a count).
+#define SLOTS 65536
+static char subject_keys[SLOTS][200], entity_keys[SLOTS][200];
+static int subject_used[SLOTS], entity_count[SLOTS];
 static char last_origin[128];
-static int skip_arrival, skip_ref, skip_subject;
+static int skip_arrival, skip_entity, skip_subject;
 
-static void remember_subject(const char *key) {
+// Adds 1 to `key`'s slot (marking it used) in a table of SLOTS keys.
+static void remember(char keys[][200], int *counts, const char *key) {
     uint64_t h = 1469598103934665603ull;
     for (const char *c = key; *c; c++) { h ^= (unsigned char)*c; h *= 1099511628211ull; }
-    for (size_t i = h % SUBJECTS;; i = (i + 1) % SUBJECTS) {
-        if (!subject_used[i]) {
-            subject_used[i] = 1;
-            snprintf(subjects[i], sizeof subjects[i], "%s", key);
-            subject_count++;
+    for (size_t i = h % SLOTS;; i = (i + 1) % SLOTS) {
+        if (!counts[i]) {
+            snprintf(keys[i], 200, "%s", key);
+            counts[i] = 1;
             return;
         }
-        if (strcmp(subjects[i], key) == 0) return;
+        if (strcmp(keys[i], key) == 0) { counts[i]++; return; }
     }
 }
 
-// Each subject's row read once and written once, as strikecd's reconciler
-// does before COMMIT; then the next transaction starts afresh.
-static void write_subjects(sqlite3 *db) {
-    for (size_t i = 0; i < SUBJECTS; i++) {
-        if (!subject_used[i]) continue;
-        sqlite3_bind_text(load, 1, subjects[i], -1, SQLITE_STATIC);
+static int by_key(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// The used slots' keys in order (strikecd writes in key order), cleared.
+static int take_sorted(char keys[][200], int *counts, char **out, int *out_counts) {
+    int n = 0;
+    for (size_t i = 0; i < SLOTS; i++) if (counts[i]) out[n++] = keys[i];
+    qsort(out, n, sizeof *out, by_key);
+    for (int k = 0; k < n; k++) {
+        size_t slot = (size_t)((out[k] - keys[0]) / 200);
+        out_counts[k] = counts[slot];
+        counts[slot] = 0;
+    }
+    return n;
+}
+
+// Before COMMIT: each subject's row read once and written once, each
+// entity's count added once; then the next transaction starts afresh.
+static void write_pending(sqlite3 *db) {
+    static char *sorted[SLOTS];
+    static int counts[SLOTS];
+    int n = take_sorted(subject_keys, subject_used, sorted, counts);
+    for (int k = 0; k < n; k++) {
+        sqlite3_bind_text(load, 1, sorted[k], -1, SQLITE_STATIC);
         while (sqlite3_step(load) == SQLITE_ROW) {}
         sqlite3_reset(load);
-        sqlite3_bind_text(save, 1, subjects[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(save, 1, sorted[k], -1, SQLITE_STATIC);
         sqlite3_bind_text(save, 2, "2020-09-18T01:47:01.000000Z j-c0000000 000001", -1, SQLITE_STATIC);
         check(db, sqlite3_step(save), "save subject");
         sqlite3_reset(save);
-        subject_used[i] = 0;
     }
-    subject_count = 0;
+    n = take_sorted(entity_keys, entity_count, sorted, counts);
+    for (int k = 0; k < n; k++) {
+        char *tab = strchr(sorted[k], '\t');
+        sqlite3_bind_text(entity, 1, sorted[k], (int)(tab - sorted[k]), SQLITE_STATIC);
+        sqlite3_bind_text(entity, 2, tab + 1, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(entity, 3, counts[k]);
+        check(db, sqlite3_step(entity), "add entity");
+        sqlite3_reset(entity);
+    }
     last_origin[0] = 0;
 }
 
@@ -174,18 +199,14 @@ static void store_schema(sqlite3 *db, const char *line, ssize_t length, long num
     check(db, sqlite3_step(message), "insert message");
     sqlite3_reset(message);
     static const char *kinds[] = {"workplace", "delegate", "council", "demand", "action"};
-    for (int k = 0; k < 5 && !skip_ref; k++) {
-        char id[128];
+    for (int k = 0; k < 5 && !skip_entity; k++) {
+        char id[128], named[200];
         field(line, kinds[k], id, sizeof id);
         if (!id[0]) continue;
-        sqlite3_bind_text(reference, 1, kinds[k], -1, SQLITE_STATIC);
-        sqlite3_bind_text(reference, 2, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(reference, 3, origin, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(reference, 4, n);
-        check(db, sqlite3_step(reference), "insert ref");
-        sqlite3_reset(reference);
+        snprintf(named, sizeof named, "%s\t%s", kinds[k], id);
+        remember(entity_keys, entity_count, named);
     }
-    if (!skip_subject) remember_subject(key);
+    if (!skip_subject) remember(subject_keys, subject_used, key);
 }
 
 // Stores one message (a NUL-terminated line of `length` bytes).
@@ -309,7 +330,7 @@ int main(int argc, char **argv) {
     int schema = strcmp(argv[1], "schema") == 0;
     const char *skip = getenv("FLOOR_SKIP") ? getenv("FLOOR_SKIP") : "";
     skip_arrival = strstr(skip, "arrival") != 0;
-    skip_ref = strstr(skip, "ref") != 0;
+    skip_entity = strstr(skip, "entity") != 0;
     skip_subject = strstr(skip, "subject") != 0;
     sqlite3 *db;
     check(db, sqlite3_open(argv[2], &db), "open");
@@ -335,8 +356,9 @@ int main(int argc, char **argv) {
                                          " VALUES (?, ?, ?, 'applied', NULL, NULL, ?, ?, ?)", -1, &version, 0), "prepare");
         check(db, sqlite3_prepare_v2(db, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)",
                                      -1, &message, 0), "prepare");
-        check(db, sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO ref (kind, id, origin, seq) VALUES (?, ?, ?, ?)", -1, &reference, 0),
-              "prepare");
+        check(db, sqlite3_prepare_v2(db, "INSERT INTO entity (kind, id, messages) VALUES (?, ?, ?)"
+                                         " ON CONFLICT (kind, id) DO UPDATE SET messages = messages + excluded.messages",
+                                     -1, &entity, 0), "prepare");
         check(db, sqlite3_prepare_v2(db, "SELECT * FROM workplace WHERE id = ?", -1, &load, 0), "prepare");
         check(db, sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO workplace (id, reported_k) VALUES (?, ?)", -1, &save, 0), "prepare");
     } else if (contract) {
@@ -395,13 +417,13 @@ int main(int argc, char **argv) {
             if (length == 0) continue;
             if (schema) store_schema(db, line, length, count + 1); else store(db, contract, line, length);
             if (++count % 10000 == 0) {
-                if (schema) write_subjects(db);
+                if (schema) write_pending(db);
                 check(db, sqlite3_exec(db, "COMMIT; BEGIN", 0, 0, 0), "commit");
             }
         }
         fclose(f);
     }
-    if (schema) write_subjects(db);
+    if (schema) write_pending(db);
     check(db, sqlite3_exec(db, "COMMIT", 0, 0, 0), "commit");
     double seconds = now() - start;
     printf("{\"messages\": %ld, \"seconds\": %.3f, \"per_s\": %.0f}\n", count, seconds, count / seconds);
@@ -410,7 +432,7 @@ int main(int argc, char **argv) {
     sqlite3_finalize(message);
     sqlite3_finalize(highest);
     sqlite3_finalize(arrival);
-    sqlite3_finalize(reference);
+    sqlite3_finalize(entity);
     sqlite3_finalize(load);
     sqlite3_finalize(save);
     sqlite3_close(db);
