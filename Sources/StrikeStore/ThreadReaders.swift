@@ -43,7 +43,7 @@ final class ThreadReaders: Sendable {
 
     /// The calling thread's connection, opened on first use.
     func current() throws -> DatabaseQueue {
-        let thread = UInt(bitPattern: Int(bitPattern: UInt(pthread_self())))
+        let thread = UInt(pthread_self())
         if let reader = readers.withLock({ $0[thread] }) { return reader }
         // Opened outside the lock: opening reads the file.
         let reader = try DatabaseQueue(path: path, configuration: configuration)
