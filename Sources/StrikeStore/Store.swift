@@ -101,6 +101,12 @@ public final class Store: Sendable {
         threadReaders = ThreadReaders(path: path, configuration: config)
     }
 
+    deinit {
+        // The readers close before the pool, so that the writer's connection
+        // is the last one and, closing, checkpoints the WAL into the file.
+        threadReaders.releaseMemory()
+    }
+
     /// SQLite's process-wide settings, made once, before the first
     /// connection: no memory statistics. With them on (Debian's build), every
     /// allocation SQLite makes takes a global mutex; they were 3.4 % of the
