@@ -44,6 +44,24 @@ public enum Sys {
         _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
     }
 
+    /// Fixes glibc's mmap threshold at its default, 128 KiB (`mallopt(3)`,
+    /// M_MMAP_THRESHOLD), so that every larger buffer is mapped and handed
+    /// back to the kernel when freed.
+    ///
+    /// Why: by default glibc raises the threshold to the size of each large
+    /// block freed, up to 32 MiB, after which the spool's 1 MiB read blocks
+    /// and batch arrays come from the heaps of whichever threads made them,
+    /// and pin pages there that `trimHeap()` cannot give back. With the
+    /// `.jsonl` read-ahead thread that left an idle daemon at 53-54 MiB of
+    /// RSS (21-22 MiB of it heap); fixed, 37 MiB (5 MiB), at the same speed
+    /// (docs/performance.md). Call once, early.
+    public static func fixMmapThreshold() {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, 128 * 1024)
+    }
+
     public static func close(_ fd: Int32) {
         // close(2) must not be retried on EINTR on Linux: the descriptor is gone.
         _ = Glibc.close(fd)

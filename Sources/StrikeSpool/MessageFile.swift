@@ -2,13 +2,15 @@
 import Glibc
 #endif
 import Crypto
+import Dispatch
 import StrikeCore
 import StrikeOS
 
 // SECURITY: files come from couriers and sync tools. They are opened without
 // following symlinks and without blocking on FIFOs, checked to be regular files
 // with fstat, and read in bounded blocks: a `.jsonl` of any size, or a sparse
-// multi-GB file, never makes memory grow beyond one block plus one message.
+// multi-GB file, never makes memory grow beyond one block plus one message
+// (plus, with read-ahead, the one chunk of copies its caller asked for).
 
 /// One copy read from a file.
 public struct FileCopy: Sendable {
@@ -70,6 +72,25 @@ public final class MessageFileReader {
     private var lineNumber: Int
     private var atEOF = false
     private var finishedSingle = false
+
+    /// How much of a `.jsonl` to read and parse ahead, on another thread,
+    /// while the caller works on the copies it was given: at most this many
+    /// copies, and stopping once their bytes reach `bytes`. Nil: none.
+    ///
+    /// Why: the spool commits a batch to SQLite on its one thread, and
+    /// reading the next batch's lines (JSON, validation, the canonical form)
+    /// waited for it; read ahead, it runs on the other core meanwhile
+    /// (docs/performance.md). What is read ahead and not taken (the caller
+    /// stops early, or drops the reader) was never handed out, so it is read
+    /// again later, as if it had never been read.
+    public var readAhead: (copies: Int, bytes: Int)?
+    /// Copies read ahead, in file order, not yet handed out.
+    private var ahead: [FileCopy] = []
+    /// The read-ahead in flight. While it runs it alone uses the reading
+    /// state (`pending`, offsets, `atEOF`, the file offset): every method
+    /// that touches that state first waits for it (`finishReadAhead`).
+    private var inFlight: DispatchGroup?
+    private var aheadFailure: SystemError?
 
     /// Opens `name` inside `dirfd`. `startOffset`/`startLine` resume a
     /// `.jsonl` where an earlier, interrupted pass stopped.
@@ -141,6 +162,9 @@ public final class MessageFileReader {
 
     /// Continues a `.jsonl` from where an earlier pass stopped.
     public func seek(to offset: Int64, line: Int) throws(SystemError) {
+        finishReadAhead()
+        ahead = []
+        aheadFailure = nil
         guard lseek(fd, off_t(offset), SEEK_SET) == offset else {
             throw SystemError(errno: errno, operation: "lseek", path: display)
         }
@@ -152,7 +176,59 @@ public final class MessageFileReader {
 
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
-        lines ? try nextLines(limit: limit) : try nextSingle()
+        guard lines else { return try nextSingle() }
+        finishReadAhead()
+        if let failure = aheadFailure {
+            aheadFailure = nil
+            throw failure
+        }
+        let copies: [FileCopy]
+        if ahead.isEmpty {
+            copies = try nextLines(limit: limit)
+        } else if ahead.count <= limit {
+            copies = ahead
+            ahead = []
+        } else {
+            copies = Array(ahead.prefix(limit))
+            ahead.removeFirst(limit)
+        }
+        startReadAhead()
+        return copies
+    }
+
+    // MARK: - Read-ahead
+
+    /// Sets `readAhead` and starts reading the first chunk now, before the
+    /// first `next(limit:)`: for a file opened while a batch commits.
+    public func startReadingAhead(copies: Int, bytes: Int) {
+        readAhead = (copies: copies, bytes: bytes)
+        startReadAhead()
+    }
+
+    /// Starts reading the next chunk on another thread, when asked for,
+    /// when the last one is taken, and when the file has more.
+    private func startReadAhead() {
+        guard let (limit, bytes) = readAhead, ahead.isEmpty, inFlight == nil, !(atEOF && pending.isEmpty) else { return }
+        let group = DispatchGroup()
+        inFlight = group
+        // The reader is handed to the other thread whole: until `group`
+        // is done, this thread only waits for it (`finishReadAhead`), and
+        // the group's wait orders the two threads' accesses.
+        let reader = HandedOver(self)
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            do throws(SystemError) {
+                reader.value.ahead = try reader.value.nextLines(limit: limit, bytes: bytes)
+            } catch {
+                reader.value.aheadFailure = error
+            }
+        }
+    }
+
+    /// Waits for the read-ahead in flight, if any.
+    private func finishReadAhead() {
+        guard let group = inFlight else { return }
+        group.wait()
+        inFlight = nil
     }
 
     // MARK: - One message per file
@@ -190,21 +266,24 @@ public final class MessageFileReader {
 
     // MARK: - One message per line
 
-    private func nextLines(limit: Int) throws(SystemError) -> [FileCopy] {
+    /// Up to `limit` copies, stopping early once their bytes reach `bytes`.
+    private func nextLines(limit: Int, bytes budget: Int = .max) throws(SystemError) -> [FileCopy] {
         var copies: [FileCopy] = []
+        var taken = 0
         let maximum = ValidationPolicy.maximumMessageBytes
         // Lines are taken from `pending` by moving `start` forward, and the
         // consumed prefix is dropped once per block: removing each line from
         // the front of a 1 MiB block would move the rest of it every time.
         var start = 0
         defer { if start > 0 { pending.removeSubrange(0..<start) } }
-        while copies.count < limit {
+        while copies.count < limit, taken < budget {
             if let newline = pending[start...].firstIndex(of: 0x0A) {
                 lineNumber += 1
                 let line = pending[start..<newline]
                 let end = pendingOffset + Int64(newline + 1 - start)
                 if !isBlank(line) {
                     copies.append(FileCopy(line: lineNumber, reading: MessageReader.read(line, policy: policy), endOffset: end, raw: Array(line)))
+                    taken += line.count
                 }
                 start = newline + 1
                 pendingOffset = end
@@ -287,5 +366,15 @@ public final class MessageFileReader {
 
     private func isBlank(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+    }
+}
+
+/// A reader lent to the read-ahead's thread (`MessageFileReader.startReadAhead`),
+/// which alone uses it until its group is done.
+private struct HandedOver: @unchecked Sendable {
+    let value: MessageFileReader
+
+    init(_ value: MessageFileReader) {
+        self.value = value
     }
 }

@@ -95,6 +95,12 @@ public final class SpoolProcessor {
     /// messages) as soon as it is durable, so a pass over a huge file never
     /// holds more than one batch of them.
     public var reporter: ((PassReport) -> Void)?
+    /// The name after the one being handled in this pass, and the policy of
+    /// the pass: what `readAheadUpcoming` needs.
+    private var upcoming: (name: String, policy: ValidationPolicy)?
+    /// The upcoming `.jsonl`, opened while a batch committed and being read
+    /// ahead; `handle` takes it instead of opening the file again.
+    private var preopened: (name: String, reader: MessageFileReader)?
 
     public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
         self.layout = layout
@@ -169,13 +175,19 @@ public final class SpoolProcessor {
         // be read twice before its first copy is committed.
         var seen = Set<String>()
         let names = names.filter { seen.insert($0).inserted }
-        for name in names {
+        defer {
+            upcoming = nil
+            preopened = nil
+        }
+        for (position, name) in names.enumerated() {
             if shouldStop() {
                 report.interrupted = true
                 break
             }
+            upcoming = position + 1 < names.count ? (names[position + 1], policy) : nil
             try handle(name, now: now, policy: policy, batch: &batch, report: &report)
         }
+        upcoming = nil
         try commit(&batch, now: now, report: &report)
         flush(&report)
         if !cleanup.isEmpty || !writtenLines.isEmpty {
@@ -202,9 +214,15 @@ public final class SpoolProcessor {
             try setAside(name, code: .syncConflict, detail: "a sync tool's conflict copy: compare it with the original, then rename it (or requeue it) to have it read", now: now, report: &report)
             return
         }
+        let early = preopened?.name == name ? preopened?.reader : nil
+        preopened = nil
         let opened: MessageFileReader.Opened
         do {
-            opened = try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+            opened = if let early {
+                .reader(early)
+            } else {
+                try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
+            }
         } catch where error.isNotFound {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
             return
@@ -257,6 +275,10 @@ public final class SpoolProcessor {
                     throw .system(error)
                 }
             }
+        }
+        if !single {
+            // The next batch's lines are read while this one commits.
+            reader.readAhead = (copies: settings.batchSize, bytes: settings.batchBytes)
         }
         let mtime = Int64(info.st_mtim.tv_sec)
         let young = now - mtime < settings.gracePeriod
@@ -338,6 +360,7 @@ public final class SpoolProcessor {
             batch = Batch()
             return
         }
+        readAheadUpcoming()
         var files = batch.files
         let items = batch.items
         let cleanupNow = cleanup
@@ -440,6 +463,20 @@ public final class SpoolProcessor {
         }
         if disposed { try syncDirectories(quarantine: quarantined) }
         flush(&report)
+    }
+
+    /// Opens the next `.jsonl` of the pass and starts reading it ahead, so
+    /// that its lines are read on the other core while this batch commits
+    /// (docs/performance.md). Only a file new to the ledger: one to resume
+    /// is read from where it stopped, which `handle` looks up. Any trouble
+    /// opening it is left to `handle`, which meets it again and deals with it.
+    private func readAheadUpcoming() {
+        guard preopened == nil, let (name, policy) = upcoming, SpoolName(name) == .lines, ledger[name] == nil else { return }
+        let opened = try? MessageFileReader.open(
+            at: layout.incomingFD, name, display: layout.incoming + "/" + name, lines: true, policy: policy, limits: settings.limits)
+        guard case .reader(let reader)? = opened else { return }
+        reader.startReadingAhead(copies: settings.batchSize, bytes: settings.batchBytes)
+        preopened = (name, reader)
     }
 
     /// Hands the details gathered so far to the reporter and forgets them;
@@ -545,3 +582,4 @@ public final class SpoolProcessor {
         Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
     }
 }
+

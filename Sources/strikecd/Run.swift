@@ -60,6 +60,8 @@ struct Run: AsyncParsableCommand {
     var logLevel: String?
 
     func run() async throws {
+        // Before the first large buffer: the daemon's idle memory depends on it.
+        Sys.fixMmapThreshold()
         let config: DaemonConfig
         do {
             config = try options.load()
