@@ -195,22 +195,22 @@ class Daemon:
     def summary(self, conn=None):
         return json.loads(self.call("org.strikecd.Query.Summary", conn=conn)[:-1])["parameters"]
 
+    def status_kb(self, *keys):
+        """The daemon's /proc/PID/status fields `keys` (all in kB), in KiB."""
+        fields = {}
+        with open("/proc/%d/status" % self.process.pid) as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        return tuple(int(fields[key].split()[0]) for key in keys)
+
     def rss_split_kb(self):
         """(RssAnon, RssFile) in KiB."""
-        fields = {}
-        with open("/proc/%d/status" % self.process.pid) as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields[key] = value.strip()
-        return int(fields["RssAnon"].split()[0]), int(fields["RssFile"].split()[0])
+        return self.status_kb("RssAnon", "RssFile")
 
     def rss_kb(self):
-        fields = {}
-        with open("/proc/%d/status" % self.process.pid) as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                fields[key] = value.strip()
-        return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+        """(VmRSS, VmHWM) in KiB."""
+        return self.status_kb("VmRSS", "VmHWM")
 
     def usage(self):
         """(CPU seconds, bytes written, bytes read) of the daemon so far, from /proc."""

@@ -85,6 +85,19 @@ static void digest(const char *line, size_t length, unsigned char out[32]) {
 static sqlite3_stmt *lookup, *version, *message;
 static sqlite3_stmt *highest, *arrival, *entity, *load, *save;
 
+// The look-up of a message's versions: whether one of them has `hash`
+// (in column `column` of `lookup`), that is, whether it is a duplicate.
+static int seen(const char *origin, sqlite3_int64 seq, const unsigned char hash[32], int column) {
+    sqlite3_bind_text(lookup, 1, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(lookup, 2, seq);
+    int duplicate = 0;
+    while (sqlite3_step(lookup) == SQLITE_ROW) {
+        if (memcmp(sqlite3_column_blob(lookup, column), hash, 32) == 0) duplicate = 1;
+    }
+    sqlite3_reset(lookup);
+    return duplicate;
+}
+
 // What a transaction gathers to write at COMMIT (schema mode), as strikecd's
 // reconciler does: each subject folded, each entity named (with a count).
 #define SLOTS 65536
@@ -158,14 +171,7 @@ static void store_schema(sqlite3 *db, const char *line, ssize_t length, long num
     sqlite3_int64 n = atoll(seq);
     unsigned char hash[32];
     digest(line, (size_t)length, hash);
-    sqlite3_bind_text(lookup, 1, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(lookup, 2, n);
-    int duplicate = 0;
-    while (sqlite3_step(lookup) == SQLITE_ROW) {
-        if (memcmp(sqlite3_column_blob(lookup, 2), hash, 32) == 0) duplicate = 1;
-    }
-    sqlite3_reset(lookup);
-    if (duplicate) return;
+    if (seen(origin, n, hash, 2)) return;
     if (!skip_arrival && strcmp(origin, last_origin) != 0) {
         sqlite3_bind_text(highest, 1, origin, -1, SQLITE_STATIC);
         while (sqlite3_step(highest) == SQLITE_ROW) {}
@@ -219,14 +225,7 @@ static void store(sqlite3 *db, int contract, const char *line, ssize_t length) {
     if (contract) {
         unsigned char hash[32];
         digest(line, (size_t)length, hash);
-        sqlite3_bind_text(lookup, 1, origin, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(lookup, 2, n);
-        int duplicate = 0;
-        while (sqlite3_step(lookup) == SQLITE_ROW) {
-            if (memcmp(sqlite3_column_blob(lookup, 1), hash, 32) == 0) duplicate = 1;
-        }
-        sqlite3_reset(lookup);
-        if (duplicate) return;
+        if (seen(origin, n, hash, 1)) return;
         sqlite3_bind_blob(version, 1, hash, 32, SQLITE_STATIC);
         sqlite3_bind_text(version, 2, origin, -1, SQLITE_STATIC);
         sqlite3_bind_int64(version, 3, n);
