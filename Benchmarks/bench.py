@@ -25,7 +25,7 @@ What it measures (sizes: full / --quick):
   query   GetWorkplace, Summary and GetInfo (no database) on that store, 1
           and 4 clients: p50, p99, calls/s, against a bare AF_UNIX
           request/reply of the same sizes between two processes (floor serve
-          / floor client); and GetWorkplace's four queries alone, from C
+          / floor client); and GetWorkplace's five queries alone, from C
           (sqlite_floor getworkplace). `--only query` runs this part alone on the store
           the last run left, e.g. to compare two binaries with --bin.
 """
@@ -502,12 +502,12 @@ class Bench:
                  note="file-backed (mapped store pages) %.1f MiB" % (file_backed / 1024))
         d.stop()
         # What SQLite alone costs per GetWorkplace on this store: the same
-        # four queries from C on a read-only connection with the daemon's
+        # five queries from C on a read-only connection with the daemon's
         # reader settings, the daemon stopped so that the two do not share
         # the cores.
         sql = json.loads(run([self.sqlite_floor, "getworkplace", d.database, requests, str(self.calls)],
                              capture_output=True).stdout)
-        self.row("query", "GetWorkplace's four queries alone (C): p50", sql["p50_us"], "us",
+        self.row("query", "GetWorkplace's five queries alone (C): p50", sql["p50_us"], "us",
                  note="p99 %.1f us; no socket, no protocol" % sql["p99_us"])
 
     def table(self):

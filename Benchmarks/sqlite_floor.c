@@ -247,7 +247,7 @@ static void store(sqlite3 *db, int contract, const char *line, ssize_t length) {
     }
 }
 
-// sqlite_floor getworkplace DB REQUESTS CALLS: GetWorkplace's four queries
+// sqlite_floor getworkplace DB REQUESTS CALLS: GetWorkplace's five queries
 // (Store+Queries.swift, kept the same by hand), prepared once, on a read-only
 // connection with the daemon's reader settings (mmap), for the ids of the
 // NUL-separated requests in turn, CALLS times; each call in a read
@@ -266,15 +266,15 @@ static int getworkplace(const char *path, const char *requests, long calls) {
         "SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants"
         " FROM workplace WHERE id = ?1",
         "SELECT id, workplace, council, status FROM delegate WHERE workplace = ?1 AND election_k IS NOT NULL ORDER BY id LIMIT 101",
-        "SELECT w.demand, d.text, d.category, s.adoption_k IS NOT NULL AS adopted, s.votes_for, s.votes_against, s.votes_abstain, o.outcome"
-        " FROM (SELECT demand FROM support WHERE workplace = ?1 UNION SELECT demand FROM outcome WHERE workplace = ?1 ORDER BY 1 LIMIT 101) w"
-        " LEFT JOIN demand d ON d.id = w.demand LEFT JOIN support s ON s.demand = w.demand AND s.workplace = ?1"
-        " LEFT JOIN outcome o ON o.demand = w.demand AND o.workplace = ?1 ORDER BY w.demand",
+        "SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain"
+        " FROM support s LEFT JOIN demand d ON d.id = s.demand WHERE s.workplace = ?1 ORDER BY s.demand LIMIT 101",
+        "SELECT o.demand, d.text, d.category, o.outcome"
+        " FROM outcome o LEFT JOIN demand d ON d.id = o.demand WHERE o.workplace = ?1 ORDER BY o.demand LIMIT 101",
         "SELECT p.action, a.kind, a.starts_at, p.participants FROM participation p LEFT JOIN action a ON a.id = p.action"
         " WHERE p.workplace = ?1 ORDER BY p.action LIMIT 101",
     };
-    sqlite3_stmt *statements[4], *begin, *commit;
-    for (int i = 0; i < 4; i++) check(db, sqlite3_prepare_v2(db, sql[i], -1, &statements[i], 0), "prepare");
+    sqlite3_stmt *statements[5], *begin, *commit;
+    for (int i = 0; i < 5; i++) check(db, sqlite3_prepare_v2(db, sql[i], -1, &statements[i], 0), "prepare");
     check(db, sqlite3_prepare_v2(db, "BEGIN", -1, &begin, 0), "prepare");
     check(db, sqlite3_prepare_v2(db, "COMMIT", -1, &commit, 0), "prepare");
     FILE *f = fopen(requests, "r");
@@ -297,7 +297,7 @@ static int getworkplace(const char *path, const char *requests, long calls) {
         double start = now();
         sqlite3_step(begin);
         sqlite3_reset(begin);
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < 5; i++) {
             sqlite3_bind_text(statements[i], 1, id, -1, SQLITE_STATIC);
             while (sqlite3_step(statements[i]) == SQLITE_ROW) {
                 for (int c = 0; c < sqlite3_column_count(statements[i]); c++) sqlite3_column_text(statements[i], c);
@@ -311,7 +311,7 @@ static int getworkplace(const char *path, const char *requests, long calls) {
     }
     qsort(took, calls, sizeof *took, cmp_double);
     printf("{\"p50_us\": %.1f, \"p99_us\": %.1f, \"rows_per_call\": %.2f}\n", took[calls / 2], took[(calls * 99) / 100], (double)rows / calls);
-    for (int i = 0; i < 4; i++) sqlite3_finalize(statements[i]);
+    for (int i = 0; i < 5; i++) sqlite3_finalize(statements[i]);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_close(db);

@@ -155,6 +155,36 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
         #expect(try await store.getWorkplace("nowhere") == nil)
     }
 
+    /// A workplace's demands come from two tables (adoptions and outcomes),
+    /// read apart and merged: in demand order, each once, cut at the limit.
+    @Test func aWorkplacesDemandsAreMergedInOrderAndCut() async throws {
+        let dir = TemporaryDirectory()
+        // d-000 … d-159: adopted when even, an outcome when a multiple of 3;
+        // odd non-multiples of 3 are named by neither.
+        var copies: [[UInt8]] = []
+        var seq: Int64 = 0
+        for n in 0..<160 {
+            let demand = JSONValue.string(String(format: "d-%03d", n))
+            if n % 2 == 0 {
+                seq += 1
+                copies.append(message("plant", seq, "demand.adopted", ["demand": demand, "workplace": "plant"]))
+            }
+            if n % 3 == 0 {
+                seq += 1
+                copies.append(message("plant", seq, "demand.outcome", ["demand": demand, "workplace": "plant", "outcome": "won"]))
+            }
+        }
+        let store = try fixtureStore(dir, copies: copies)
+        let plant = try #require(try await store.getWorkplace("plant"))
+        let named = (0..<160).filter { $0 % 2 == 0 || $0 % 3 == 0 }
+        #expect(plant.truncated)
+        #expect(plant.demands.map(\.demand) == named.prefix(WorkplaceDetail.listLimit).map { String(format: "d-%03d", $0) })
+        for (n, demand) in zip(named, plant.demands) {
+            #expect(demand.adopted == (n % 2 == 0), "\(demand.demand)")
+            #expect(demand.outcome == (n % 3 == 0 ? .won : nil), "\(demand.demand)")
+        }
+    }
+
     @Test func delegatesNeedAnElection() async throws {
         let dir = TemporaryDirectory()
         let store = try fixtureStore(dir)
