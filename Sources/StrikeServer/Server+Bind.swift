@@ -14,6 +14,39 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
 }
 
 enum SocketPath {
+    /// A socket this process bound: its path, and its identity, so that it
+    /// is removed only while the path still names that socket, never one a
+    /// later daemon bound there since.
+    struct Bound: Sendable {
+        let path: String
+        let device: UInt64
+        let inode: UInt64
+
+        init(_ path: String) throws(ServerError) {
+            let info: stat
+            do {
+                info = try Sys.lstatPath(path)
+            } catch {
+                throw ServerError("cannot check the socket \(path) just bound: \(error)")
+            }
+            self.path = path
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+
+        /// Removes the socket if the path still names it.
+        func remove() throws(SystemError) {
+            let info: stat
+            do {
+                info = try Sys.lstatPath(path)
+            } catch where error.errno == ENOENT {
+                return
+            }
+            guard UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode, (info.st_mode & S_IFMT) == S_IFSOCK else { return }
+            try Sys.unlink(path)
+        }
+    }
+
     /// Makes `path` free to bind: nothing there, or a stale socket that
     /// nobody listens on (removed). Anything else is left alone and refused.
     static func prepare(_ path: String, logger: Logger) throws(ServerError) {

@@ -35,6 +35,9 @@ public final class VarlinkServer: Service, Sendable {
     private let logger: Logger
     private let group: any EventLoopGroup
     private let state = Mutex(ListenState.starting([]))
+    /// The socket this server bound at its path (not systemd's), to remove
+    /// at the stop.
+    private let boundSocket = Mutex<SocketPath.Bound?>(nil)
 
     private enum ListenState {
         case starting([CheckedContinuation<Void, any Error>])
@@ -119,6 +122,7 @@ public final class VarlinkServer: Service, Sendable {
         guard let waiters else {
             // stop() came first.
             try? await server.channel.close()
+            removeSocket()
             return
         }
         for waiter in waiters { waiter.resume() }
@@ -138,7 +142,19 @@ public final class VarlinkServer: Service, Sendable {
             self.stop()
         }
         state.withLock { $0 = .stopped(nil) }
+        removeSocket()
         logger.info("the Varlink server stopped")
+    }
+
+    /// A stopped daemon leaves no socket behind: a client then hears that
+    /// nothing is there, not that something there refuses it.
+    private func removeSocket() {
+        guard let bound = boundSocket.withLock({ $0 }) else { return }
+        do {
+            try bound.remove()
+        } catch {
+            logger.warning("cannot remove the socket \(bound.path): \(error)")
+        }
     }
 
     private var socketDescription: String {
@@ -197,8 +213,11 @@ public final class VarlinkServer: Service, Sendable {
             let server = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
             do {
                 try SocketPath.secure(path, mode: mode, group: socketGroup, logger: logger)
+                let bound = try SocketPath.Bound(path)
+                boundSocket.withLock { $0 = bound }
             } catch {
                 try? await server.channel.close()
+                try? SocketPath.Bound(path).remove()
                 throw error
             }
             return server

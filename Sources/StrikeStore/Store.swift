@@ -125,6 +125,25 @@ public final class Store: Sendable {
         threadReaders.releaseMemory()
     }
 
+    /// Closes the store at a graceful stop, once nothing uses it any more:
+    /// every connection, the writer's last. SQLite then copies the WAL into
+    /// the database file and removes `-wal` and `-shm` (unless another
+    /// process still has the database open), so that a stopped daemon leaves
+    /// one self-contained file: copying `state.sqlite` alone copies
+    /// everything. Afterwards every use of the store fails.
+    public func close() throws(StoreError) {
+        threadReaders.close()
+        // The pool's idle readers first (none is busy at a stop), so that
+        // the writer is the last connection; GRDB's close() would close the
+        // writer before its readers.
+        pool.releaseMemory()
+        do {
+            try pool.close()
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
     /// Runs `body` in one IMMEDIATE write transaction, committed durably when
     /// it returns and rolled back when it throws. SQLite's errors come out as
     /// `StoreError`; an error thrown by `body` itself comes out unchanged.

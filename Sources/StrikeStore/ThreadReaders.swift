@@ -20,6 +20,8 @@ final class ThreadReaders: Sendable {
     private let path: String
     private let configuration: Configuration
     private let readers = Mutex<[UInt: DatabaseQueue]>([:])
+    /// Set by `close()`: no connection is opened any more.
+    private let closed = Atomic<Bool>(false)
     /// The most of the file each connection maps; beyond it SQLite reads.
     static let mapBytes = 1 << 30
 
@@ -45,10 +47,17 @@ final class ThreadReaders: Sendable {
     func current() throws -> DatabaseQueue {
         let thread = UInt(pthread_self())
         if let reader = readers.withLock({ $0[thread] }) { return reader }
+        if closed.load(ordering: .acquiring) {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed")
+        }
         // Opened outside the lock: opening reads the file.
         let reader = try DatabaseQueue(path: path, configuration: configuration)
-        return readers.withLock { readers in
+        return try readers.withLock { readers in
             if let raced = readers[thread] { return raced }
+            // Closed meanwhile: this one is closed as it goes.
+            if closed.load(ordering: .acquiring) {
+                throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed")
+            }
             readers[thread] = reader
             return reader
         }
@@ -76,5 +85,11 @@ final class ThreadReaders: Sendable {
             return all
         }
         withExtendedLifetime(closing) {}
+    }
+
+    /// Closes every connection for good: a read after this throws.
+    func close() {
+        closed.store(true, ordering: .releasing)
+        releaseMemory()
     }
 }

@@ -166,11 +166,25 @@ final class Daemon: Sendable {
             // A service failed (the others were stopped first, the transaction
             // in flight finished): say why, and exit non-zero so that systemd
             // and scripts see it.
+            closeStore()
             notifier.stopping(status: "failed: \(error)")
             logger.critical("stopped: \(error)", metadata: JournalEvent.stopped.metadata(["reason": "\(error)"]))
             throw DaemonError("\(error)")
         }
+        closeStore()
         logger.notice("stopped", metadata: JournalEvent.stopped.metadata())
+    }
+
+    /// Every service has stopped: close the database, which folds its WAL
+    /// into the file (Store.close). Failing that changes nothing that
+    /// matters: the next start reads the WAL as it is.
+    private func closeStore() {
+        do {
+            try store.close()
+        } catch {
+            logger.warning("the database was not closed cleanly (\(error.detail)); its -wal file is read at the next start",
+                           metadata: ["database": "\(store.path)"])
+        }
     }
 
     /// SIGHUP: re-read the configuration; apply what can change while running.

@@ -318,7 +318,8 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
     }
 
     /// SIGHUP reloads (a broken file is refused and the old settings kept);
-    /// SIGTERM exits 0.
+    /// SIGTERM exits 0, and leaves neither its socket nor the database's WAL
+    /// behind: the database is one file that holds everything.
     @Test func signalsReloadAndStop() throws {
         let fixture = try DaemonFixture()
         try fixture.start()
@@ -334,8 +335,12 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         let message = "{\"v\":1,\"origin\":\"mtz\",\"seq\":1,\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"council.formed\",\"data\":{\"council\":\"city\",\"level\":\"local\"}}"
         try dropAtomically(Array(message.utf8), name: "c.json", tmpDir: fixture.tmp, dir: fixture.incoming)
         try waitUntil("the file to be applied") { fixture.names(fixture.incoming).isEmpty }
+        #expect(FileManager.default.fileExists(atPath: fixture.database + "-wal"))
+        #expect(FileManager.default.fileExists(atPath: fixture.directory.path + "/socket"))
         #expect(fixture.stop() == 0)
         #expect(fixture.logLines().contains { $0.hasSuffix(" notice stopped") })
+        #expect(fixture.names(fixture.directory.path).filter { $0.hasPrefix("state.sqlite") || $0 == "socket" } == ["state.sqlite"])
+        #expect(try fixture.summary().contains("\"applied\":1"))
     }
 
     /// SIGHUP applies a new `log_level` at once, unless `--log-level` fixed
