@@ -162,6 +162,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "StrikeSpoolTests",
+            dependencies: ["StrikeSpool", "StrikeStore", "StrikeCore", "StrikeOS", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StrikeSigningTests",
             dependencies: ["StrikeSigning", "StrikeCore", "StrikeStore", "TestSupport"],
             swiftSettings: strict

@@ -44,6 +44,10 @@ public struct PassReport: Sendable {
     public var skipped: [String] = []
     /// Files left in incoming/ because strikecd may not read them.
     public var unreadable: [String] = []
+    /// Names whose file was replaced, or written to, after it was read and
+    /// before it was removed or quarantined: the new file was left in place,
+    /// to be read in its turn.
+    public var changedAfterReading: [String] = []
     /// True when the pass stopped early because shutdown was requested.
     public var interrupted = false
 
@@ -268,7 +272,10 @@ public final class SpoolProcessor {
                     return
                 }
             } else if !single {
+                // Resumed where it stopped; lines appended since changed its
+                // ctime, and are read now.
                 entry = known
+                entry.ctime = Self.ctime(info)
                 do {
                     try reader.seek(to: known.doneBytes, line: known.linesDone)
                 } catch {
@@ -518,7 +525,18 @@ public final class SpoolProcessor {
 
     /// Carries out a committed disposition, then queues the ledger row for deletion.
     private func dispose(_ entry: LedgerEntry, now: Int64, report: inout PassReport, sync: Bool = true) throws(SpoolTrouble) {
+        guard entry.disposition != nil else { return }
         do throws(SystemError) {
+            // Only the file that was read goes. One renamed over its name
+            // since it was opened, or written to in place, is another file:
+            // it stays, and is read in its turn.
+            if try namesAnotherFile(entry) {
+                report.changedAfterReading.append(entry.name)
+                report.waiting[entry.name] = now
+                cleanup.append(entry.name)
+                ledger[entry.name] = nil
+                return
+            }
             switch entry.disposition {
             case .remove?:
                 do {
@@ -549,6 +567,23 @@ public final class SpoolProcessor {
         report.filesDone += 1
         cleanup.append(entry.name)
         ledger[entry.name] = nil
+    }
+
+    /// Whether `entry.name` now names a file other than the one read under
+    /// it: another device or inode (renamed over it), or written to since
+    /// (a modification time later than the change time it had when it was
+    /// opened). A change time moved by a link added or removed elsewhere, or
+    /// a chmod, is the same file. False when the name is gone.
+    private func namesAnotherFile(_ entry: LedgerEntry) throws(SystemError) -> Bool {
+        let info: stat
+        do {
+            info = try Sys.lstatat(layout.incomingFD, entry.name, display: layout.incoming + "/" + entry.name)
+        } catch where error.isNotFound {
+            return false
+        }
+        if UInt64(info.st_dev) != entry.device || UInt64(info.st_ino) != entry.inode { return true }
+        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        return Self.ctime(info) != entry.ctime && modified > entry.ctime
     }
 
     /// Makes unlinks and moves durable; quarantine/ only needs it when a file

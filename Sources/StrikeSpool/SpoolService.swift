@@ -365,6 +365,11 @@ public final class SpoolService: Sendable {
                 "file": "\(name)", "reason": "permission denied",
             ]))
         }
+        for name in report.changedAfterReading {
+            logger.notice("incoming/\(name) was replaced or written to after it was read; the new file stays, to be read next", metadata: [
+                "file": "\(name)",
+            ])
+        }
         for name in report.skipped {
             logger.debug("left \(name) in incoming/ untouched (a directory, or not readable)", metadata: ["file": "\(name)"])
         }

@@ -1,0 +1,83 @@
+import Foundation
+import StrikeCore
+import StrikeOS
+import StrikeSpool
+import StrikeStore
+import TestSupport
+import Testing
+
+/// What leaves incoming/ after a batch commits is the file that was read,
+/// never another that took its name meanwhile.
+@Suite struct DisposalTests {
+    static func message(_ seq: Int) -> String {
+        #"{"v":1,"origin":"mtz","seq":\#(seq),"sent_at":"2020-08-24T09:00:00Z","type":"council.formed","data":{"council":"c\#(seq)","level":"local"}}"#
+    }
+
+    /// Writes `text` into tmp/ and renames it to incoming/`name`, as a courier does.
+    static func drop(_ text: String, as name: String, in layout: SpoolLayout) throws {
+        let staged = layout.tmp + "/" + name
+        try text.write(toFile: staged, atomically: false, encoding: .utf8)
+        guard rename(staged, layout.incoming + "/" + name) == 0 else { throw SystemError(errno: errno, operation: "rename", path: staged) }
+    }
+
+    @Test(arguments: ["renamed over", "written in place"])
+    func aFileThatChangesAfterItWasReadStaysToBeRead(how: String) throws {
+        let dir = TemporaryDirectory()
+        let layout = try SpoolLayout(root: dir.path + "/spool")
+        let store = try Store(path: dir.path + "/state.sqlite")
+        let processor = try SpoolProcessor(layout: layout, store: store, settings: SpoolProcessor.Settings())
+        try Self.drop(Self.message(1), as: "a.json", in: layout)
+        try Self.drop(Self.message(2), as: "b.json", in: layout)
+        // The batch commits at the end of the pass: by the time b.json is
+        // handled, a.json has been read but not yet removed.
+        var handled = 0
+        let report = try processor.process(["a.json", "b.json"], now: Sys.now()) {
+            handled += 1
+            if handled == 2 {
+                if how == "renamed over" {
+                    try? Self.drop(Self.message(3), as: "a.json", in: layout)
+                } else {
+                    // Same inode, new contents: only its times tell. File
+                    // times advance in clock ticks, so this write waits for
+                    // the tick after the one a.json arrived in.
+                    let path = layout.incoming + "/a.json"
+                    var info = stat()
+                    _ = stat(path, &info)
+                    try? waitUntil("the file clock to pass a.json's arrival") {
+                        var now = timespec()
+                        clock_gettime(CLOCK_REALTIME_COARSE, &now)
+                        return (now.tv_sec, now.tv_nsec) > (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
+                    }
+                    try? Self.message(3).write(toFile: path, atomically: false, encoding: .utf8)
+                }
+            }
+            return false
+        }
+        #expect(report.applied == 2)
+        #expect(report.changedAfterReading == ["a.json"])
+        #expect(report.waiting["a.json"] != nil)
+        let left = try FileManager.default.contentsOfDirectory(atPath: layout.incoming)
+        #expect(left == ["a.json"])
+
+        // Read in its turn: the third message is applied, not lost.
+        let again = try processor.process(["a.json"], now: Sys.now()) { false }
+        #expect(again.applied == 1 && again.changedAfterReading.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.incoming).isEmpty)
+        #expect(try store.summary().messages.applied == 3)
+    }
+
+    /// A file with two names in incoming/ is one file: removing the first
+    /// name changes its change time, not what the second name holds.
+    @Test func bothNamesOfAHardLinkedFileGo() throws {
+        let dir = TemporaryDirectory()
+        let layout = try SpoolLayout(root: dir.path + "/spool")
+        let store = try Store(path: dir.path + "/state.sqlite")
+        let processor = try SpoolProcessor(layout: layout, store: store, settings: SpoolProcessor.Settings())
+        try Self.drop(Self.message(1), as: "a.json", in: layout)
+        #expect(link(layout.incoming + "/a.json", layout.incoming + "/b.json") == 0)
+        let report = try processor.process(["a.json", "b.json"], now: Sys.now()) { false }
+        #expect(report.applied == 1 && report.duplicates == 1)
+        #expect(report.changedAfterReading.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.incoming).isEmpty)
+    }
+}
