@@ -176,7 +176,18 @@ public final class MessageFileReader {
 
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
-        guard lines else { return try nextSingle() }
+        guard lines else {
+            // Read already by `readWhole()`, on the thread that opened it.
+            if let failure = aheadFailure {
+                aheadFailure = nil
+                throw failure
+            }
+            if !ahead.isEmpty {
+                defer { ahead = [] }
+                return ahead
+            }
+            return try nextSingle()
+        }
         finishReadAhead()
         if let failure = aheadFailure {
             aheadFailure = nil
@@ -197,6 +208,18 @@ public final class MessageFileReader {
     }
 
     // MARK: - Read-ahead
+
+    /// Reads a one-message file's copy now, on the calling thread, for the
+    /// first `next` to hand out (or the error, for it to throw): for a file
+    /// opened and read on another thread ahead of its turn.
+    public func readWhole() {
+        precondition(!lines, "readWhole() is for one-message files")
+        do throws(SystemError) {
+            ahead = try nextSingle()
+        } catch {
+            aheadFailure = error
+        }
+    }
 
     /// Sets `readAhead` and starts reading the first chunk now, before the
     /// first `next(limit:)`: for a file opened while a batch commits.

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import StrikeCore
 import StrikeOS
 import StrikeStore
@@ -105,6 +106,12 @@ public final class SpoolProcessor {
     /// The upcoming `.jsonl`, opened while a batch committed and being read
     /// ahead; `handle` takes it instead of opening the file again.
     private var preopened: (name: String, reader: MessageFileReader)?
+    /// One-message files of this pass being opened and read on other threads
+    /// ahead of their turn (`readAheadSingles`), by name: their run and place
+    /// in it. `handle` takes each instead of opening the file itself.
+    private var readingAhead: [String: (run: ReadAheadRun, index: Int)] = [:]
+    /// How far into the pass's names reading ahead has been arranged.
+    private var readAheadEnd = 0
 
     public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
         self.layout = layout
@@ -182,12 +189,14 @@ public final class SpoolProcessor {
         defer {
             upcoming = nil
             preopened = nil
+            finishReadingAhead()
         }
         for (position, name) in names.enumerated() {
             if shouldStop() {
                 report.interrupted = true
                 break
             }
+            readAheadSingles(names, from: position + 1, policy: policy)
             upcoming = position + 1 < names.count ? (names[position + 1], policy) : nil
             try handle(name, now: now, policy: policy, batch: &batch, report: &report)
         }
@@ -220,10 +229,13 @@ public final class SpoolProcessor {
         }
         let early = preopened?.name == name ? preopened?.reader : nil
         preopened = nil
+        let readAhead = takeReadAhead(name)
         let opened: MessageFileReader.Opened
         do {
             opened = if let early {
                 .reader(early)
+            } else if let readAhead {
+                try readAhead.get()
             } else {
                 try MessageFileReader.open(at: layout.incomingFD, name, display: display, lines: kind == .lines, policy: policy, limits: settings.limits)
             }
@@ -486,6 +498,52 @@ public final class SpoolProcessor {
         preopened = (name, reader)
     }
 
+    /// Arranges for the one-message files among the next `readAheadWindow`
+    /// names from `position` to be opened, read, validated (signatures
+    /// too) and hashed on other threads, `readAheadRun` names at a time,
+    /// while this thread reconciles and commits. Without it a courier's drop
+    /// of one-message files was read on the one thread that also writes
+    /// SQLite: a quarter of the daemon's time, over half of it with
+    /// signatures checked (docs/performance.md). Files the ledger knows are
+    /// left to `handle`, which may have other plans for them. What is read
+    /// ahead and never taken (the pass stops early) is dropped at the end of
+    /// the pass, and read again next time.
+    private func readAheadSingles(_ names: [String], from position: Int, policy: ValidationPolicy) {
+        readAheadEnd = max(readAheadEnd, position)
+        // A whole run at a time, once there is room for one in the window.
+        while readAheadEnd < names.count, readAheadEnd + Self.readAheadRun <= position + Self.readAheadWindow {
+            let runEnd = min(names.count, readAheadEnd + Self.readAheadRun)
+            let run = names[readAheadEnd..<runEnd].filter { SpoolName($0) == .message && ledger[$0] == nil }
+            readAheadEnd = runEnd
+            guard !run.isEmpty else { continue }
+            let reading = ReadAheadRun(names: run)
+            for (index, name) in run.enumerated() { readingAhead[name] = (reading, index) }
+            let (directory, display, limits) = (layout.incomingFD, layout.incoming, settings.limits)
+            DispatchQueue.global(qos: .userInitiated).async(group: reading.done) {
+                reading.read(in: directory, display: display, policy: policy, limits: limits)
+            }
+        }
+    }
+
+    static let readAheadWindow = 96
+    static let readAheadRun = 32
+
+    /// The outcome of opening `name` ahead of its turn, once its run is read;
+    /// nil when it was not read ahead.
+    private func takeReadAhead(_ name: String) -> Result<MessageFileReader.Opened, SystemError>? {
+        guard let (run, index) = readingAhead.removeValue(forKey: name) else { return nil }
+        run.done.wait()
+        return run.take(index)
+    }
+
+    /// Waits for the runs still being read and drops what was not taken
+    /// (closing those files).
+    private func finishReadingAhead() {
+        for (run, _) in readingAhead.values { run.done.wait() }
+        readingAhead = [:]
+        readAheadEnd = 0
+    }
+
     /// Hands the details gathered so far to the reporter and forgets them;
     /// what the pass still needs (waiting files, skipped names) stays.
     private func flush(_ report: inout PassReport) {
@@ -618,3 +676,33 @@ public final class SpoolProcessor {
     }
 }
 
+/// One-message files opened and read on another thread, in order: each
+/// file's `MessageFileReader.open` outcome, its copy read (`readWhole`).
+/// The thread that reads them is done when `done` is; only then does the
+/// spool's thread look at `outcomes`, so the two never touch them at once.
+private final class ReadAheadRun: @unchecked Sendable {
+    let names: [String]
+    let done = DispatchGroup()
+    private var outcomes: [Result<MessageFileReader.Opened, SystemError>?]
+
+    init(names: [String]) {
+        self.names = names
+        outcomes = Array(repeating: nil, count: names.count)
+    }
+
+    func read(in directory: Int32, display: String, policy: ValidationPolicy, limits: FileLimits) {
+        for (index, name) in names.enumerated() {
+            let outcome = Result { () throws(SystemError) -> MessageFileReader.Opened in
+                try MessageFileReader.open(at: directory, name, display: display + "/" + name, lines: false, policy: policy, limits: limits)
+            }
+            if case .success(.reader(let reader)) = outcome { reader.readWhole() }
+            outcomes[index] = outcome
+        }
+    }
+
+    /// The outcome for `names[index]`, handed over once (after `done`).
+    func take(_ index: Int) -> Result<MessageFileReader.Opened, SystemError>? {
+        defer { outcomes[index] = nil }
+        return outcomes[index]
+    }
+}

@@ -81,3 +81,44 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: layout.incoming).isEmpty)
     }
 }
+
+/// One-message files are read ahead of their turn on other threads; what a
+/// pass does must be what reading them in turn would do.
+@Suite struct ReadAheadTests {
+    @Test func aLongPassReadAheadLosesAndRepeatsNothing() throws {
+        let dir = TemporaryDirectory()
+        let layout = try SpoolLayout(root: dir.path + "/spool")
+        let store = try Store(path: dir.path + "/state.sqlite")
+        let processor = try SpoolProcessor(layout: layout, store: store, settings: SpoolProcessor.Settings())
+        var names: [String] = []
+        for n in 1...300 {
+            let name = String(format: "m-%04d.json", n)
+            names.append(name)
+            switch n % 10 {
+            case 3: try DisposalTests.drop("{not json \(n)", as: name, in: layout)  // quarantined
+            case 7: break  // listed, but never there
+            case 9: #expect(symlink("/etc/passwd", layout.incoming + "/" + name) == 0)  // set aside unread
+            default: try DisposalTests.drop(DisposalTests.message(n), as: name, in: layout)
+            }
+        }
+        // Stopped half way: what was read ahead past that point is dropped,
+        // and read again by the next pass. A minute on, so that the broken
+        // files are past the grace period a writer has to finish them.
+        let later = Sys.now() + 60
+        var handled = 0
+        let first = try processor.process(names, now: later) {
+            handled += 1
+            return handled > 150
+        }
+        #expect(first.interrupted)
+        #expect(first.applied == 105)
+        let second = try processor.process(names, now: later) { false }
+        #expect(second.applied == 105)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.incoming).isEmpty)
+        let messages = try store.summary().messages
+        #expect(messages.applied == 210 && messages.rejected == 30 && messages.duplicates == 0)
+        // The broken files and the symbolic links, each with its reason.
+        let quarantined = try FileManager.default.contentsOfDirectory(atPath: layout.quarantine)
+        #expect(quarantined.filter { !$0.hasSuffix(".reason") }.count == 60, "\(quarantined.sorted())")
+    }
+}
