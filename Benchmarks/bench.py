@@ -7,7 +7,8 @@ in the same run, because the machines are shared and noisy.
 What it measures (sizes: full / --quick):
   files   100,000 / 10,000 one-message files dropped into the running daemon's
           spool (renamed from spool/tmp/ into incoming/), until the Summary
-          shows all applied; against the naive Python loader
+          shows all applied (and the same files signed, with signatures
+          required, the default); against the naive Python loader
           (Benchmarks/naive_loader.py), the floor of reading the files
           (Benchmarks/floor.c), and the storage floor: the same files read,
           stored in the fewest SQLite B-trees DESIGN.md section 3 needs, and
@@ -80,6 +81,39 @@ def corpus(work, name, args):
     return target
 
 
+def signed_corpus(work, source, strikectl):
+    """The one-message files of `source`, each signed (strikectl sign) with
+    one key, and a keyring that gives that key to every origin: made once
+    into work/corpus/NAME-signed, reused while `source` is the same."""
+    target = source.rstrip("/") + "-signed"
+    stamp = os.path.join(target, ".args")
+    wanted = open(os.path.join(source, ".args")).read()
+    if os.path.exists(stamp) and open(stamp).read() == wanted:
+        return target, os.path.join(target + "-keys", "ring")
+    keys = target + "-keys"
+    for path in (target, keys):
+        shutil.rmtree(path, ignore_errors=True)
+    log("signing corpus", os.path.basename(source), "(once; about a minute per 100,000 files)")
+    names = stage(source, target)
+    os.makedirs(os.path.join(keys, "secret"), mode=0o700)
+    os.makedirs(os.path.join(keys, "ring"))
+    run([strikectl, "keygen", "--key-dir", os.path.join(keys, "secret"), "bench"], stdout=subprocess.DEVNULL)
+    secret = os.path.join(keys, "secret", "bench.key")
+    for start in range(0, len(names), 5000):
+        run([strikectl, "sign", "--key", secret] + [os.path.join(target, n) for n in names[start:start + 5000]],
+            stdout=subprocess.DEVNULL)
+    public = open(os.path.join(keys, "secret", "bench.pub")).read()
+    origins = set()
+    for name in names:
+        origins.add(json.loads(open(os.path.join(target, name), "rb").read())["origin"])
+    for origin in origins:
+        with open(os.path.join(keys, "ring", origin + ".pub"), "w") as f:
+            f.write(public)
+    with open(stamp, "w") as f:
+        f.write(wanted)
+    return target, os.path.join(keys, "ring")
+
+
 def stage(source, target):
     """Hard-links the corpus files into `target` (fresh), so that every run
     reads the same bytes from the page cache and the corpus stays intact."""
@@ -131,7 +165,7 @@ def stop_all():
 
 
 class Daemon:
-    def __init__(self, bench, directory, fresh=True):
+    def __init__(self, bench, directory, fresh=True, settings="signatures: off"):
         self.bench = bench
         self.dir = directory
         if fresh:
@@ -142,8 +176,9 @@ class Daemon:
         self.socket = os.path.join(directory, "sock")
         self.config = os.path.join(directory, "strikecd.yaml")
         with open(self.config, "w") as f:
-            # The corpora are unsigned: signatures are judged in the tests, not here.
-            f.write("query_group: nogroup\nmax_connections_per_user: 64\nsignatures: off\n" + bench.args.daemon_config.replace(";", "\n") + "\n")
+            # The corpora are unsigned, but for one signed drop of files.
+            f.write("query_group: nogroup\nmax_connections_per_user: 64\n" + settings + "\n"
+                    + bench.args.daemon_config.replace(";", "\n") + "\n")
         self.process = None
 
     def start(self):
@@ -276,6 +311,8 @@ class Bench:
         self.work = os.path.abspath(args.work)
         os.makedirs(self.work, exist_ok=True)
         self.strikecd = os.path.join(args.bin, "strikecd")
+        # Only to sign a corpus: the tree's own, whatever --bin says.
+        self.strikectl = os.path.join(ROOT, ".build", "release", "strikectl")
         self.floor = args.floor
         self.sqlite_floor = os.path.join(os.path.dirname(args.floor), "sqlite_floor")
         self.results = {"sizes": {}, "rows": []}
@@ -301,7 +338,8 @@ class Bench:
     def files(self):
         source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f"])
         scratch = os.path.join(self.work, "scratch")
-        floor, floor_unlink, naive, storage, daemon, drops = [], [], [], [], [], []
+        signed, ring = signed_corpus(self.work, source, self.strikectl)
+        floor, floor_unlink, naive, storage, daemon, drops, checked = [], [], [], [], [], [], []
         for attempt in range(self.args.repeat):
             stage(source, scratch)
             # Every contender reads from the page cache: warm it first.
@@ -328,6 +366,12 @@ class Bench:
             d.stop()
             daemon.append(seconds)
             drops.append(dropped)
+            # The same files signed, with signatures required: strikecd's
+            # default, where every message's Ed25519 signature is checked.
+            d = Daemon(self, os.path.join(self.work, "daemon-files"), settings="signatures: required\nkeyring: " + ring)
+            d.start()
+            checked.append(d.drop(signed, self.n_files)[0])
+            d.stop()
             log("files run %d: floor %.2f s, naive %.2f s, strikecd %.2f s (of which the drop %.2f s)"
                 % (attempt + 1, floor[-1], naive[-1], seconds, dropped))
         f, fu, n, st, dm = (statistics.median(x) for x in (floor, floor_unlink, naive, storage, daemon))
@@ -341,6 +385,9 @@ class Bench:
         self.row(g, "strikecd / naive", dm / n, "x", None, dm / n, "target <= 0.333")
         self.row(g, "  of which renaming into incoming/", statistics.median(drops), "s")
         self.row(g, "strikecd files/s", self.n_files / dm, "files/s")
+        sg = statistics.median(checked)
+        self.row(g, "the same files signed, signatures required", sg, "s", dm, sg / dm,
+                 "the default policy; %.2f x naive" % (sg / n))
 
     def storage_floor(self, mode, paths):
         """Benchmarks/sqlite_floor.c on a fresh database: {messages, seconds, per_s}."""
