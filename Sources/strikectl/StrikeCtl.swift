@@ -34,7 +34,7 @@ struct StrikeCtl: ParsableCommand {
     /// usage errors exit 2 (not 64), failures carry their own status.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(commandFirst(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let failure as Failure {
             Console.error(failure.message)
@@ -54,5 +54,19 @@ struct StrikeCtl: ParsableCommand {
             if !message.isEmpty { Console.error(message) }
             Glibc.exit(code.rawValue)
         }
+    }
+
+    /// The arguments with any options written before the command moved after
+    /// it: `strikectl --json --socket S status` as `strikectl status --json
+    /// --socket S`, as people write it who know other tools. The command is
+    /// the first argument that names one; a value that happens to be a
+    /// command's name (`--socket status`) is taken as the command. Options
+    /// the command does not have are then refused by name, as always.
+    static func commandFirst(_ arguments: [String]) -> [String] {
+        guard let first = arguments.first, first.hasPrefix("-"), first != "--" else { return arguments }
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        guard let command = arguments.firstIndex(where: { names.contains($0) }),
+              !arguments[..<command].contains("--") else { return arguments }
+        return [arguments[command]] + arguments[..<command] + arguments[(command + 1)...]
     }
 }

@@ -63,6 +63,10 @@ final class RawClient: @unchecked Sendable {
         #expect(status.status == 0, "\(status.stderr)")
         let expected = try DaemonFixture.summary(database: fixture.directory.path + "/reference.sqlite", paths: [reference])
         #expect(status.stdout.filter { !$0.isWhitespace } == expected)
+        // The options may come first, as with other tools.
+        let optionsFirst = try runCommand(Binaries.strikectl, ["--json", "--socket", socket, "status"])
+        #expect(optionsFirst.status == 0, "\(optionsFirst.stderr)")
+        #expect(optionsFirst.stdout == status.stdout)
         #expect(try fixture.summary() == expected)
         #expect(fixture.stop() == 0)
     }
