@@ -122,3 +122,57 @@ import Testing
         #expect(quarantined.filter { !$0.hasSuffix(".reason") }.count == 60, "\(quarantined.sorted())")
     }
 }
+
+/// A test's own verifier: a signature is good when its first byte is the
+/// signed bytes' length modulo 256 (the subject here is which verdict goes
+/// with which line, not cryptography).
+final class LengthJudge: SignatureVerifier {
+    func keyCount(for origin: Slug) -> Int { 1 }
+    func verify(_ signature: [UInt8], of message: [UInt8], by origin: Slug) -> Bool {
+        signature.first == UInt8(message.count % 256)
+    }
+}
+
+@Suite struct ParallelValidationTests {
+    /// With signatures checked, a `.jsonl` chunk's lines are validated on
+    /// every core at once; each copy must still get its own line's verdict,
+    /// in file order, among broken and oversized lines.
+    @Test func eachLineKeepsItsOwnVerdict() throws {
+        let dir = TemporaryDirectory()
+        var lines: [[UInt8]] = []
+        for n in 1...700 {
+            switch n % 7 {
+            case 3: lines.append(Array("{broken \(n)".utf8))
+            case 5 where n == 348: lines.append(Array(repeating: UInt8(ascii: "x"), count: 70_000))
+            default:
+                let object = try #require(try JSONReader.read(Array(DisposalTests.message(n).utf8)).objectValue)
+                let signed = MessageReader.signedBytes(of: object)
+                // Good for even lines, bad for odd ones.
+                let first = UInt8(signed.count % 256) &+ (n % 2 == 0 ? 0 : 1)
+                let sig = Base64.encode([first] + Array(repeating: UInt8(n % 256), count: 63))
+                lines.append(JSONWriter.bytes(.object(JSONObject(object.members + [("sig", .string(sig))])), style: .compact))
+            }
+        }
+        let name = "drop.jsonl"
+        try Data(lines.joined(separator: [0x0A]) + [0x0A]).write(to: URL(fileURLWithPath: dir.path + "/" + name))
+        let policy = ValidationPolicy(now: Sys.now(), signatures: SignatureRules(policy: .required, verifier: LengthJudge()))
+        let directory = open(dir.path, O_RDONLY | O_DIRECTORY)
+        defer { close(directory) }
+        guard case .reader(let reader) = try MessageFileReader.open(at: directory, name, display: name, lines: true, policy: policy) else {
+            Issue.record("not opened as a reader")
+            return
+        }
+        var copies: [FileCopy] = []
+        while case let more = try reader.next(limit: 10_000), !more.isEmpty { copies += more }
+        #expect(copies.map(\.line) == Array(1...700))
+        var good = 0
+        for (copy, bytes) in zip(copies, lines) where bytes.count <= ValidationPolicy.maximumMessageBytes {
+            let alone = MessageReader.read(bytes, policy: policy)
+            #expect(copy.reading.identity == alone.identity, "line \(copy.line ?? 0)")
+            #expect(copy.reading.rejection?.code == alone.rejection?.code, "line \(copy.line ?? 0)")
+            if alone.rejection == nil { good += 1 }
+        }
+        #expect(copies[347].reading.rejection?.code == .tooLarge)
+        #expect(good == 299)
+    }
+}
