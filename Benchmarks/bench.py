@@ -21,7 +21,8 @@ What it measures (sizes: full / --quick):
           schema): what SQLite alone costs for the daemon's work. The store
           that results holds 100,000 / 10,000 described workplaces.
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
-          same messages into an empty store; the daemon's RSS after it all;
+          same messages into an empty store (and those signed, with
+          signatures required, the default); the daemon's RSS after it all;
           the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
   query   GetWorkplace, Summary and GetInfo (no database) on that store, 1
           and 4 clients: p50, p99, calls/s, against a bare AF_UNIX
@@ -82,9 +83,10 @@ def corpus(work, name, args):
 
 
 def signed_corpus(work, source, strikectl):
-    """The one-message files of `source`, each signed (strikectl sign) with
-    one key, and a keyring that gives that key to every origin: made once
-    into work/corpus/NAME-signed, reused while `source` is the same."""
+    """The message files of `source` (one message each, or `.jsonl`), every
+    message signed (strikectl sign) with one key, and a keyring that gives
+    that key to every origin: made once into work/corpus/NAME-signed, reused
+    while `source` is the same."""
     target = source.rstrip("/") + "-signed"
     stamp = os.path.join(target, ".args")
     wanted = open(os.path.join(source, ".args")).read()
@@ -97,7 +99,7 @@ def signed_corpus(work, source, strikectl):
     names = stage(source, target)
     os.makedirs(os.path.join(keys, "secret"), mode=0o700)
     os.makedirs(os.path.join(keys, "ring"))
-    run([strikectl, "keygen", "--key-dir", os.path.join(keys, "secret"), "bench"], stdout=subprocess.DEVNULL)
+    run([strikectl, "keygen", "--key-dir", os.path.join(keys, "secret"), "bench"], capture_output=True)
     secret = os.path.join(keys, "secret", "bench.key")
     for start in range(0, len(names), 5000):
         # It says "signed 1 message" per file on stderr: shown only on failure.
@@ -108,7 +110,10 @@ def signed_corpus(work, source, strikectl):
     public = open(os.path.join(keys, "secret", "bench.pub")).read()
     origins = set()
     for name in names:
-        origins.add(json.loads(open(os.path.join(target, name), "rb").read())["origin"])
+        with open(os.path.join(target, name), "rb") as f:
+            for line in f:
+                if line.strip():
+                    origins.add(json.loads(line)["origin"])
     for origin in origins:
         with open(os.path.join(keys, "ring", origin + ".pub"), "w") as f:
             f.write(public)
@@ -425,6 +430,16 @@ class Bench:
             d.stop()
             empty_rates.append(self.n_scale / seconds)
 
+        # The same, signed, with signatures required (strikecd's default).
+        signed, ring = signed_corpus(self.work, extra, self.strikectl)
+        signed_rates = []
+        for _ in range(self.args.repeat):
+            d = Daemon(self, os.path.join(self.work, "daemon-empty"), settings="signatures: required\nkeyring: " + ring)
+            d.start()
+            seconds, _ = d.drop(signed, self.n_scale)
+            d.stop()
+            signed_rates.append(self.n_scale / seconds)
+
         d = Daemon(self, os.path.join(self.work, "daemon-big"))
         ready_empty = d.start()
         rss_empty = d.rss_kb()
@@ -455,6 +470,8 @@ class Bench:
         g = "scale"
         e, f = statistics.median(empty_rates), statistics.median(full_rates)
         self.row(g, "%d more messages into an empty store" % self.n_scale, e, "msg/s")
+        sg = statistics.median(signed_rates)
+        self.row(g, "the same signed, signatures required", sg, "msg/s", e, sg / e, "the default policy")
         self.row(g, "the same with %d messages stored" % self.n_jsonl, f, "msg/s", e, f / e, "target >= 0.80")
         self.row(g, "daemon RSS on an empty store", rss_empty[0] / 1024, "MiB")
         self.row(g, "daemon RSS after %d messages, idle 3 s" % stored, rss / 1024, "MiB", 50 * 1e6 / 2**20, rss * 1024 / 50e6,
