@@ -12,7 +12,27 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: v1)
         migrator.registerMigration("v2", migrate: v2)
+        migrator.registerMigration("v3", migrate: v3)
         return migrator
+    }
+
+    /// A workplace's adoptions, outcomes, participations and delegates are
+    /// found by indexes on `workplace`, which held only the key: GetWorkplace
+    /// then looked each row up in its table for the votes, the outcome, the
+    /// participants, a delegate's council and status. These indexes hold
+    /// those columns too, so it reads the index alone (docs/performance.md).
+    /// The rows and their keys are unchanged.
+    private static func v3(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP INDEX support_workplace;
+            CREATE INDEX support_workplace ON support(workplace, demand, votes_for, votes_against, votes_abstain);
+            DROP INDEX outcome_workplace;
+            CREATE INDEX outcome_workplace ON outcome(workplace, demand, outcome);
+            DROP INDEX participation_workplace;
+            CREATE INDEX participation_workplace ON participation(workplace, action, participants);
+            DROP INDEX delegate_workplace;
+            CREATE INDEX delegate_workplace ON delegate(workplace, id, council, status);
+            """)
     }
 
     /// References per entity instead of per (entity, message).

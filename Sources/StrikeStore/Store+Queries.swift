@@ -76,10 +76,7 @@ extension Store {
             }
             let cap = WorkplaceDetail.listLimit
             var delegates: [DelegateRecord] = []
-            let delegate = try DirectStatement(cached: db, sql: """
-                SELECT id, workplace, council, status FROM delegate
-                WHERE workplace = ? AND election_k IS NOT NULL ORDER BY id LIMIT ?
-                """)
+            let delegate = try DirectStatement(cached: db, sql: Self.workplaceDelegatesSQL)
             defer { delegate.reset() }
             delegate.bind(1, id)
             delegate.bind(2, cap + 1)
@@ -93,11 +90,7 @@ extension Store {
             // the UNION of the two cost twice as much (docs/performance.md):
             // three key look-ups per demand and a sort.
             var adopted: [WorkplaceDemandRecord] = []
-            let adoption = try DirectStatement(cached: db, sql: """
-                SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain
-                FROM support s LEFT JOIN demand d ON d.id = s.demand
-                WHERE s.workplace = ? ORDER BY s.demand LIMIT ?
-                """)
+            let adoption = try DirectStatement(cached: db, sql: Self.workplaceAdoptionsSQL)
             defer { adoption.reset() }
             adoption.bind(1, id)
             adoption.bind(2, cap + 1)
@@ -113,11 +106,7 @@ extension Store {
                     adopted: true, votes: votes, outcome: nil))
             }
             var reported: [WorkplaceDemandRecord] = []
-            let outcome = try DirectStatement(cached: db, sql: """
-                SELECT o.demand, d.text, d.category, o.outcome
-                FROM outcome o LEFT JOIN demand d ON d.id = o.demand
-                WHERE o.workplace = ? ORDER BY o.demand LIMIT ?
-                """)
+            let outcome = try DirectStatement(cached: db, sql: Self.workplaceOutcomesSQL)
             defer { outcome.reset() }
             outcome.bind(1, id)
             outcome.bind(2, cap + 1)
@@ -129,11 +118,7 @@ extension Store {
             }
             let demands = Self.mergeDemands(adopted, reported, limit: cap + 1)
             var actions: [WorkplaceActionRecord] = []
-            let action = try DirectStatement(cached: db, sql: """
-                SELECT p.action, a.kind, a.starts_at, p.participants
-                FROM participation p LEFT JOIN action a ON a.id = p.action
-                WHERE p.workplace = ? ORDER BY p.action LIMIT ?
-                """)
+            let action = try DirectStatement(cached: db, sql: Self.workplaceActionsSQL)
             defer { action.reset() }
             action.bind(1, id)
             action.bind(2, cap + 1)
@@ -151,6 +136,29 @@ extension Store {
             )
         }
     }
+
+    // GetWorkplace's lists, each read from its table's index on `workplace`
+    // alone (schema v3: the indexes hold the columns read here; a test
+    // checks the plans). A delegate with a workplace has an election (a
+    // CHECK of the table), so that needs no test here.
+    static let workplaceDelegatesSQL = """
+        SELECT id, workplace, council, status FROM delegate WHERE workplace = ? ORDER BY id LIMIT ?
+        """
+    static let workplaceAdoptionsSQL = """
+        SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain
+        FROM support s LEFT JOIN demand d ON d.id = s.demand
+        WHERE s.workplace = ? ORDER BY s.demand LIMIT ?
+        """
+    static let workplaceOutcomesSQL = """
+        SELECT o.demand, d.text, d.category, o.outcome
+        FROM outcome o LEFT JOIN demand d ON d.id = o.demand
+        WHERE o.workplace = ? ORDER BY o.demand LIMIT ?
+        """
+    static let workplaceActionsSQL = """
+        SELECT p.action, a.kind, a.starts_at, p.participants
+        FROM participation p LEFT JOIN action a ON a.id = p.action
+        WHERE p.workplace = ? ORDER BY p.action LIMIT ?
+        """
 
     /// Two lists in demand order (SQLite's: by UTF-8 bytes) merged into one,
     /// a demand in both once, with its adoption and its outcome; the first

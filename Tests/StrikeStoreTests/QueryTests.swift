@@ -185,6 +185,23 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
         }
     }
 
+    /// GetWorkplace reads each of its lists from an index alone, in the
+    /// order it returns them: no look-up of each row in its table, no sort.
+    @Test func aWorkplacesListsComeFromIndexesAlone() throws {
+        let dir = TemporaryDirectory()
+        let store = try fixtureStore(dir)
+        for (sql, index) in [
+            (Store.workplaceDelegatesSQL, "delegate_workplace"), (Store.workplaceAdoptionsSQL, "support_workplace"),
+            (Store.workplaceOutcomesSQL, "outcome_workplace"), (Store.workplaceActionsSQL, "participation_workplace"),
+        ] {
+            let plan = try store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: ["mtz", 101]).map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("COVERING INDEX \(index)") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(plan)")
+        }
+    }
+
     @Test func delegatesNeedAnElection() async throws {
         let dir = TemporaryDirectory()
         let store = try fixtureStore(dir)
