@@ -75,57 +75,37 @@ extension Store {
                 record = WorkplaceRecord(id: id, described: false)
             }
             let cap = WorkplaceDetail.listLimit
-            var delegates: [DelegateRecord] = []
-            let delegate = try DirectStatement(cached: db, sql: Self.workplaceDelegatesSQL)
-            defer { delegate.reset() }
-            delegate.bind(1, id)
-            delegate.bind(2, cap + 1)
-            while try delegate.step() {
-                delegates.append(DelegateRecord(
-                    id: delegate.string(0) ?? "", workplace: delegate.string(1) ?? "", council: delegate.string(2) ?? "",
-                    status: try Self.requiredEnum(delegate.string(3), DelegateStatus.self)))
+            let delegates = try Self.workplaceList(db, Self.workplaceDelegatesSQL, id, limit: cap + 1) { row in
+                DelegateRecord(
+                    id: row.string(0) ?? "", workplace: row.string(1) ?? "", council: row.string(2) ?? "",
+                    status: try Self.requiredEnum(row.string(3), DelegateStatus.self))
             }
             // The demands it adopted and those it reported an outcome for, each
             // in demand order from its own index, merged here. One query over
             // the UNION of the two cost twice as much (docs/performance.md):
             // three key look-ups per demand and a sort.
-            var adopted: [WorkplaceDemandRecord] = []
-            let adoption = try DirectStatement(cached: db, sql: Self.workplaceAdoptionsSQL)
-            defer { adoption.reset() }
-            adoption.bind(1, id)
-            adoption.bind(2, cap + 1)
-            while try adoption.step() {
-                let votes: Votes? = if let yes = adoption.int64OrNil(3), let no = adoption.int64OrNil(4), let abstain = adoption.int64OrNil(5) {
+            let adopted = try Self.workplaceList(db, Self.workplaceAdoptionsSQL, id, limit: cap + 1) { row in
+                let votes: Votes? = if let yes = row.int64OrNil(3), let no = row.int64OrNil(4), let abstain = row.int64OrNil(5) {
                     Votes(for: yes, against: no, abstain: abstain)
                 } else {
                     nil
                 }
-                adopted.append(WorkplaceDemandRecord(
-                    demand: adoption.string(0) ?? "", text: adoption.string(1),
-                    category: try Self.optionalEnum(adoption.string(2), DemandCategory.self),
-                    adopted: true, votes: votes, outcome: nil))
+                return WorkplaceDemandRecord(
+                    demand: row.string(0) ?? "", text: row.string(1),
+                    category: try Self.optionalEnum(row.string(2), DemandCategory.self),
+                    adopted: true, votes: votes, outcome: nil)
             }
-            var reported: [WorkplaceDemandRecord] = []
-            let outcome = try DirectStatement(cached: db, sql: Self.workplaceOutcomesSQL)
-            defer { outcome.reset() }
-            outcome.bind(1, id)
-            outcome.bind(2, cap + 1)
-            while try outcome.step() {
-                reported.append(WorkplaceDemandRecord(
-                    demand: outcome.string(0) ?? "", text: outcome.string(1),
-                    category: try Self.optionalEnum(outcome.string(2), DemandCategory.self),
-                    adopted: false, votes: nil, outcome: try Self.optionalEnum(outcome.string(3), DemandOutcome.self)))
+            let reported = try Self.workplaceList(db, Self.workplaceOutcomesSQL, id, limit: cap + 1) { row in
+                WorkplaceDemandRecord(
+                    demand: row.string(0) ?? "", text: row.string(1),
+                    category: try Self.optionalEnum(row.string(2), DemandCategory.self),
+                    adopted: false, votes: nil, outcome: try Self.optionalEnum(row.string(3), DemandOutcome.self))
             }
             let demands = Self.mergeDemands(adopted, reported, limit: cap + 1)
-            var actions: [WorkplaceActionRecord] = []
-            let action = try DirectStatement(cached: db, sql: Self.workplaceActionsSQL)
-            defer { action.reset() }
-            action.bind(1, id)
-            action.bind(2, cap + 1)
-            while try action.step() {
-                actions.append(WorkplaceActionRecord(
-                    action: action.string(0) ?? "", kind: try Self.optionalEnum(action.string(1), ActionKind.self),
-                    startsAt: action.string(2), participants: action.int64OrNil(3)))
+            let actions = try Self.workplaceList(db, Self.workplaceActionsSQL, id, limit: cap + 1) { row in
+                WorkplaceActionRecord(
+                    action: row.string(0) ?? "", kind: try Self.optionalEnum(row.string(1), ActionKind.self),
+                    startsAt: row.string(2), participants: row.int64OrNil(3))
             }
             return WorkplaceDetail(
                 workplace: record,
@@ -159,6 +139,22 @@ extension Store {
         FROM participation p LEFT JOIN action a ON a.id = p.action
         WHERE p.workplace = ? ORDER BY p.action LIMIT ?
         """
+
+    /// One of GetWorkplace's lists: `sql` run for the workplace `id`, at most
+    /// `limit` rows, each decoded by position.
+    private static func workplaceList<Item>(
+        _ db: Database, _ sql: String, _ id: String, limit: Int, _ decode: (DirectStatement) throws -> Item
+    ) throws -> [Item] {
+        let statement = try DirectStatement(cached: db, sql: sql)
+        defer { statement.reset() }
+        statement.bind(1, id)
+        statement.bind(2, limit)
+        var items: [Item] = []
+        while try statement.step() {
+            items.append(try decode(statement))
+        }
+        return items
+    }
 
     /// Two lists in demand order (SQLite's: by UTF-8 bytes) merged into one,
     /// a demand in both once, with its adoption and its outcome; the first
