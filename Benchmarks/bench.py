@@ -122,6 +122,11 @@ def signed_corpus(work, source, strikectl):
     return target, os.path.join(keys, "ring")
 
 
+def required(ring):
+    """strikecd.yaml lines for signatures required, with the keyring `ring`."""
+    return "signatures: required\nkeyring: " + ring
+
+
 def stage(source, target):
     """Hard-links the corpus files into `target` (fresh), so that every run
     reads the same bytes from the page cache and the corpus stays intact."""
@@ -184,7 +189,7 @@ class Daemon:
         self.socket = os.path.join(directory, "sock")
         self.config = os.path.join(directory, "strikecd.yaml")
         with open(self.config, "w") as f:
-            # The corpora are unsigned, but for one signed drop of files.
+            # The corpora are unsigned but for the signed drops (signed_corpus).
             f.write("query_group: nogroup\nmax_connections_per_user: 64\n" + settings + "\n"
                     + bench.args.daemon_config.replace(";", "\n") + "\n")
         self.process = None
@@ -376,7 +381,7 @@ class Bench:
             drops.append(dropped)
             # The same files signed, with signatures required: strikecd's
             # default, where every message's Ed25519 signature is checked.
-            d = Daemon(self, os.path.join(self.work, "daemon-files"), settings="signatures: required\nkeyring: " + ring)
+            d = Daemon(self, os.path.join(self.work, "daemon-files"), settings=required(ring))
             d.start()
             checked.append(d.drop(signed, self.n_files)[0])
             d.stop()
@@ -434,7 +439,7 @@ class Bench:
         signed, ring = signed_corpus(self.work, extra, self.strikectl)
         signed_rates = []
         for _ in range(self.args.repeat):
-            d = Daemon(self, os.path.join(self.work, "daemon-empty"), settings="signatures: required\nkeyring: " + ring)
+            d = Daemon(self, os.path.join(self.work, "daemon-empty"), settings=required(ring))
             d.start()
             seconds, _ = d.drop(signed, self.n_scale)
             d.stop()

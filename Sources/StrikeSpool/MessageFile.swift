@@ -176,22 +176,18 @@ public final class MessageFileReader {
 
     /// Up to `limit` more copies; empty at the end of the file.
     public func next(limit: Int) throws(SystemError) -> [FileCopy] {
+        finishReadAhead()
+        if let failure = aheadFailure {
+            aheadFailure = nil
+            throw failure
+        }
         guard lines else {
             // Read already by `readWhole()`, on the thread that opened it.
-            if let failure = aheadFailure {
-                aheadFailure = nil
-                throw failure
-            }
             if !ahead.isEmpty {
                 defer { ahead = [] }
                 return ahead
             }
             return try nextSingle()
-        }
-        finishReadAhead()
-        if let failure = aheadFailure {
-            aheadFailure = nil
-            throw failure
         }
         let copies: [FileCopy]
         if ahead.isEmpty {
@@ -294,8 +290,13 @@ public final class MessageFileReader {
     private func nextLines(limit: Int, bytes budget: Int = .max) throws(SystemError) -> [FileCopy] {
         // In file order: a line to validate, or a copy already made (a line
         // too long to be a message).
-        var found: [(line: Int, raw: [UInt8], end: Int64)?] = []
-        var oversized: [Int: FileCopy] = [:]
+        enum Cut {
+            case line(number: Int, raw: [UInt8], end: Int64)
+            /// The copy at this index of `made`.
+            case made(Int)
+        }
+        var found: [Cut] = []
+        var made: [FileCopy] = []
         var taken = 0
         let maximum = ValidationPolicy.maximumMessageBytes
         // Lines are taken from `pending` by moving `start` forward, and the
@@ -309,7 +310,7 @@ public final class MessageFileReader {
                 let line = pending[start..<newline]
                 let end = pendingOffset + Int64(newline + 1 - start)
                 if !isBlank(line) {
-                    found.append((lineNumber, Array(line), end))
+                    found.append(.line(number: lineNumber, raw: Array(line), end: end))
                     taken += line.count
                 }
                 start = newline + 1
@@ -321,8 +322,8 @@ public final class MessageFileReader {
                 start = 0
             }
             if pending.count > maximum {
-                oversized[found.count] = try oversizedLine()
-                found.append(nil)
+                made.append(try oversizedLine())
+                found.append(.made(made.count - 1))
                 continue
             }
             if atEOF {
@@ -330,7 +331,7 @@ public final class MessageFileReader {
                     lineNumber += 1
                     let end = pendingOffset + Int64(pending.count)
                     if !isBlank(pending[...]) {
-                        found.append((lineNumber, pending, end))
+                        found.append(.line(number: lineNumber, raw: pending, end: end))
                     }
                     pending = []
                     pendingOffset = end
@@ -340,10 +341,13 @@ public final class MessageFileReader {
             let block = try readBlock()
             if block.isEmpty { atEOF = true } else { pending.append(contentsOf: block) }
         }
-        let readings = Self.readings(of: found.map { $0?.raw ?? [] }, policy: policy)
-        return found.indices.map { index in
-            guard let (line, raw, end) = found[index] else { return oversized[index]! }
-            return FileCopy(line: line, reading: readings[index], endOffset: end, raw: raw)
+        let lines = found.compactMap { cut in if case .line(_, let raw, _) = cut { raw } else { nil } }
+        var readings = Self.readings(of: lines, policy: policy).makeIterator()
+        return found.map { cut in
+            switch cut {
+            case .line(let number, let raw, let end): FileCopy(line: number, reading: readings.next()!, endOffset: end, raw: raw)
+            case .made(let index): made[index]
+            }
         }
     }
 
@@ -358,18 +362,17 @@ public final class MessageFileReader {
         guard policy.signatures.policy != .off, lines.count > run else {
             return lines.map { MessageReader.read($0, policy: policy) }
         }
-        let results = UnsafeMutableBufferPointer<CopyReading>.allocate(capacity: lines.count)
-        defer { results.deallocate() }
-        // Each run initializes its own elements; concurrentPerform returns
-        // once every run is done.
-        nonisolated(unsafe) let shared = results
-        DispatchQueue.concurrentPerform(iterations: (lines.count + run - 1) / run) { chunk in
-            for index in chunk * run..<min(lines.count, (chunk + 1) * run) {
-                (shared.baseAddress! + index).initialize(to: MessageReader.read(lines[index], policy: policy))
+        return Array(unsafeUninitializedCapacity: lines.count) { buffer, count in
+            // Each run initializes its own elements; concurrentPerform
+            // returns once every run is done.
+            nonisolated(unsafe) let shared = buffer
+            DispatchQueue.concurrentPerform(iterations: (lines.count + run - 1) / run) { chunk in
+                for index in chunk * run..<min(lines.count, (chunk + 1) * run) {
+                    (shared.baseAddress! + index).initialize(to: MessageReader.read(lines[index], policy: policy))
+                }
             }
+            count = lines.count
         }
-        defer { _ = results.deinitialize() }
-        return Array(results)
     }
 
     /// A line longer than any message: hash it through to its newline.
