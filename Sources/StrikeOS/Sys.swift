@@ -103,6 +103,20 @@ public enum Sys {
         return total
     }
 
+    /// Reads up to `buffer.count` bytes at `offset`, without moving the
+    /// file offset; returns fewer only at end of file.
+    public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String? = nil) throws(SystemError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = try retrying("pread", path: path) {
+                Glibc.pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            }
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
         var done = 0
         while done < bytes.count {
@@ -121,6 +135,22 @@ public enum Sys {
     public static func fsync(_ fd: Int32, path: String? = nil) throws(SystemError) {
         _ = try retrying("fsync", path: path) { Glibc.fsync(fd) }
     }
+
+    /// Makes everything written to the file system holding `fd` durable, in
+    /// one call: for many small files written together, instead of an fsync
+    /// each (one journal commit each).
+    public static func syncfs(_ fd: Int32, path: String? = nil) throws(SystemError) {
+        _ = try retrying("syncfs", path: path) { syncfsCall(fd) }
+    }
+
+    /// glibc's syncfs(2), which its Swift module leaves out (it is declared
+    /// only under _GNU_SOURCE).
+    private static let syncfsCall: @convention(c) (Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else {
+            preconditionFailure("the C library has no syncfs")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
 
     /// fsyncs a directory so that renames and unlinks in it are durable.
     public static func fsyncDirectory(_ path: String) throws(SystemError) {
@@ -188,6 +218,29 @@ public enum Sys {
 
 extension stat {
     public var isRegularFile: Bool { (st_mode & S_IFMT) == S_IFREG }
+
+    /// The modification time in nanoseconds since the epoch, saturated at
+    /// Int64's bounds. A writer sets its file's times at will (`touch -d
+    /// @30000000000`, or near -2^63 on tmpfs and btrfs): they are input, and
+    /// arithmetic on them must never trap.
+    public var modifiedNanoseconds: Int64 { Self.nanoseconds(st_mtim) }
+
+    /// The status-change time in nanoseconds since the epoch, saturated.
+    public var changedNanoseconds: Int64 { Self.nanoseconds(st_ctim) }
+
+    /// When the file's data last changed, in seconds, as far as anyone can
+    /// tell: its modification time, unless that lies after its change time.
+    /// The kernel sets the change time to its own clock at every write (and
+    /// at every `touch -d`), so a modification time later than it was set by
+    /// hand, and says nothing about when the writer was last at work.
+    public var lastWriteSeconds: Int64 { min(Int64(st_mtim.tv_sec), Int64(st_ctim.tv_sec)) }
+
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        let (product, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return time.tv_sec < 0 ? .min : .max }
+        let (sum, overflowed) = product.addingReportingOverflow(Int64(time.tv_nsec))
+        return overflowed ? .max : sum
+    }
     public var isDirectory: Bool { (st_mode & S_IFMT) == S_IFDIR }
     public var isSymlink: Bool { (st_mode & S_IFMT) == S_IFLNK }
 

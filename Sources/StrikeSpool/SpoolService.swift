@@ -133,12 +133,21 @@ public final class SpoolService: Sendable {
         }
     }
 
+    /// How long the first pass may work before READY=1 (it stops at the end
+    /// of the batch in flight): strikecd(8) promises READY=1 within a second.
+    static let readyBudget: UInt64 = 500_000_000
+
     private func loop() throws {
         var settings = control.withLock { $0.settings }
         let processor = try SpoolProcessor(layout: layout, store: store, settings: settings.processor)
         var waiting: [String: Int64] = [:]
         // Details of each commit are logged as soon as it is durable.
-        processor.reporter = { [self] report in log(report, backlog: report.waiting.count) }
+        // A commit is a sign of life for the watchdog: a .jsonl of a million
+        // lines is one pass of minutes, with a commit every fraction of a second.
+        processor.reporter = { [self] report in
+            hooks.alive()
+            log(report, backlog: report.waiting.count)
+        }
         let inotify = try Inotify()
         try inotify.watch(layout.incoming)
         var backoff: Double = 0
@@ -194,9 +203,7 @@ public final class SpoolService: Sendable {
                     logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                     needScan = true
                 case .directoryGone:
-                    logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata([
-                        "file": "\(layout.incoming)", "reason": "directory removed or moved",
-                    ]))
+                    // The scan that follows looks at what is there now.
                     needScan = true
                 }
             }
@@ -215,7 +222,11 @@ public final class SpoolService: Sendable {
                 do {
                     let shouldStop = { self.control.withLock { $0.stop } }
                     if needScan || !names.isEmpty { worked = true }
-                    if needScan {
+                    if needScan, try !directoriesInPlace(inotify) {
+                        // incoming/ is gone: nothing to read until it is back.
+                        needScan = false
+                        nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
+                    } else if needScan {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
                         // In chunks, so memory stays bounded however many files
                         // wait, and so the loop shows signs of life between them.
@@ -223,14 +234,29 @@ public final class SpoolService: Sendable {
                         // (transactions of 1,000 files wrote 2.9 GB for 100,000
                         // files, of 10,000 about 0.6 GB), but a small first one
                         // before READY=1.
+                        var scanAgain = false
                         while true {
                             let chunk = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
                             if chunk.isEmpty { break }
-                            let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
+                            // Before READY=1 a pass stops after about half a
+                            // second (at the end of a batch): a big .jsonl, new or
+                            // interrupted by the last stop, is finished after it.
+                            let readyBy = readySent ? UInt64.max : Sys.monotonicNanoseconds() + Self.readyBudget
+                            let report = try processor.process(chunk, now: Sys.now()) {
+                                shouldStop() || Sys.monotonicNanoseconds() > readyBy
+                            }
                             // A name processed again has news: done, or waiting anew.
                             for name in chunk { waiting[name] = nil }
                             for (name, due) in report.waiting { waiting[name] = due }
-                            if report.interrupted { break }
+                            if report.interrupted {
+                                // Out of time before READY=1: scan again at once, after it.
+                                scanAgain = !shouldStop()
+                                if scanAgain, !readySent {
+                                    readySent = true
+                                    hooks.ready()
+                                }
+                                break
+                            }
                             hooks.alive()
                             // Ready once working: a courier's backlog of 100,000
                             // files must not hold READY=1 past systemd's start timeout.
@@ -239,7 +265,7 @@ public final class SpoolService: Sendable {
                                 hooks.ready()
                             }
                         }
-                        needScan = false
+                        needScan = scanAgain
                         nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
                     } else if !names.isEmpty {
                         let report = try processor.process(names, now: now, shouldStop: shouldStop)
@@ -250,7 +276,9 @@ public final class SpoolService: Sendable {
                         logger.notice("the spool is being processed again", metadata: JournalEvent.recovered.metadata())
                     }
                     backoff = 0
-                } catch let error as SpoolTrouble {
+                } catch {
+                    // Trouble of the environment, reading the directory too
+                    // (EMFILE, ENOMEM, EIO): back off and retry, never stop.
                     backoff = min(60, max(1, backoff * 2))
                     retryAt = Sys.monotonicNanoseconds() + UInt64(backoff * 1e9)
                     needScan = true
@@ -268,7 +296,10 @@ public final class SpoolService: Sendable {
             var deadline = nextRescan
             if let due = retryAt { deadline = min(deadline, due) }
             if let soonest = waiting.values.min() {
-                let seconds = max(0, soonest - Sys.now())
+                // Due times come from file times, which a writer sets: at most
+                // a day ahead here, however far off they claim to be.
+                let (ahead, overflow) = soonest.subtractingReportingOverflow(Sys.now())
+                let seconds = overflow ? (soonest > 0 ? 86_400 : 0) : min(86_400, max(0, ahead))
                 deadline = min(deadline, Sys.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000 + 50_000_000)
             }
             let clockNow = Sys.monotonicNanoseconds()
@@ -287,6 +318,36 @@ public final class SpoolService: Sendable {
             }
         }
     }
+
+    /// Whether incoming/ is there, checked before each scan: a directory
+    /// removed and made again (`rm -rf incoming; mkdir incoming`) is another
+    /// directory, which the descriptor held since start-up does not see. It
+    /// is opened and watched anew, and the journal says so.
+    private func directoriesInPlace(_ inotify: Inotify) throws(SpoolTrouble) -> Bool {
+        let refresh: SpoolLayout.Refresh
+        do {
+            refresh = try layout.refresh()
+            if refresh.reopened.contains(layout.incoming) { try inotify.watch(layout.incoming) }
+        } catch {
+            throw .system(error)
+        }
+        for path in refresh.reopened {
+            logger.notice("\(path) was replaced by another directory; reading the new one", metadata: JournalEvent.spoolError.metadata([
+                "file": "\(path)", "reason": "directory replaced",
+            ]))
+        }
+        let missing = refresh.incomingMissing
+        if missing, !incomingReportedMissing.withLock({ $0 }) {
+            logger.error("the spool's incoming/ directory was removed or moved; files will be read again once it is back", metadata: JournalEvent.spoolError.metadata([
+                "file": "\(layout.incoming)", "reason": "directory removed or moved",
+            ]))
+        }
+        incomingReportedMissing.withLock { $0 = missing }
+        return !missing
+    }
+
+    /// Whether the journal has been told that incoming/ is gone (once, until it is back).
+    private let incomingReportedMissing = Mutex(false)
 
     /// The events waiting, or none (and a rescan) when they cannot be read.
     private func drainEvents(_ inotify: Inotify, needScan: inout Bool) -> [Inotify.Event] {
@@ -364,6 +425,11 @@ public final class SpoolService: Sendable {
             logger.warning("cannot read incoming/\(name): permission denied; it stays there until its writer makes it group-readable (chmod 0640)", metadata: JournalEvent.spoolError.metadata([
                 "file": "\(name)", "reason": "permission denied",
             ]))
+        }
+        for name in report.rewritten {
+            logger.notice("incoming/\(name) was rewritten while it was being read (the lines read before are no longer there); it is read afresh", metadata: [
+                "file": "\(name)",
+            ])
         }
         for name in report.changedAfterReading {
             logger.notice("incoming/\(name) was replaced or written to after it was read; the new file stays, to be read next", metadata: [

@@ -10,10 +10,31 @@ import GRDB
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1", migrate: v1)
-        migrator.registerMigration("v2", migrate: v2)
-        migrator.registerMigration("v3", migrate: v3)
+        for (identifier, migrate) in migrations { migrator.registerMigration(identifier, migrate: migrate) }
         return migrator
+    }
+
+    /// The migrations, in order.
+    static var migrations: [(identifier: String, migrate: @Sendable (Database) throws -> Void)] {
+        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4)]
+    }
+
+    /// Every migration this version knows, by identifier: a database that
+    /// records another was migrated by a newer strikecd.
+    static var migrationIdentifiers: Set<String> { Set(migrations.map(\.identifier)) }
+
+    /// A `.jsonl` in progress was resumed at `done_bytes` on its device and
+    /// inode alone: rewritten in place (`cp` truncates and keeps the inode),
+    /// or replaced by a new file that reused the inode, it lost the new
+    /// file's first `done_bytes` bytes. The ledger now keeps a digest of the
+    /// bytes accounted for and the file's size when opened; a row without
+    /// them (written by an older strikecd) is read afresh, where duplicates
+    /// cost nothing.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE spool_file ADD COLUMN prefix_sha256 TEXT;
+            ALTER TABLE spool_file ADD COLUMN opened_size INTEGER;
+            """)
     }
 
     /// A workplace's adoptions, outcomes, participations and delegates are
