@@ -94,11 +94,34 @@ public final class Store: Sendable {
                 try db.execute(sql: "PRAGMA cache_size = -16384")
             }
             let migrator = Schema.migrator
+            try pool.read { db in try Self.checkUsable(db, migrator: migrator, path: path) }
             try migrator.migrate(pool)
         } catch {
             throw StoreError.from(error)
         }
         threadReaders = ThreadReaders(path: path, configuration: config)
+    }
+
+    /// Refuses, before anything is written, a database that a newer
+    /// strikecd has migrated (its schema has changes this version does not
+    /// know, and this version would write rows that break them) and one
+    /// with damaged pages (PRAGMA quick_check): either would otherwise be
+    /// used until a query or a commit hit the damage, for ever after.
+    static func checkUsable(_ db: Database, migrator: DatabaseMigrator, path: String) throws {
+        let unknown = try migrator.appliedIdentifiers(db).subtracting(Schema.migrationIdentifiers).sorted()
+        if !unknown.isEmpty {
+            throw StoreError(.open, """
+                \(path) was updated by a newer strikecd (schema changes \(unknown.joined(separator: ", ")), unknown to \
+                this version): run that version, or a copy of the database made before the update
+                """)
+        }
+        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+        if problems != ["ok"] {
+            throw StoreError.corrupt("""
+                \(path) is damaged (SQLite's quick_check: \(problems.joined(separator: "; "))): stop using it; \
+                restore the last copy (strikecd(8), BACKUP), or recover what can be read with `sqlite3 \(path) .recover`
+                """)
+        }
     }
 
     deinit {

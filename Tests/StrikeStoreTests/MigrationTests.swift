@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import StrikeCore
 @testable import StrikeStore
@@ -66,5 +67,46 @@ import Testing
         #expect(mtz.delegates == [DelegateRecord(id: "rook", workplace: "mtz", council: "city", status: .active)])
         #expect(mtz.demands == [WorkplaceDemandRecord(demand: "wages", text: "Restore the wage cuts", category: .economic,
                                                       adopted: true, votes: Votes(for: 40, against: 3, abstain: 2), outcome: .won)])
+    }
+
+    /// A store a newer strikecd migrated has schema changes this version
+    /// does not know: it is refused, with what to do, before anything is written.
+    @Test func aStoreMigratedByANewerVersionIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/state.sqlite"
+        try Store(path: path).close()
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        }
+        let error = #expect(throws: StoreError.self) { try Store(path: path) }
+        #expect(error?.detail.contains("updated by a newer strikecd (schema changes v99") == true, "\(String(describing: error))")
+    }
+
+    /// A store with damaged pages is refused at start, naming the damage,
+    /// instead of being used until a query or a commit reaches it.
+    @Test func aStoreWithDamagedPagesIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path + "/state.sqlite"
+        do {
+            let store = try Store(path: path)
+            try store.write { db in
+                // Pages enough that the last ones hold only this table's rows.
+                try db.execute(sql: "CREATE TABLE filler (n INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+                for n in 0..<2000 {
+                    try db.execute(sql: "INSERT INTO filler (n, text) VALUES (?, ?)", arguments: [n, String(repeating: "x", count: 200)])
+                }
+            }
+            try store.close()
+        }
+        // Scribble over the second-to-last page, as a failing disk might.
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: size - 2 * 4096 + 16)
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: 2048))
+        try handle.close()
+        let error = #expect(throws: StoreError.self) { try Store(path: path) }
+        #expect(error?.code == .corrupt, "\(String(describing: error))")
+        #expect(error?.detail.contains("is damaged") == true || error?.detail.contains("damaged or not a strikecd database") == true, "\(String(describing: error))")
     }
 }
