@@ -72,6 +72,12 @@ public struct Reconciler: ~Copyable {
     /// How many more (or fewer) applied messages name each entity than the
     /// `entity` table says: written once per entity by `finish()`.
     private var entityDeltas: [EntityRef: Int64] = [:]
+    /// Subjects that lost an applied message to a conflict in this
+    /// transaction, by key: each is re-folded from its messages once, by
+    /// `flushSubjects()`. Re-folding at every conflict read and validated
+    /// the subject's messages once per conflict: 4,000 reports on one
+    /// workplace and as many rival versions took 93 s, in one transaction.
+    private var stale: Set<String> = []
     /// The highest seq that has arrived per origin, as far as this transaction knows.
     private var highestArrival: [String: Int64] = [:]
     public private(set) var events: [ReconcileEvent] = []
@@ -323,6 +329,11 @@ public struct Reconciler: ~Copyable {
                 tally = tally + (entry.state.tally - entry.before.tally)
             }
         }
+        // After the pending rows: a stale subject's row as written above
+        // still holds what it lost; its re-fold replaces it.
+        let keys = stale.sorted()
+        stale = []
+        for key in keys { try refold(key) }
     }
 
     /// Writes how many applied messages name each entity, in key order; an
@@ -356,10 +367,9 @@ public struct Reconciler: ~Copyable {
         }
     }
 
-    /// Takes an applied message out of the state and re-folds its subject alone.
+    /// Takes an applied message out of the state; its subject alone is
+    /// re-folded, once per transaction (`stale`).
     private mutating func unapply(_ envelope: Envelope) throws {
-        // It reads subject rows and messages from the database.
-        try flushSubjects()
         guard let row = try Row.fetchOne(
             db, sql: "SELECT m.subject, v.body FROM message m JOIN version v ON v.id = m.version WHERE m.origin = ? AND m.seq = ?",
             arguments: [envelope.origin.rawValue, envelope.seq]
@@ -373,6 +383,12 @@ public struct Reconciler: ~Copyable {
             entityDeltas[ref, default: 0] -= 1
         }
         try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
+        stale.insert(subjectKey)
+    }
+
+    /// Re-folds a subject from the messages it has now, and counts the
+    /// difference in its tallies.
+    private mutating func refold(_ subjectKey: String) throws {
         let bodies = try String.fetchAll(db, sql: """
             SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.subject = ?
             """, arguments: [subjectKey])
