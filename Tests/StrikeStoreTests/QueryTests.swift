@@ -420,12 +420,33 @@ extension QueryTests {
     @Test func aWatcherThatFallsBehindIsCutOffNotSkipped() async {
         let feed = ChangeFeed(bufferSize: 4)
         let slow = feed.subscribe()
+        // One commit larger than the buffer is delivered whole; the next one
+        // finds 10 changes unread, more than 4: the watcher is cut off.
         feed.publish((1...10).map(Self.change))
+        feed.publish([Self.change(11)])
         var seqs: [Int64] = []
         for await change in slow.changes { seqs.append(change.seq ?? 0) }
         #expect(slow.overflowed)
-        #expect(seqs.count == 4)
+        #expect(seqs == Array(1...10))
         #expect(feed.subscriberCount == 0)
+    }
+
+    /// A commit of more than `bufferSize` changes used to cut off every
+    /// watcher, busy or idle: the whole commit went into the buffer before any
+    /// of them ran. A watcher that keeps up takes commits of any size.
+    @Test func aWatcherThatKeepsUpTakesCommitsLargerThanItsBuffer() async {
+        let feed = ChangeFeed(bufferSize: 8)
+        let watcher = feed.subscribe()
+        var iterator = watcher.changes.makeAsyncIterator()
+        var seqs: [Int64] = []
+        for commit in 0..<5 {
+            feed.publish((1...20).map { Self.change(Int64(commit * 20 + $0)) })
+            for _ in 0..<20 { if let change = await iterator.next() { seqs.append(change.seq ?? 0) } }
+        }
+        feed.finish()
+        while let change = await iterator.next() { seqs.append(change.seq ?? 0) }
+        #expect(!watcher.overflowed)
+        #expect(seqs == Array(1...100))
     }
 
     @Test func cancellingTheWatcherUnsubscribes() async {
