@@ -300,7 +300,8 @@ public final class SpoolProcessor {
             reader.readAhead = (copies: settings.batchSize, bytes: settings.batchBytes)
         }
         let mtime = Int64(info.st_mtim.tv_sec)
-        let young = now - mtime < settings.gracePeriod
+        // Saturating: anyone who drops a file chooses its modification time.
+        let young = now.subtractingReportingOverflow(mtime).overflow ? mtime > now : now - mtime < settings.gracePeriod
         var file = PendingFile(entry: entry, single: single)
         file.size = Int64(info.st_size)
         batch.files.append(file)
@@ -319,7 +320,7 @@ public final class SpoolProcessor {
                     // Every line so far is applied, but a writer that appends
                     // in place may not be done: the file goes only once it has
                     // been quiet for the grace period.
-                    report.waiting[name] = mtime + settings.gracePeriod
+                    report.waiting[name] = Self.adding(mtime, settings.gracePeriod)
                 }
                 break
             }
@@ -328,7 +329,7 @@ public final class SpoolProcessor {
                     if young {
                         // Not complete yet, or not meant to be read yet: a
                         // writer may still be at work. What is before it stays.
-                        report.waiting[name] = mtime + settings.gracePeriod
+                        report.waiting[name] = Self.adding(mtime, settings.gracePeriod)
                         return
                     }
                     if copy.endedEarly {
@@ -640,7 +641,7 @@ public final class SpoolProcessor {
             return false
         }
         if UInt64(info.st_dev) != entry.device || UInt64(info.st_ino) != entry.inode { return true }
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        let modified = Self.nanoseconds(info.st_mtim)
         return Self.ctime(info) != entry.ctime && modified > entry.ctime
     }
 
@@ -672,7 +673,24 @@ public final class SpoolProcessor {
     }
 
     static func ctime(_ info: stat) -> Int64 {
-        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        nanoseconds(info.st_ctim)
+    }
+
+    /// A file time in nanoseconds since the epoch, saturated to 64 bits:
+    /// whoever drops a file sets its modification time, and past 2262 (or
+    /// before 1677) the product would overflow. Times that far out compare
+    /// as the ends of the range, which is all the spool asks of them.
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        let (product, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return time.tv_sec < 0 ? .min : .max }
+        let (sum, overflow2) = product.addingReportingOverflow(Int64(time.tv_nsec))
+        return overflow2 ? .max : sum
+    }
+
+    /// `a + b`, saturated to 64 bits.
+    static func adding(_ a: Int64, _ b: Int64) -> Int64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : sum
     }
 }
 

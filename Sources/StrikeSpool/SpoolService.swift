@@ -268,8 +268,12 @@ public final class SpoolService: Sendable {
             var deadline = nextRescan
             if let due = retryAt { deadline = min(deadline, due) }
             if let soonest = waiting.values.min() {
-                let seconds = max(0, soonest - Sys.now())
-                deadline = min(deadline, Sys.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000 + 50_000_000)
+                // Capped: a due time comes from a file's modification time,
+                // which whoever dropped it chose (year 3000 would overflow
+                // the nanoseconds); the rescan comes sooner anyway.
+                let (ahead, overflow) = soonest.subtractingReportingOverflow(Sys.now())
+                let seconds = UInt64(overflow ? 0 : min(max(0, ahead), 86_400))
+                deadline = min(deadline, Sys.monotonicNanoseconds() + seconds * 1_000_000_000 + 50_000_000)
             }
             let clockNow = Sys.monotonicNanoseconds()
             let cap = Int64(settings.maximumSleep * 1000)
