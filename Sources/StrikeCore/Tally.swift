@@ -2,9 +2,11 @@
 ///
 /// The store keeps the Summary's numbers as running totals: when a subject's
 /// state changes it subtracts the old contribution and adds the new one, so
-/// `Summary()` costs the same on ten messages or ten million. Arithmetic wraps
-/// (it is exact and order-independent modulo 2^64; only absurd participant
-/// counts near 2^63 could make the printed sum meaningless).
+/// `Summary()` costs the same on ten messages or ten million. Arithmetic is
+/// exact: every count is at most `ValidationPolicy.maximumCount`, which keeps
+/// any total within 64 bits (see there), so a total is the same whatever the
+/// order and batches. It is checked all the same, and reports an overflow
+/// (nil) rather than wrapping or trapping.
 public struct Tally: Sendable, Equatable {
     public var workplaces: Int64 = 0
     public var striking: Int64 = 0
@@ -35,12 +37,17 @@ public struct Tally: Sendable, Equatable {
         (missing, recalled, resigned, economic, democratic) = (values[5], values[6], values[7], values[8], values[9])
     }
 
-    public static func + (lhs: Tally, rhs: Tally) -> Tally {
-        Tally(values: zip(lhs.values, rhs.values).map { $0 &+ $1 })
-    }
-
-    public static func - (lhs: Tally, rhs: Tally) -> Tally {
-        Tally(values: zip(lhs.values, rhs.values).map { $0 &- $1 })
+    /// This tally plus `after` minus `before` (a subject's change), or nil
+    /// if any value would leave 64 bits.
+    public func adding(_ after: Tally, minus before: Tally) -> Tally? {
+        var values = self.values
+        for (index, (new, old)) in zip(after.values, before.values).enumerated() {
+            let (change, overflow) = new.subtractingReportingOverflow(old)
+            let (sum, overflow2) = values[index].addingReportingOverflow(change)
+            if overflow || overflow2 { return nil }
+            values[index] = sum
+        }
+        return Tally(values: values)
     }
 
     public var isZero: Bool { values.allSatisfy { $0 == 0 } }

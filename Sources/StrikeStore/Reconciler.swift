@@ -165,7 +165,9 @@ public struct Reconciler: ~Copyable {
             insert.bind(1, origin)
             insert.bind(2, envelope.seq)
             try insert.execute()
-            if envelope.seq > highest + 1 {
+            // Not `highest + 1`: a seq of 2^63 - 1 may have arrived. Here
+            // 0 <= highest < seq, so neither side can overflow.
+            if envelope.seq > highest, envelope.seq - highest > 1 {
                 events.append(.gap(origin: envelope.origin, from: highest + 1, to: envelope.seq - 1))
             }
         }
@@ -279,10 +281,15 @@ public struct Reconciler: ~Copyable {
         let deltas: [(String, Int64)] = [("applied", applied), ("duplicates", duplicates), ("rejected", rejected)]
             + zip(Tally.names, tally.values).map { ($0, $1) }
         for (name, delta) in deltas where delta != 0 {
-            try db.cachedStatement(sql: """
-                INSERT INTO tally (name, value) VALUES (?, ?)
-                ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
-                """).execute(arguments: [name, delta])
+            // Added here, not by `value + excluded.value` in SQL, which turns
+            // an overflow into a REAL. The counts' limit keeps every total
+            // within 64 bits (ValidationPolicy.maximumCount); this is the guard.
+            let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM tally WHERE name = ?"), arguments: [name]) ?? 0
+            let (total, overflow) = current.addingReportingOverflow(delta)
+            guard !overflow else {
+                throw StoreError.corrupt("the total \(name) would leave 64 bits (\(current) + \(delta)); nothing of this batch was recorded")
+            }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO tally (name, value) VALUES (?, ?)").execute(arguments: [name, total])
         }
         tally = Tally()
         (applied, duplicates, rejected) = (0, 0, 0)
@@ -326,7 +333,7 @@ public struct Reconciler: ~Copyable {
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
                 try subjectRows.save(entry.state, subject: entry.subject)
-                tally = tally + (entry.state.tally - entry.before.tally)
+                try addTally(entry.state.tally, minus: entry.before.tally)
             }
         }
         // After the pending rows: a stale subject's row as written above
@@ -334,6 +341,14 @@ public struct Reconciler: ~Copyable {
         let keys = stale.sorted()
         stale = []
         for key in keys { try refold(key) }
+    }
+
+    /// Counts a subject's change in the Summary's tallies.
+    private mutating func addTally(_ after: Tally, minus before: Tally) throws {
+        guard let sum = tally.adding(after, minus: before) else {
+            throw StoreError.corrupt("a Summary total would leave 64 bits; nothing of this batch was recorded")
+        }
+        tally = sum
     }
 
     /// Writes how many applied messages name each entity, in key order; an
@@ -410,7 +425,7 @@ public struct Reconciler: ~Copyable {
         let before = try subjectRows.load(subject).tally
         let state = SubjectState.fold(subject, messages)
         try subjectRows.save(state, subject: subject)
-        tally = tally + (state.tally - before)
+        try addTally(state.tally, minus: before)
     }
 
     /// Inserts a version and returns its id.

@@ -83,7 +83,15 @@ enum Schema {
     private static func v1(_ db: Database) throws {
         // Every distinct version ever seen: a JSON value (by its canonical
         // bytes) or, for a copy that is not a readable JSON value, its bytes.
-        // `hash` is SHA-256 over a domain byte ('j' or 'b') and those bytes.
+        // `hash` is SHA-256 over a domain byte and an identity's bytes
+        // (Reconciler.hash), so that no two domains can collide:
+        // 'j' the canonical JSON without a top-level `sig` (a message's
+        //     identity: copies that differ only in `sig` are one version);
+        // 's' the canonical JSON with `sig`, of a copy refused for its
+        //     signature (a stranger's claim keeps an identity of its own);
+        // 'b' the raw bytes of a copy that is not a JSON value or is too large
+        //     to be a message (hashed as they are read when too large to hold).
+        // (This comment was corrected after v1 shipped; the SQL is unchanged.)
         //
         // A rowid table, so that versions (bodies included) are appended in
         // arrival order rather than scattered by their random hashes: every

@@ -300,11 +300,12 @@ extension Store {
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             return try Self.page(rows, limit: limit, decode: { row throws in
                 let id: String = row["id"]
-                // total() never fails on overflow as sum() does; beyond 2^53
-                // (no real count) it is approximate, and CAST saturates.
+                // sum(), exact: every count is at most ValidationPolicy.maximumCount,
+                // which keeps the sum within 64 bits (total() would round
+                // beyond 2^53, and saturate).
                 let totals = try Row.fetchOne(
                     db.cachedStatement(sql: """
-                        SELECT count(*) AS joined, CAST(total(participants) AS INTEGER) AS participants
+                        SELECT count(*) AS joined, coalesce(sum(participants), 0) AS participants
                         FROM participation WHERE action = ?
                         """), arguments: [id])
                 let inline = ActionRecord.inlineWorkplaces

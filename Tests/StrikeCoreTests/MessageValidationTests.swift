@@ -331,6 +331,22 @@ func renderedFields(_ data: JSONValue, spec: TypeSpec) -> [String: String] {
         #expect(String(decoding: message.canonical, as: UTF8.self).contains("\"shift\":\"night\""))
     }
 
+    /// The count limit is for counts: any other number, an unknown field's
+    /// or `seq`, may be any integer within 64 bits.
+    @Test func otherNumbersKeepTheWhole64Bits() throws {
+        let text = message("strike.reported", ["workplace": "tractor-works", "status": "strike",
+                                                "shift": .number(JSONNumber(.max)), "floor": .number(JSONNumber(.min))])
+        _ = try valid(text)
+    }
+
+    /// The counts' limit is an admission rule: a message read back from the
+    /// store (a store written before the limit) keeps the counts it had.
+    @Test func storedMessagesKeepLargerCounts() {
+        let text = message("strike.reported", ["workplace": "tractor-works", "status": "strike", "participants": .number(JSONNumber(.max))])
+        #expect(read(text).rejection?.code == .outOfRange)
+        #expect(read(text, policy: .stored).message != nil)
+    }
+
     /// Unknown fields inside `votes` are ignored like other unknown data.
     @Test func unknownVotesFieldAccepted() throws {
         let text = message("delegate.recalled", [
@@ -341,7 +357,7 @@ func renderedFields(_ data: JSONValue, spec: TypeSpec) -> [String: String] {
     }
 
     @Test(arguments: [
-        ("max 64-bit", "9223372036854775807", Int64.max),
+        ("the largest count", "2000000", ValidationPolicy.maximumCount),
         ("zero", "0", 0),
         ("minus zero", "-0", 0),
     ])
@@ -440,6 +456,9 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
     case .count:
         cases.append(contentsOf: badIntegers(name: name, path: path) { with(.number($0)) })
         cases.append(Rejected("\(name) negative", with(-1), .badValue, field: path))
+        cases.append(Rejected("\(name) one above the limit", with(.number(JSONNumber(ValidationPolicy.maximumCount + 1))), .outOfRange, field: path))
+        cases.append(Rejected("\(name) 2^63 - 1", with(.number(JSONNumber(.max))), .outOfRange, field: path))
+        cases.append(Rejected("\(name) -2^63", with(.number(JSONNumber(.min))), .badValue, field: path))
     case .votes:
         for part in ["for", "against", "abstain"] {
             let inner = "\(path).\(part)"
@@ -450,10 +469,11 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
             }
             cases.append(Rejected("\(name).\(part) negative", votes(-1), .badValue, field: inner))
             cases.append(Rejected("\(name).\(part) string", votes("5"), .badValue, field: inner))
+            cases.append(Rejected("\(name).\(part) one above the limit", votes(.number(JSONNumber(ValidationPolicy.maximumCount + 1))), .outOfRange, field: inner))
             cases.append(contentsOf: badIntegers(name: "\(name).\(part)", path: inner) { votes(.number($0)) })
         }
         let huge = JSONValue.number(JSONNumber(.max))
-        cases.append(Rejected("\(name) sum overflows", with(.record(["for": huge, "against": 1, "abstain": huge])), .badValue, field: path))
+        cases.append(Rejected("\(name) sum would overflow", with(.record(["for": huge, "against": 1, "abstain": huge])), .outOfRange, field: "\(path).for"))
     case .time:
         cases.append(Rejected("\(name) no offset", with("2020-08-28T08:00:00"), .badValue, field: path))
         cases.append(Rejected("\(name) date only", with("2020-08-28"), .badValue, field: path))
@@ -625,6 +645,8 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         ("exactly quorate", election(for: 200, against: 50, abstain: 50, quorum: 300)),
         ("above quorum", election(for: 301, against: 0, quorum: 300)),
         ("quorum zero", election(for: 1, against: 0, quorum: 0)),
+        ("every count at the limit", election(for: ValidationPolicy.maximumCount, against: ValidationPolicy.maximumCount - 1,
+                                              abstain: ValidationPolicy.maximumCount, quorum: ValidationPolicy.maximumCount)),
         ("recall carried by one", recall(for: 8, against: 7)),
         // A recall has no quorum field (DESIGN.md §2): one written anyway is an
         // unknown data field and is ignored.
@@ -682,6 +704,24 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         #expect(read(baseMessage.setting(["sent_at"], to: "2020-09-01T01:00:01Z"), policy: lenient).rejection?.code == .future)
         // And the default really is 15 minutes.
         #expect(ValidationPolicy(now: 0).maximumFutureSkew == 900)
+    }
+
+    /// Any clock and skew give a verdict, never an overflow: a skew of
+    /// 2^63 - 1 is no limit, a clock at either end of 64 bits still judges.
+    @Test(arguments: [
+        (Int64.max, Int64.max, true), (Int64.max, 0, true), (0, Int64.max, true), (septemberFirst, Int64.max, true),
+        (Int64.min, 0, false), (Int64.min, Int64.min, false), (septemberFirst, Int64.min, false), (Int64.min, Int64.max, false),
+    ])
+    func extremeClocksAndSkews(now: Int64, skew: Int64, accepted: Bool) throws {
+        let policy = ValidationPolicy(now: now, maximumFutureSkew: skew)
+        for sentAt in ["2020-09-01T00:00:00Z", "9999-12-31T23:59:59.999Z"] {
+            let reading = read(baseMessage.setting(["sent_at"], to: .string(sentAt)), policy: policy)
+            if accepted {
+                #expect(reading.message != nil, "\(sentAt): \(reading.rejection?.detail ?? "")")
+            } else {
+                #expect(reading.rejection?.code == .future, "\(sentAt)")
+            }
+        }
     }
 
     @Test func storedPolicySkipsTheClock() throws {

@@ -1,7 +1,8 @@
 import Foundation
+import GRDB
 import PropertyBased
 import StrikeCore
-import StrikeStore
+@testable import StrikeStore
 import TestSupport
 import Testing
 
@@ -26,33 +27,7 @@ func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix) throws 
 /// then a replay of the applied messages in key order with plain overwrites.
 /// Independent of the store's incremental fold, on purpose.
 func oracleSummary(_ copies: [[UInt8]]) -> Summary {
-    var identities = Set<[UInt8]>()
-    var versions: [Envelope: Set<[UInt8]>] = [:]
-    var messages: [[UInt8]: Message] = [:]
-    var rejected = 0
-    for bytes in copies {
-        let value = try? JSONReader.read(bytes)
-        // `sig` is not part of a message's identity (it is off here: no copy is refused for it).
-        let identity = value.map { [UInt8(ascii: "j")] + ($0.objectValue.map(MessageReader.signedBytes) ?? JSONWriter.bytes($0)) }
-            ?? ([UInt8(ascii: "b")] + bytes)
-        guard identities.insert(identity).inserted else { continue }
-        let read = reading(bytes)
-        if let message = read.message {
-            versions[Envelope(origin: message.origin, seq: message.seq), default: []].insert(message.content)
-            messages[message.content] = message
-        } else {
-            rejected += 1
-        }
-    }
-    var applied: [Message] = []
-    for (_, set) in versions {
-        if set.count == 1 { applied.append(messages[set.first!]!) } else { rejected += set.count }
-    }
-    applied.sort { a, b in
-        if a.sentAt != b.sentAt { return a.sentAt < b.sentAt }
-        if a.origin != b.origin { return a.origin < b.origin }
-        return a.seq < b.seq
-    }
+    let (applied, identities, rejected, _) = oracleReplay(copies)
     var described = Set<Slug>()
     var strike: [Slug: (StrikeStatus, Int64?)] = [:]
     var elected = Set<Slug>()
@@ -93,7 +68,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
     summary.demands.economic = category.values.filter { $0 == .economic }.count
     summary.demands.democratic = category.values.filter { $0 == .democratic }.count
     summary.messages.applied = applied.count
-    summary.messages.duplicates = copies.count - identities.count
+    summary.messages.duplicates = copies.count - identities
     summary.messages.rejected = rejected
     return summary
 }
@@ -124,6 +99,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
             #expect(dumpA == dumpB, "seed \(seed) size \(size)")
             let summary = try! first.summary()
             #expect(summary == oracleSummary(corpus.copies), "seed \(seed) size \(size)")
+            #expect(differences(try! storeTables(first), oracleTables(corpus.copies)) == [], "seed \(seed) size \(size)")
             #expect(summary == (try! first.recomputedSummary()))
             #expect(try! first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true), "seed \(seed) size \(size)")
             #expect(try! reopened.summary() == summary)
@@ -144,11 +120,34 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         try ingest(corpus.copies.reversed(), into: second, rng: &rng)
         let summary = try first.summary()
         #expect(summary == oracleSummary(corpus.copies))
+        #expect(try differences(storeTables(first), oracleTables(corpus.copies)) == [])
         #expect(summary.messages.duplicates > 1000 && summary.messages.rejected > 100, "the corpus exercises duplicates and rejections")
         #expect(try first.dump() == second.dump())
         #expect(try first.recomputedSummary() == summary)
         #expect(try first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true))
         #expect(try !first.entityCounts(recomputed: false).isEmpty)
+    }
+
+    /// Conflicts of two to five versions of one (origin, seq), some of them
+    /// arriving after one version was applied and re-folded out: every field
+    /// of every row is the naive replay's, in any order and batches.
+    @Test(arguments: [31, 32, 33, 34] as [UInt64]) func conflictsOfManyVersionsMatchTheOracle(seed: UInt64) throws {
+        let corpus = Corpus(seed: seed, messages: 400, conflictOneIn: 4, rivals: 1...4)
+        let oracle = oracleTables(corpus.copies)
+        let directory = TemporaryDirectory()
+        var rng = SplitMix(seed: seed)
+        for (index, order) in [corpus.copies, corpus.copies.reversed(), corpus.copies.shuffled(using: &rng)].enumerated() {
+            let store = try Store(path: directory.path + "/\(index).sqlite")
+            try ingest(order, into: store, rng: &rng)
+            #expect(try differences(storeTables(store), oracle) == [], "seed \(seed) order \(index)")
+            #expect(try store.summary() == oracleSummary(corpus.copies))
+            #expect(try store.summary() == store.recomputedSummary())
+        }
+        let conflicts = try Store(path: directory.path + "/0.sqlite").pool.read { db in
+            try Int.fetchAll(db, sql: "SELECT count(*) FROM version WHERE state = 'conflict' GROUP BY origin, seq")
+        }
+        #expect(conflicts.contains { $0 >= 3 }, "conflicts of three and more versions: \(conflicts)")
+        #expect(oracle["workplace"]!.count > 3 && oracle["participation"]!.count > 3 && oracle["support"]!.count > 3)
     }
 
     /// Running again on the same copies changes nothing but `duplicates`.

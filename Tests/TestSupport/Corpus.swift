@@ -27,7 +27,12 @@ public struct Corpus {
     static let demands = ["new-elections", "free-prisoners", "end-contracts", "wages"]
     static let actions = ["general-strike", "march-sunday"]
 
-    public init(seed: UInt64, messages: Int) {
+    /// - Parameters:
+    ///   - conflictOneIn: one valid message in this many gets rival versions
+    ///     under its (origin, seq).
+    ///   - rivals: how many rival versions such a message gets (conflicts of
+    ///     three and more versions with more than one).
+    public init(seed: UInt64, messages: Int, conflictOneIn: Int = 12, rivals: ClosedRange<Int> = 1...1) {
         var rng = SplitMix(seed: seed)
         var valid: [JSONValue] = []
         var nextSeq: [String: Int64] = [:]
@@ -41,10 +46,11 @@ public struct Corpus {
         var values: [JSONValue] = []
         for message in valid {
             values.append(message)
-            // A conflicting second version of the same (origin, seq).
-            if Int.random(in: 0..<12, using: &rng) == 0, case .object(let object) = message,
+            // Conflicting versions of the same (origin, seq).
+            if Int.random(in: 0..<conflictOneIn, using: &rng) == 0, case .object(let object) = message,
                case .string(let origin)? = object["origin"], case .number(let seq)? = object["seq"], let n = seq.int64 {
-                values.append(Corpus.message(origin: origin, seq: n, rng: &rng))
+                let count = rivals.count > 1 ? Int.random(in: rivals, using: &rng) : rivals.lowerBound
+                for _ in 0..<count { values.append(Corpus.message(origin: origin, seq: n, rng: &rng)) }
             }
         }
         for value in values {

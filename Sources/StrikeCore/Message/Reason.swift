@@ -34,6 +34,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case missingField = "missing-field"
     /// A field has the wrong type, range, length or form.
     case badValue = "bad-value"
+    /// A count above `ValidationPolicy.maximumCount`.
+    case outOfRange = "out-of-range"
     /// `type` names no known message type.
     case unknownType = "unknown-type"
     /// An election or recall where `for` ≤ `against`.
