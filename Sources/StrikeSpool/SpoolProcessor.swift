@@ -119,7 +119,7 @@ public final class SpoolProcessor {
         self.settings = settings
         self.quarantine = Quarantine(layout: layout)
         // Temporary files of writes into quarantine/ that a crash interrupted.
-        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where name.hasPrefix(".tmp-") {
+        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where QuarantineNames.isTemporary(name) {
             try? Sys.unlinkat(layout.quarantineFD, name)
         }
         do {

@@ -47,12 +47,15 @@ public final class SpoolService: Sendable {
     public enum RequeueError: Error, CustomStringConvertible {
         case notFound(String)
         case invalidName(String)
+        /// The name of a reason file an earlier version wrote beside `copy`.
+        case reasonFile(String, copy: String)
         case trouble(String)
 
         public var description: String {
             switch self {
             case .notFound(let name): "no file \"\(name)\" in quarantine/"
-            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a .reason file)"
+            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a hidden file or a copy's reason file)"
+            case .reasonFile(let name, let copy): "\"\(name)\" is the reason file of the quarantined copy \"\(copy)\", not a copy; requeue \"\(copy)\""
             case .trouble(let why): why
             }
         }
@@ -400,8 +403,12 @@ public final class SpoolService: Sendable {
     }
 
     private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.hasSuffix(".reason") else {
-            return .failure(.invalidName(name))
+        // Hidden names are reason files and temporaries; `X.reason` beside
+        // `X` is the reason an earlier version wrote. A copy may well be
+        // named `X.reason`: its own reason is `.X.reason.reason`.
+        guard QuarantineNames.isCopyName(name) else { return .failure(.invalidName(name)) }
+        if QuarantineNames.isLegacyReason(name, in: layout.quarantineFD) {
+            return .failure(.reasonFile(name, copy: String(name.dropLast(".reason".count))))
         }
         guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile || info.isSymlink || !info.isDirectory else {
             return .failure(.notFound(name))
@@ -438,13 +445,14 @@ public final class SpoolService: Sendable {
                 return .failure(.trouble("could not forget the rejected version: \(error)"))
             }
         }
+        let reasonFile = QuarantineNames.reasonFile(of: name, in: layout.quarantineFD)
         let base = name.replacingOccurrences(of: ".sync-conflict-", with: ".resolved-conflict-")
         for attempt in 0..<1000 {
             let target = attempt == 0 ? base : "\(base).\(attempt)"
             if (try? Sys.lstatat(layout.incomingFD, target)) != nil { continue }
             do {
                 try Sys.renameat(layout.quarantineFD, name, layout.incomingFD, target, display: layout.quarantine + "/" + name)
-                try? Sys.unlinkat(layout.quarantineFD, name + ".reason")
+                if let reasonFile { try? Sys.unlinkat(layout.quarantineFD, reasonFile) }
                 try layout.syncQuarantine()
                 try layout.syncIncoming()
                 logger.notice("requeued \(name) as incoming/\(target)", metadata: JournalEvent.requeued.metadata(["file": "\(name)"]))
