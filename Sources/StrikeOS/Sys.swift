@@ -103,6 +103,29 @@ public enum Sys {
         return total
     }
 
+    /// Reads up to `buffer.count` bytes at `offset`, without moving the
+    /// file offset; returns fewer only at end of file.
+    public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String? = nil) throws(SystemError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = try retrying("read", path: path) { Glibc.pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total)) }
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Where the file's next data (not a hole) starts, at or after
+    /// `offset` (`lseek(2)` with SEEK_DATA); nil when only a hole follows.
+    /// A file system that does not track holes says the data starts at
+    /// `offset`, and so does this when the call fails.
+    public static func nextData(_ fd: Int32, from offset: Int64) -> Int64? {
+        let seekData: Int32 = 3  // SEEK_DATA, behind _GNU_SOURCE in <unistd.h>
+        let result = lseek(fd, off_t(offset), seekData)
+        if result >= 0 { return Int64(result) }
+        return errno == ENXIO ? nil : offset
+    }
+
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
         var done = 0
         while done < bytes.count {

@@ -259,6 +259,14 @@ public final class SpoolProcessor {
         case .tooLarge(let size, let identity):
             let rejection = Rejection(.tooLarge, "file is \(size) bytes; the limit (max_file_size) is \(settings.limits.maximumFileBytes)")
             let info = (try? Sys.lstatat(layout.incomingFD, name)) ?? stat()
+            // Accounted for before a crash: only the move into quarantine/
+            // remains, as in `read`. Judged again instead, it was a duplicate
+            // of itself, and deleted.
+            if let known = ledger[name], known.disposition != nil, known.device == UInt64(info.st_dev),
+               known.inode == UInt64(info.st_ino), known.ctime == Self.ctime(info) {
+                try dispose(known, now: now, report: &report)
+                return
+            }
             var file = PendingFile(entry: LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: Self.ctime(info)), single: true)
             file.complete = true
             file.size = size

@@ -402,6 +402,31 @@ public final class SpoolService: Sendable {
         }
     }
 
+    /// The identities the quarantined copy `name` may have been recorded
+    /// under: as it is read now, and, for a file over 64 KiB, as a file over
+    /// max_file_size is (a digest of its whole content), in case that limit
+    /// was lower when it was judged.
+    private func recordedIdentities(ofQuarantined name: String, limits: FileLimits) -> [CopyReading.Identity] {
+        let display = layout.quarantine + "/" + name
+        func open(_ limits: FileLimits) -> MessageFileReader.Opened? {
+            try? MessageFileReader.open(at: layout.quarantineFD, name, display: display, lines: false, policy: .stored, limits: limits)
+        }
+        switch open(limits) {
+        case .tooLarge(_, let identity)?:
+            return [identity]
+        case .reader(let reader)?:
+            guard let copy = try? reader.next(limit: 1).first else { return [] }
+            var identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+            let smallest = FileLimits(maximumFileBytes: Int64(ValidationPolicy.maximumMessageBytes))
+            if Int64(reader.info.st_size) > smallest.maximumFileBytes, case .tooLarge(_, let whole)? = open(smallest) {
+                identities.append(whole)
+            }
+            return identities
+        case .notRegular?, nil:
+            return []
+        }
+    }
+
     private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
         // Hidden names are reason files and temporaries; `X.reason` beside
         // `X` is the reason an earlier version wrote. A copy may well be
@@ -415,15 +440,13 @@ public final class SpoolService: Sendable {
         }
         // Forget the version first: if the move then fails, requeueing again
         // finds nothing to forget and moves it.
-        if info.isRegularFile, case .reader(let reader)? = try? MessageFileReader.open(
-            at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored
-        ), let copy = try? reader.next(limit: 1).first {
+        let identities = info.isRegularFile ? recordedIdentities(ofQuarantined: name, limits: processor.settings.limits) : []
+        if !identities.isEmpty {
             do {
                 let events = try store.write { db in
                     var reconciler = Reconciler(db, now: Sys.now())
-                    // The policy or keyring may have changed since the copy
-                    // was judged: forget the first identity it was recorded under.
-                    let identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+                    // The policy, keyring or max_file_size may have changed since
+                    // the copy was judged: forget the first identity it was recorded under.
                     var forgotten = false
                     for identity in identities where !forgotten {
                         if try Reconciler.recordedState(of: identity, in: db) == "applied" { continue }

@@ -51,4 +51,25 @@ import Testing
         #expect(reasonCode(fixture, "old.json") == "missing-field")
         #expect(fixture.stop() == 0)
     }
+
+    /// A file over max_file_size, requeued, was deleted as a duplicate of
+    /// itself (requeue looked for it under another identity than the one
+    /// it was counted under) instead of being judged afresh.
+    @Test func aRequeuedOversizedFileIsJudgedAfresh() throws {
+        let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nmax_file_size: 64KiB\n")
+        let socket = fixture.directory.path + "/socket"
+        try fixture.start(extra: ["--socket", socket])
+        try dropAtomically([UInt8](repeating: UInt8(ascii: "x"), count: 100 << 10), name: "big.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("big.json to be quarantined") { fixture.names(fixture.quarantine).contains(".big.json.reason") }
+        #expect(reasonCode(fixture, "big.json") == "too-large")
+        let requeued = try runCommand(Binaries.strikectl, ["requeue", "--socket", socket, "big.json"])
+        #expect(requeued.status == 0, "\(requeued.stderr)")
+        try waitUntil("big.json to be judged again") {
+            fixture.names(fixture.incoming).isEmpty && fixture.names(fixture.quarantine).contains(".big.json.reason")
+        }
+        #expect(fixture.names(fixture.quarantine).contains("big.json"))
+        let summary = try fixture.summary()
+        #expect(summary.contains("\"duplicates\":0,\"rejected\":1"), "forgotten, then rejected again: \(summary)")
+        #expect(fixture.stop() == 0)
+    }
 }
