@@ -121,9 +121,11 @@ struct Quarantine {
 
     /// Moves `incoming/name` (whatever kind of file it is: a symlink or FIFO is
     /// moved as itself, never followed) into quarantine/ with its reason.
+    /// `source` is the file's name in incoming/ when it is not `name` (a
+    /// name that is not UTF-8, quarantined under its escaped form).
     /// Returns the quarantine name, or nil if the file was already gone.
     @discardableResult
-    func moveFile(_ name: String, reason: QuarantineReason) throws(SystemError) -> String? {
+    func moveFile(_ name: String, source: FileName? = nil, reason: QuarantineReason) throws(SystemError) -> String? {
         let base = QuarantineNames.fitting(name)
         for attempt in 0..<1000 {
             let target = attempt == 0 ? base : "\(base).\(attempt)"
@@ -135,7 +137,7 @@ struct Quarantine {
                 // rename, not link + unlink: atomic, so a crash leaves the file in
                 // exactly one place. quarantine/ is the daemon's own directory,
                 // so nothing can take `target` between the check and the rename.
-                try Sys.renameat(layout.incomingFD, name, layout.quarantineFD, target, display: layout.incoming + "/" + name)
+                try Sys.renameat(layout.incomingFD, source ?? .text(name), layout.quarantineFD, target, display: layout.incoming + "/" + name)
                 return target
             } catch where error.isNotFound {
                 try? Sys.unlinkat(layout.quarantineFD, QuarantineNames.reason(of: target))

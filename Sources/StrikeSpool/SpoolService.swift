@@ -190,9 +190,11 @@ public final class SpoolService: Sendable {
             }
 
             var names: [String] = []
+            var undecodable: [FileName] = []
             for event in drainEvents(inotify, needScan: &needScan) {
                 switch event {
                 case .name(let name): names.append(name)
+                case .undecodableName(let bytes): undecodable.append(.undecodable(bytes))
                 case .overflow:
                     logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                     needScan = true
@@ -217,6 +219,7 @@ public final class SpoolService: Sendable {
                 retryAt = nil
                 do {
                     let shouldStop = { self.control.withLock { $0.stop } }
+                    if !undecodable.isEmpty { names += try processor.setAsideUndecodable(undecodable, now: now) }
                     if needScan || !names.isEmpty { worked = true }
                     if needScan {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
@@ -227,8 +230,9 @@ public final class SpoolService: Sendable {
                         // files, of 10,000 about 0.6 GB), but a small first one
                         // before READY=1.
                         while true {
-                            let chunk = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
-                            if chunk.isEmpty { break }
+                            let entries = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
+                            if entries.isEmpty { break }
+                            let chunk = try processor.setAsideUndecodable(entries, now: Sys.now())
                             let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
                             // A name processed again has news: done, or waiting anew.
                             for name in chunk { waiting[name] = nil }

@@ -78,4 +78,19 @@ import Testing
         #expect(try String(contentsOfFile: layout.quarantine + "/" + written, encoding: .utf8).hasPrefix(Self.junk))
         #expect(try Self.reason(layout, of: written)["original"] as? String == name)
     }
+
+    @Test(arguments: [
+        ([0xCF, 0xF0, 0x2E, 0x6A], "%CF%F0.j"),
+        ([0xD0, 0xB6, 0xFF], "ж%FF"),
+        ([0xD0], "%D0"),
+        ([0x61, 0x25, 0x01, 0xC0, 0xAF], "a%25%01%C0%AF"),
+        ([0xF0, 0x9F, 0x98, 0x80, 0xED, 0xA0, 0x80], "😀%ED%A0%80"),
+    ] as [([UInt8], String)])
+    func escapedNames(bytes: [UInt8], escaped: String) {
+        let name = FileName(bytes)
+        #expect(name.text == nil)
+        #expect(name.bytes == bytes)
+        #expect(name.escaped == escaped)
+        #expect(FileName(Array("a%b".utf8)).escaped == "a%25b")
+    }
 }
