@@ -80,6 +80,25 @@ public enum Sys {
         return info
     }
 
+    /// `lstatat` by a name's bytes, for names that are not UTF-8.
+    public static func lstatat(_ dirfd: Int32, _ name: FileName, display: String? = nil) throws(SystemError) -> stat {
+        var info = stat()
+        _ = try withCName(name) { (cName) throws(SystemError) in
+            try retrying("stat", path: display ?? name.escaped) { Glibc.fstatat(dirfd, cName, &info, AT_SYMLINK_NOFOLLOW) }
+        }
+        return info
+    }
+
+    /// Calls `body` with `name`'s bytes as a C string.
+    private static func withCName<T>(_ name: FileName, _ body: (UnsafePointer<CChar>) throws(SystemError) -> T) throws(SystemError) -> T {
+        let bytes = name.bytes + [0]
+        var result: Result<T, SystemError>!
+        bytes.withUnsafeBytes { raw in
+            result = Result { () throws(SystemError) in try body(raw.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        }
+        return try result.get()
+    }
+
     public static func statPath(_ path: String) throws(SystemError) -> Glibc.stat {
         var info = Glibc.stat()
         _ = try retrying("stat", path: path) { Glibc.fstatat(AT_FDCWD, path, &info, 0) }
@@ -115,6 +134,17 @@ public enum Sys {
             total += n
         }
         return total
+    }
+
+    /// Where the file's next data (not a hole) starts, at or after
+    /// `offset` (`lseek(2)` with SEEK_DATA); nil when only a hole follows.
+    /// A file system that does not track holes says the data starts at
+    /// `offset`, and so does this when the call fails.
+    public static func nextData(_ fd: Int32, from offset: Int64) -> Int64? {
+        let seekData: Int32 = 3  // SEEK_DATA, behind _GNU_SOURCE in <unistd.h>
+        let result = lseek(fd, off_t(offset), seekData)
+        if result >= 0 { return Int64(result) }
+        return errno == ENXIO ? nil : offset
     }
 
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
@@ -163,6 +193,13 @@ public enum Sys {
         _ = try retrying("rename", path: display ?? from) { Glibc.renameat(fromDir, from, toDir, to) }
     }
 
+    /// `renameat` from a name's bytes, for names that are not UTF-8.
+    public static func renameat(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: String, display: String? = nil) throws(SystemError) {
+        _ = try withCName(from) { (cName) throws(SystemError) in
+            try retrying("rename", path: display ?? from.escaped) { Glibc.renameat(fromDir, cName, toDir, to) }
+        }
+    }
+
     /// Moves a file to a name that must not exist yet (link, then unlink the
     /// old name), so that nothing already at the target is ever replaced.
     /// Throws EEXIST when the target exists.
@@ -183,8 +220,15 @@ public enum Sys {
         _ = try retrying("chmod", path: path) { Glibc.chmod(path, mode) }
     }
 
-    /// The names in a directory, without `.` and `..`, in no particular order.
+    /// The names in a directory, without `.` and `..`, in no particular
+    /// order; names that are not UTF-8 are left out (`listDirectoryEntries`
+    /// has them).
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        try listDirectoryEntries(path).compactMap(\.text)
+    }
+
+    /// The names in a directory, without `.` and `..`, in no particular order.
+    public static func listDirectoryEntries(_ path: String) throws(SystemError) -> [FileName] {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         return try DirectoryStream(fd: fd, path: path).next(limit: Int.max)
@@ -196,9 +240,14 @@ public enum Sys {
     /// the kernel packs entries (`d_reclen`), so a short name's record ends
     /// well before it, and the copy reads past the end of glibc's buffer
     /// (AddressSanitizer: heap-buffer-overflow on the last entry of a block).
-    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    /// Not `String(cString:)` either: it replaces bytes that are not UTF-8,
+    /// and the name it gives opens nothing (ENOENT), so such a file was
+    /// taken for gone and stayed in the spool for ever.
+    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> FileName {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        let name = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+        if let text = String(validatingCString: name) { return .text(text) }
+        return .undecodable(Array(UnsafeRawBufferPointer(start: name, count: strlen(name))))
     }
 
     /// Seconds since the epoch, from the real-time clock.

@@ -67,8 +67,8 @@ public final class MessageFileReader {
         case reader(MessageFileReader)
         /// Not a regular file: a symlink, FIFO, socket, device or directory.
         case notRegular(String)
-        /// Larger than `FileLimits.maximumFileBytes`; nothing was read. The
-        /// identity covers the size and the first 64 KiB.
+        /// Larger than `FileLimits.maximumFileBytes`; not read as a message.
+        /// The identity is a digest of the whole content (`WholeFileDigest`).
         case tooLarge(size: Int64, identity: CopyReading.Identity)
     }
 
@@ -140,16 +140,8 @@ public final class MessageFileReader {
         }
         if Int64(info.st_size) > limits.maximumFileBytes {
             defer { Sys.close(fd) }
-            var head = [UInt8](repeating: 0, count: ValidationPolicy.maximumMessageBytes)
-            var failure: SystemError?
-            let count = head.withUnsafeMutableBytes { raw in
-                do throws(SystemError) { return try Sys.read(fd, into: raw, path: display) } catch { failure = error; return 0 }
-            }
-            if let failure { throw failure }
-            var hasher = SHA256()
-            hasher.update(data: Array("size:\(info.st_size):".utf8))
-            hasher.update(data: head[0..<count])
-            return .tooLarge(size: Int64(info.st_size), identity: .bytesDigest(Array(hasher.finalize())))
+            let identity = try WholeFileDigest.identity(of: fd, size: Int64(info.st_size), display: display)
+            return .tooLarge(size: Int64(info.st_size), identity: identity)
         }
         if startOffset > 0 {
             guard lseek(fd, off_t(startOffset), SEEK_SET) == startOffset else {

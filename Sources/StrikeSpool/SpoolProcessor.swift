@@ -148,7 +148,7 @@ public final class SpoolProcessor {
         self.settings = settings
         self.quarantine = Quarantine(layout: layout)
         // Temporary files of writes into quarantine/ that a crash interrupted.
-        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where name.hasPrefix(".tmp-") {
+        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where QuarantineNames.isTemporary(name) {
             try? Sys.unlinkat(layout.quarantineFD, name)
         }
         do {
@@ -311,6 +311,14 @@ public final class SpoolProcessor {
         case .tooLarge(let size, let identity):
             let rejection = Rejection(.tooLarge, "file is \(size) bytes; the limit (max_file_size) is \(settings.limits.maximumFileBytes)")
             let info = (try? Sys.lstatat(layout.incomingFD, name)) ?? stat()
+            // Accounted for before a crash: only the move into quarantine/
+            // remains, as in `read`. Judged again instead, it was a duplicate
+            // of itself, and deleted.
+            if let known = ledger[name], known.disposition != nil, known.device == UInt64(info.st_dev),
+               known.inode == UInt64(info.st_ino), known.ctime == info.changedNanoseconds {
+                try dispose(known, now: now, report: &report)
+                return
+            }
             var file = PendingFile(entry: LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: info.changedNanoseconds), single: true)
             file.complete = true
             file.size = size
@@ -814,12 +822,13 @@ public final class SpoolProcessor {
     }
 
     /// A file that is not a copy at all (FIFO, symlink, sync conflict): moved
-    /// into quarantine unread and not counted.
-    private func setAside(_ name: String, code: ReasonCode, detail: String, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
+    /// into quarantine unread and not counted. `source` is its name in
+    /// incoming/ when that is not `name` (which is then its escaped form).
+    private func setAside(_ name: String, source: FileName? = nil, code: ReasonCode, detail: String, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
         let reason = QuarantineReason(code: code.rawValue, detail: detail, line: nil, sha256: nil, size: nil,
                                       time: Timestamp.utcText(epochSeconds: now), original: name)
         do {
-            let moved = try quarantine.moveFile(name, reason: reason)
+            let moved = try quarantine.moveFile(name, source: source, reason: reason)
             try syncDirectories()
             report.setAside.append(.init(file: name, line: nil, rejection: Rejection(code, detail), quarantinedAs: moved))
         } catch let error as SystemError {
@@ -827,6 +836,39 @@ public final class SpoolProcessor {
         } catch {
             throw .system(SystemError(errno: EIO, operation: "quarantine", path: name))
         }
+    }
+
+    /// Sets aside, unread, the entries of `entries` whose names are not
+    /// UTF-8, and returns the names of the others, to be processed.
+    ///
+    /// Such a name cannot be written into a log, a reply or the ledger, and
+    /// its file can only be reached by the name's bytes: it is renamed into
+    /// quarantine/ under its escaped form (`FileName.escaped`), with reason
+    /// `name-not-utf8`, whence `strikectl requeue` has it read under that
+    /// name. Read as it was, decoded with replacement characters, the name
+    /// opened nothing (ENOENT), and the file was taken for gone and left in
+    /// incoming/ for ever, unlogged. Names the spool ignores (hidden and
+    /// temporary ones) are ignored, and directories left, as elsewhere.
+    public func setAsideUndecodable(_ entries: [FileName], now: Int64) throws(SpoolTrouble) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(entries.count)
+        var report = PassReport()
+        for entry in entries {
+            if case .text(let name) = entry {
+                names.append(name)
+                continue
+            }
+            let escaped = entry.escaped
+            if SpoolName(escaped) == .ignore { continue }
+            if let info = try? Sys.lstatat(layout.incomingFD, entry), info.isDirectory {
+                report.skipped.append(escaped)
+                continue
+            }
+            let detail = "the file's name is not UTF-8 (perhaps a Windows code page's, from a USB stick), so it cannot be shown in logs and replies; it was set aside unread under its name with those bytes written %XX: requeue it under that name to have it read"
+            try setAside(escaped, source: entry, code: .nameNotUTF8, detail: detail, now: now, report: &report)
+        }
+        if !report.setAside.isEmpty || !report.skipped.isEmpty { reporter?(report) }
+        return names
     }
 }
 

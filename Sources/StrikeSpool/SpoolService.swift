@@ -47,12 +47,15 @@ public final class SpoolService: Sendable {
     public enum RequeueError: Error, CustomStringConvertible {
         case notFound(String)
         case invalidName(String)
+        /// The name of a reason file an earlier version wrote beside `copy`.
+        case reasonFile(String, copy: String)
         case trouble(String)
 
         public var description: String {
             switch self {
             case .notFound(let name): "no file \"\(name)\" in quarantine/"
-            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a .reason file)"
+            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a hidden file or a copy's reason file)"
+            case .reasonFile(let name, let copy): "\"\(name)\" is the reason file of the quarantined copy \"\(copy)\", not a copy; requeue \"\(copy)\""
             case .trouble(let why): why
             }
         }
@@ -196,9 +199,11 @@ public final class SpoolService: Sendable {
             }
 
             var names: [String] = []
+            var undecodable: [FileName] = []
             for event in drainEvents(inotify, needScan: &needScan) {
                 switch event {
                 case .name(let name): names.append(name)
+                case .undecodableName(let bytes): undecodable.append(.undecodable(bytes))
                 case .overflow:
                     logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                     needScan = true
@@ -221,6 +226,7 @@ public final class SpoolService: Sendable {
                 retryAt = nil
                 do {
                     let shouldStop = { self.control.withLock { $0.stop } }
+                    if !undecodable.isEmpty { names += try processor.setAsideUndecodable(undecodable, now: now) }
                     if needScan || !names.isEmpty { worked = true }
                     if needScan, try !directoriesInPlace(inotify) {
                         // incoming/ is gone: nothing to read until it is back.
@@ -236,8 +242,9 @@ public final class SpoolService: Sendable {
                         // before READY=1.
                         var scanAgain = false
                         while true {
-                            let chunk = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
-                            if chunk.isEmpty { break }
+                            let entries = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
+                            if entries.isEmpty { break }
+                            let chunk = try processor.setAsideUndecodable(entries, now: Sys.now())
                             // Before READY=1 a pass stops after about half a
                             // second (at the end of a batch): a big .jsonl, new or
                             // interrupted by the last stop, is finished after it.
@@ -465,24 +472,51 @@ public final class SpoolService: Sendable {
         }
     }
 
+    /// The identities the quarantined copy `name` may have been recorded
+    /// under: as it is read now, and, for a file over 64 KiB, as a file over
+    /// max_file_size is (a digest of its whole content), in case that limit
+    /// was lower when it was judged.
+    private func recordedIdentities(ofQuarantined name: String, limits: FileLimits) -> [CopyReading.Identity] {
+        let display = layout.quarantine + "/" + name
+        func open(_ limits: FileLimits) -> MessageFileReader.Opened? {
+            try? MessageFileReader.open(at: layout.quarantineFD, name, display: display, lines: false, policy: .stored, limits: limits)
+        }
+        switch open(limits) {
+        case .tooLarge(_, let identity)?:
+            return [identity]
+        case .reader(let reader)?:
+            guard let copy = try? reader.next(limit: 1).first else { return [] }
+            var identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+            let smallest = FileLimits(maximumFileBytes: Int64(ValidationPolicy.maximumMessageBytes))
+            if Int64(reader.info.st_size) > smallest.maximumFileBytes, case .tooLarge(_, let whole)? = open(smallest) {
+                identities.append(whole)
+            }
+            return identities
+        case .notRegular?, nil:
+            return []
+        }
+    }
+
     private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.hasSuffix(".reason") else {
-            return .failure(.invalidName(name))
+        // Hidden names are reason files and temporaries; `X.reason` beside
+        // `X` is the reason an earlier version wrote. A copy may well be
+        // named `X.reason`: its own reason is `.X.reason.reason`.
+        guard QuarantineNames.isCopyName(name) else { return .failure(.invalidName(name)) }
+        if QuarantineNames.isLegacyReason(name, in: layout.quarantineFD) {
+            return .failure(.reasonFile(name, copy: String(name.dropLast(".reason".count))))
         }
         guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile || info.isSymlink || !info.isDirectory else {
             return .failure(.notFound(name))
         }
         // Forget the version first: if the move then fails, requeueing again
         // finds nothing to forget and moves it.
-        if info.isRegularFile, case .reader(let reader)? = try? MessageFileReader.open(
-            at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored
-        ), let copy = try? reader.next(limit: 1).first {
+        let identities = info.isRegularFile ? recordedIdentities(ofQuarantined: name, limits: processor.settings.limits) : []
+        if !identities.isEmpty {
             do {
                 let events = try store.write { db in
                     var reconciler = Reconciler(db, now: Sys.now())
-                    // The policy or keyring may have changed since the copy
-                    // was judged: forget the first identity it was recorded under.
-                    let identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+                    // The policy, keyring or max_file_size may have changed since
+                    // the copy was judged: forget the first identity it was recorded under.
                     var forgotten = false
                     for identity in identities where !forgotten {
                         if try Reconciler.recordedState(of: identity, in: db) == "applied" { continue }
@@ -504,13 +538,14 @@ public final class SpoolService: Sendable {
                 return .failure(.trouble("could not forget the rejected version: \(error)"))
             }
         }
+        let reasonFile = QuarantineNames.reasonFile(of: name, in: layout.quarantineFD)
         let base = name.replacingOccurrences(of: ".sync-conflict-", with: ".resolved-conflict-")
         for attempt in 0..<1000 {
             let target = attempt == 0 ? base : "\(base).\(attempt)"
             if (try? Sys.lstatat(layout.incomingFD, target)) != nil { continue }
             do {
                 try Sys.renameat(layout.quarantineFD, name, layout.incomingFD, target, display: layout.quarantine + "/" + name)
-                try? Sys.unlinkat(layout.quarantineFD, name + ".reason")
+                if let reasonFile { try? Sys.unlinkat(layout.quarantineFD, reasonFile) }
                 try layout.syncQuarantine()
                 try layout.syncIncoming()
                 logger.notice("requeued \(name) as incoming/\(target)", metadata: JournalEvent.requeued.metadata(["file": "\(name)"]))

@@ -45,8 +45,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the daemon in the foreground (the default).",
         discussion: """
             Watches SPOOL/incoming/ and reconciles every file dropped there into the
-            database exactly once; rejected copies go to SPOOL/quarantine/ with a .reason
-            file beside them. SIGTERM or SIGINT finishes the transaction in flight and
+            database exactly once; rejected copies go to SPOOL/quarantine/ with a reason
+            file (.NAME.reason) beside them. SIGTERM or SIGINT finishes the transaction in flight and
             exits 0; SIGHUP re-reads the configuration and rescans the spool.
             """
     )

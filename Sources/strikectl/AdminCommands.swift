@@ -10,7 +10,8 @@ struct Submit: ParsableCommand {
             By default each file is dropped atomically into the spool's incoming/ directory
             (written in tmp/, synced, then moved), where strikecd picks it up: this works
             even while strikecd is stopped. Files are checked first; an invalid file is not
-            dropped unless --force is given.
+            dropped unless --force is given, and a name strikecd never reads (*.tmp, *.part,
+            a sync tool's conflict copy) never is.
 
             With --socket-submit, the messages are sent over the socket instead (needs group
             strikecd-admin) and each message's result is printed.
@@ -46,6 +47,12 @@ struct Submit: ParsableCommand {
             Console.note("strikectl: note: \(count) \(count == 1 ? "message is" : "messages are") not signed; a strikecd that requires signatures (the default) quarantines \(count == 1 ? "it" : "them") as unsigned (sign with `strikectl sign FILE`)")
         }
         if socketSubmit { return try submitOverSocket(read, policy: policy) }
+        // Dropped under such a name, a file would wait in incoming/ for ever.
+        let refusals = files.compactMap(SpoolDrop.refusal(for:))
+        if !refusals.isEmpty {
+            for refusal in refusals { Console.note(refusal) }
+            throw Failure("\(refusals.count) \(refusals.count == 1 ? "file has a name" : "files have names") strikecd never reads: nothing was dropped", status: Failure.usage)
+        }
         var invalid = 0
         for file in read {
             for copy in file.copies {

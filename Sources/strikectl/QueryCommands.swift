@@ -248,7 +248,7 @@ struct Actions: ParsableCommand {
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List rejected messages, oldest first.",
-        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine. ID names a version for `strikectl forget`.")
+        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine, each beside its reason, .NAME.reason. ID names a version for `strikectl forget`.")
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var page: LimitOption

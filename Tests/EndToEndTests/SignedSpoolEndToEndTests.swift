@@ -44,7 +44,7 @@ struct Keys {
 }
 
 func reasonCode(_ fixture: DaemonFixture, _ name: String) -> String? {
-    guard let data = FileManager.default.contents(atPath: fixture.quarantine + "/\(name).reason"),
+    guard let data = FileManager.default.contents(atPath: fixture.quarantine + "/.\(name).reason"),
           case .object(let object)? = try? JSONReader.read(Array(data)), case .string(let code)? = object["code"] else { return nil }
     return code
 }
@@ -308,8 +308,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         // Quarantined copies are not readable by everybody either.
         try fixture.start(extra: ["--socket", fixture.directory.path + "/socket"])
         try dropAtomically(Array("not json".utf8), name: "junk.json", tmpDir: fixture.tmp, dir: fixture.incoming)
-        try waitUntil("the junk to be quarantined", timeout: 60) { fixture.names(fixture.quarantine).contains("junk.json.reason") }
-        #expect(stat(fixture.quarantine + "/junk.json.reason", &info) == 0 && info.st_mode & 0o007 == 0)
+        try waitUntil("the junk to be quarantined", timeout: 60) { fixture.names(fixture.quarantine).contains(".junk.json.reason") }
+        #expect(stat(fixture.quarantine + "/.junk.json.reason", &info) == 0 && info.st_mode & 0o007 == 0)
         #expect(stat(fixture.quarantine, &info) == 0 && info.st_mode & 0o007 == 0)
         #expect(fixture.stop() == 0)
     }

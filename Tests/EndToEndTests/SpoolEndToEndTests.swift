@@ -172,17 +172,17 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         let quarantined = fixture.names(fixture.quarantine)
         for name in ["link.json", "pipe.json", "report.sync-conflict-20200824-101010-ABCDEFG.json", "huge.json", "big.json"] {
             #expect(quarantined.contains(name), "\(name) in quarantine")
-            #expect(quarantined.contains(name + ".reason"), "\(name).reason in quarantine")
+            #expect(quarantined.contains("." + name + ".reason"), ".\(name).reason in quarantine")
         }
         // Every quarantined copy has a reason with all its fields.
-        for name in quarantined where !name.hasSuffix(".reason") {
-            let data = try Data(contentsOf: URL(fileURLWithPath: fixture.quarantine + "/" + name + ".reason"))
+        for name in quarantined where !name.hasPrefix(".") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: fixture.quarantine + "/." + name + ".reason"))
             let reason = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             for key in ["code", "detail", "line", "sha256", "size", "time"] {
                 #expect(reason.keys.contains(key), "\(name).reason has \(key)")
             }
         }
-        let hugeReason = try String(contentsOfFile: fixture.quarantine + "/huge.json.reason", encoding: .utf8)
+        let hugeReason = try String(contentsOfFile: fixture.quarantine + "/.huge.json.reason", encoding: .utf8)
         #expect(hugeReason.contains("\"too-large\""))
 
         // The huge file is not in the reference (ingest's default limit is
@@ -240,8 +240,8 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         #expect(try fixture.summary() == expected)
         // Every quarantined copy has its reason beside it.
         let quarantined = fixture.names(fixture.quarantine)
-        for name in quarantined where !name.hasSuffix(".reason") {
-            #expect(quarantined.contains(name + ".reason"), "\(name) has a reason")
+        for name in quarantined where !name.hasPrefix(".") {
+            #expect(quarantined.contains("." + name + ".reason"), "\(name) has a reason")
         }
         #expect(!quarantined.isEmpty)
         #expect(!quarantined.contains { $0.hasPrefix(".tmp-") }, "no temporary file is left in quarantine/")

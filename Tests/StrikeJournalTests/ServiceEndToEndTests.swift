@@ -215,7 +215,7 @@ extension ProcessWideTests {
             // A bad file: quarantined with its reason, and the journal says so with fields.
             let bad = try ns.drop(inquorate, name: "e2e-inquorate.json", as: writer)
             try #require(bad.status == 0, "drop: \(bad.stderr)")
-            let reasonPath = namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json.reason")
+            let reasonPath = namespace.hostPath("/var/spool/strikecd/quarantine/.e2e-inquorate.json.reason")
             let reasonData = await waitFor(timeout: .seconds(15), every: .milliseconds(100)) {
                 fm.contents(atPath: reasonPath).flatMap { $0.isEmpty ? nil : $0 }
             }
@@ -224,7 +224,7 @@ extension ProcessWideTests {
             #expect(reasonObject["code"] as? String == "inquorate", "\(reasonObject)")
             #expect(reasonObject["original"] as? String == "e2e-inquorate.json", "\(reasonObject)")
             #expect(fm.fileExists(atPath: namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json")))
-            try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json.reason"),
+            try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/.e2e-inquorate.json.reason"),
                                 mode: 0o640, uid: daemon.uid, gid: try accounts.gid("strikecd-admin"))
             // tmpfiles.d/strikecd.conf: the daemon copies a rejected file into quarantine/ so
             // that it belongs to the daemon and group strikecd-admin, who may read it there.
@@ -377,7 +377,7 @@ extension ProcessWideTests {
             expect(mode == 0o640, "umask 0027 gives 0640, got %o" % mode)
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(path + suffix): os.unlink(path + suffix)
-            reason = "/var/spool/strikecd/quarantine/x.reason"
+            reason = "/var/spool/strikecd/quarantine/.x.reason"
             with open(reason, "w") as f:
                 f.write("{}")
                 os.fsync(f.fileno())

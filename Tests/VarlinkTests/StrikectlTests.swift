@@ -150,6 +150,32 @@ import VarlinkProtocol
         #expect(nowhere.status == 1 && nowhere.stderr.contains("is strikecd installed?"), "\(nowhere.stderr)")
     }
 
+    /// A name the daemon ignores (`*.tmp`, `*.part`) or sets aside unread (a
+    /// sync conflict copy) was dropped and reported as a success, and then
+    /// waited in incoming/ for ever.
+    @Test(arguments: ["draft.tmp", "report.jsonl.part", "report.sync-conflict-20200824-101010-ABCDEFG.json"])
+    func submitRefusesNamesTheDaemonNeverReads(name: String) async throws {
+        let directory = TemporaryDirectory()
+        let spool = try Self.makeSpool(directory)
+        let good = directory.path + "/good.json"
+        try Data(message("mtz", 1, "strike.reported", ["workplace": "mtz", "status": "strike"])).write(to: URL(fileURLWithPath: good))
+        let ignored = directory.path + "/" + name
+        try Data(message("mtz", 2, "strike.reported", ["workplace": "mtz", "status": "working"])).write(to: URL(fileURLWithPath: ignored))
+        for force in [false, true] {
+            let refused = try await Self.run(["submit", "--spool", spool, good, ignored] + (force ? ["--force"] : []))
+            #expect(refused.status == 2, "\(refused.stderr)")
+            #expect(refused.stderr.contains("\(ignored): "), "\(refused.stderr)")
+            #expect(refused.stderr.contains("never reads") || refused.stderr.contains("sets aside unread"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("nothing was dropped"), "\(refused.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming").isEmpty)
+        }
+        let renamed = directory.path + "/draft.json"
+        #expect(rename(ignored, renamed) == 0)
+        let dropped = try await Self.run(["submit", "--spool", spool, good, renamed])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming").count == 2)
+    }
+
     @Test func submitOverTheSocketPrintsEachResult() async throws {
         let server = try await TestServer()
         let file = server.directory.path + "/batch.jsonl"
