@@ -71,7 +71,7 @@ struct WorkplaceCommand: ParsableCommand {
     @Argument(help: "The workplace's id.") var id: String
 
     func validate() throws {
-        if !Slug.isValid(id) { throw ValidationError("\"\(id)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'") }
+        if !Slug.isValid(id) { throw ValidationError(SlugAdvice.message("the workplace", id)) }
     }
 
     func run() throws {
@@ -351,7 +351,7 @@ struct Watch: ParsableCommand {
 func checkIDs(_ values: KeyValuePairs<String, String?>) throws {
     for (name, value) in values {
         if let value, !Slug.isValid(value) {
-            throw ValidationError("\(name) \"\(value)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'")
+            throw ValidationError(SlugAdvice.message(name, value))
         }
     }
 }

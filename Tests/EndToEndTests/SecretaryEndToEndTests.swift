@@ -61,6 +61,169 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
 }
 
 @Suite(.serialized) struct SecretaryEndToEndTests {
+    /// Item 1: at a terminal `new` writes ORIGIN-SEQ.json and says so; into a
+    /// pipe it prints the message and says so on stderr; a number never sent
+    /// can be given back; the node then sees no gap.
+    @Test func newWritesAFileAtATerminalAndSaysWhat() throws {
+        let secretary = Secretary()
+        let report = ["new", "workplace.reported", "--origin", "granit-plant", "--workplace", "granit-plant", "--state", secretary.state]
+        let first = try secretary.terminal(report)
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("wrote granit-plant #1 → granit-plant-1.json"), "\(first.output)")
+        #expect(!first.output.contains("{\"v\":1"), "the message is not printed on the screen: \(first.output)")
+        #expect(secretary.file("granit-plant-1.json")?.contains(#""seq":1"#) == true)
+
+        let piped = try secretary.run(report)
+        #expect(piped.status == 0 && piped.stdout.hasPrefix(#"{"v":1,"origin":"granit-plant","seq":2,"#), "\(piped.stdout)")
+        #expect(piped.stderr == "wrote granit-plant #2 → standard output\n", "\(piped.stderr)")
+
+        let output = try secretary.run(report + ["-o", "report.json"])
+        #expect(output.stderr == "wrote granit-plant #3 → report.json\n" && output.stdout.isEmpty, "\(output.stderr)")
+
+        // #4 written at the terminal, then never sent: given back, and taken again.
+        #expect(try secretary.terminal(report).output.contains("wrote granit-plant #4 → granit-plant-4.json"))
+        let early = try secretary.run(["seq", "granit-plant", "--give-back", "3", "--state", secretary.state])
+        #expect(early.status == 1 && early.stderr.contains("only granit-plant's last number, #4, can be given back"), "\(early.stderr)")
+        let back = try secretary.run(["seq", "granit-plant", "--give-back", "4", "--state", secretary.state])
+        #expect(back.status == 0 && back.stderr.contains("gave back granit-plant #4"), "\(back.stderr)")
+        try FileManager.default.removeItem(atPath: secretary.home + "/granit-plant-4.json")
+        let again = try secretary.terminal(report + ["--name", "Granit"])
+        #expect(again.output.contains("wrote granit-plant #4 → granit-plant-4.json"), "\(again.output)")
+        // A file that exists already is never overwritten, and uses no number.
+        try FileManager.default.moveItem(atPath: secretary.home + "/granit-plant-4.json", toPath: secretary.home + "/kept.json")
+        try "x".write(toFile: secretary.home + "/granit-plant-5.json", atomically: true, encoding: .utf8)
+        let clash = try secretary.terminal(report)
+        #expect(clash.status == 1 && clash.output.contains("no seq was used"), "\(clash.output)")
+        try FileManager.default.removeItem(atPath: secretary.home + "/granit-plant-5.json")
+        let listed = try secretary.run(["seq", "--state", secretary.state])
+        #expect(listed.stdout.contains("granit-plant  4"), "\(listed.stdout)")
+
+        // The node gets #1 to #4 and sees no gap.
+        let fixture = try DaemonFixture()
+        try fixture.start()
+        let socket = fixture.directory.path + "/socket"
+        try Data(piped.stdout.utf8).write(to: URL(fileURLWithPath: secretary.home + "/piped.json"))
+        let files = ["granit-plant-1.json", "piped.json", "report.json", "kept.json"].map { secretary.home + "/" + $0 }
+        let submitted = try runCommand(Binaries.strikectl, ["submit", "--spool", fixture.spool] + files)
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let gaps = try runCommand(Binaries.strikectl, ["gaps", "--socket", socket])
+        #expect(gaps.status == 0 && gaps.stdout.isEmpty && gaps.stderr.hasPrefix("no gaps"), "\(gaps.stdout)\(gaps.stderr)")
+        #expect(try fixture.summary().contains("\"applied\":4"))
+        #expect(fixture.stop() == 0)
+    }
+
+    /// Item 2: a signed report edited by hand is not signed again (the node
+    /// would reject both versions of its seq); `new --corrects` writes the
+    /// correction, and the node keeps the corrected figure.
+    @Test func aChangedSignedMessageIsCorrectedNotResigned() throws {
+        let secretary = Secretary()
+        let keyDir = ["--key-dir", secretary.keyDir]
+        #expect(try secretary.run(["keygen", "granit-plant"] + keyDir).status == 0)
+        let report = ["new", "strike.reported", "--origin", "granit-plant", "--workplace", "granit-plant", "--status", "strike",
+                      "--state", secretary.state] + keyDir
+        #expect(try secretary.run(report + ["--participants", "1800", "-o", "r1.json"]).status == 0)
+        let sent = try #require(secretary.file("r1.json"))
+        try sent.replacingOccurrences(of: "1800", with: "800").write(toFile: secretary.home + "/r1.json", atomically: true, encoding: .utf8)
+        let resign = try secretary.run(["sign", "r1.json", "--state", secretary.state] + keyDir)
+        #expect(resign.status == 1)
+        #expect(resign.stderr.contains("r1.json: granit-plant #1 no longer matches its sig"), "\(resign.stderr)")
+        #expect(resign.stderr.contains("strikectl new strike.reported --origin granit-plant --corrects 1"), "\(resign.stderr)")
+        #expect(secretary.file("r1.json") == sent.replacingOccurrences(of: "1800", with: "800"), "the file is left as it was")
+        // A message signed and unchanged is signed again to the same bytes.
+        #expect(try secretary.run(report + ["--participants", "50", "-o", "other.json"]).status == 0)
+        let other = try #require(secretary.file("other.json"))
+        #expect(try secretary.run(["sign", "other.json", "--state", secretary.state] + keyDir).status == 0)
+        #expect(secretary.file("other.json") == other)
+        try sent.write(toFile: secretary.home + "/r1.json", atomically: true, encoding: .utf8)
+
+        let early = try secretary.run(report + ["--participants", "800", "--corrects", "7"])
+        #expect(early.status == 2 && early.stderr.contains("granit-plant has not written #7 yet"), "\(early.stderr)")
+        let correction = try secretary.run(report + ["--participants", "800", "--corrects", "1", "-o", "r3.json"])
+        #expect(correction.status == 0, "\(correction.stderr)")
+        #expect(correction.stderr.contains("wrote granit-plant #3 → r3.json\n#3 corrects #1"), "\(correction.stderr)")
+        let help = try secretary.run(["new", "--help"])
+        #expect(help.stdout.contains("--corrects 3"), "the help shows how to correct")
+
+        let keyring = secretary.home + "/keyring"
+        try FileManager.default.createDirectory(atPath: keyring, withIntermediateDirectories: true)
+        chmod(keyring, 0o755)
+        try FileManager.default.copyItem(atPath: secretary.keyDir + "/granit-plant.pub", toPath: keyring + "/granit-plant.pub")
+        let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nsignatures: required\nkeyring: \(keyring)\n")
+        try fixture.start()
+        let submitted = try runCommand(Binaries.strikectl, ["submit", "--spool", fixture.spool] + ["r3.json", "r1.json", "other.json"].map { secretary.home + "/" + $0 })
+        #expect(submitted.status == 0, "\(submitted.stderr)")
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let workplace = try runCommand(Binaries.strikectl, ["workplace", "granit-plant", "--json", "--socket", fixture.directory.path + "/socket"])
+        #expect(workplace.stdout.contains(#""participants":800"#), "\(workplace.stdout) \(workplace.stderr)")
+        #expect(try fixture.summary().contains("\"applied\":3,\"duplicates\":0,\"rejected\":0"))
+        #expect(fixture.stop() == 0)
+    }
+
+    /// Item 3: `sign` raises the origin's counter, so `new` never writes a
+    /// second #9 after a hand-written #9 was signed.
+    @Test func signAdvancesTheCounter() throws {
+        let secretary = Secretary()
+        let keyDir = ["--key-dir", secretary.keyDir]
+        #expect(try secretary.run(["keygen", "granit-plant"] + keyDir).status == 0)
+        try #"{"v":1,"origin":"granit-plant","seq":9,"sent_at":"2026-01-05T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"strike"}}"#
+            .write(toFile: secretary.home + "/by-hand.json", atomically: true, encoding: .utf8)
+        let signed = try secretary.run(["sign", "by-hand.json", "--state", secretary.state] + keyDir)
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let next = try secretary.run(["new", "strike.reported", "--origin", "granit-plant", "--workplace", "granit-plant", "--status", "working",
+                                      "--state", secretary.state] + keyDir)
+        #expect(next.stdout.contains(#""seq":10"#) && next.stderr.hasPrefix("wrote granit-plant #10"), "\(next.stdout) \(next.stderr)")
+    }
+
+    /// Item 7: every missing option at once; an id that is not a slug gets
+    /// its lower-case, hyphenated (and Latin) form suggested.
+    @Test func errorsListEverythingAndSuggestSlugs() throws {
+        let secretary = Secretary()
+        let missing = try secretary.run(["new", "delegate.elected", "--origin", "granit-plant", "--state", secretary.state])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("delegate.elected needs these 4 options: --delegate, --workplace, --council, --for/--against[/--abstain]"), "\(missing.stderr)")
+        let spaced = try secretary.run(["new", "workplace.reported", "--origin", "granit-plant", "--workplace", "Granit Plant", "--state", secretary.state])
+        #expect(spaced.status == 2 && spaced.stderr.contains(#"--workplace "Granit Plant" is not an id"#), "\(spaced.stderr)")
+        #expect(spaced.stderr.contains(#"did you mean "granit-plant"?"#), "\(spaced.stderr)")
+        let cyrillic = try secretary.run(["new", "workplace.reported", "--origin", "Гранит_Завод", "--workplace", "g", "--state", secretary.state])
+        #expect(cyrillic.stderr.contains(#"did you mean "granit-zavod"?"#), "\(cyrillic.stderr)")
+        let query = try secretary.run(["gaps", "--origin", "Granit.Plant"])
+        #expect(query.status == 2 && query.stderr.contains(#"did you mean "granit-plant"?"#), "\(query.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: secretary.state), "no number was used")
+    }
+
+    /// Item 6: `new` refuses to date a message before the origin's previous
+    /// one, warns when the clock is before strikectl was built, and says how
+    /// to fix it; `strikecd check` flags a stick that goes back in time.
+    @Test func clocksThatGoBackAreCaught() throws {
+        let secretary = Secretary()
+        let report = ["new", "strike.reported", "--origin", "granit-plant", "--workplace", "granit-plant", "--status", "strike",
+                      "--state", secretary.state]
+        #expect(try secretary.run(report + ["-o", "r1.json"]).status == 0)
+        // The battery went flat: the clock says 2000.
+        let reset = try secretary.run(report + ["-o", "r2.json"], environment: ["STRIKECTL_NOW": "946684800"])
+        #expect(reset.status == 2, "\(reset.stderr)")
+        #expect(reset.stderr.contains("this computer's clock says 2000-01-01T00:00:00Z, before this strikectl was built"), "\(reset.stderr)")
+        #expect(reset.stderr.contains("sent_at 2000-01-01T00:00:00Z is before that of granit-plant's previous message, #1"), "\(reset.stderr)")
+        #expect(reset.stderr.contains("timedatectl set-time") && reset.stderr.contains("no seq was used"), "\(reset.stderr)")
+        let early = try secretary.run(report + ["--sent-at", "2020-01-01T00:00:00Z", "-o", "r2.json"])
+        #expect(early.status == 2 && early.stderr.contains("--sent-at is too early"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: secretary.home + "/r2.json"))
+        #expect(try secretary.run(report + ["-o", "r2.json"]).stderr.hasPrefix("wrote granit-plant #2"))
+
+        // A stick from a laptop whose clock went back between #2 and #3.
+        let stick = secretary.home + "/stick"
+        try FileManager.default.createDirectory(atPath: stick, withIntermediateDirectories: true)
+        let lines = [(1, "2026-03-01T09:00:00+03:00"), (2, "2026-03-02T09:00:00+03:00"), (3, "2000-01-01T00:05:00Z")].map { seq, time in
+            #"{"v":1,"origin":"mtz","seq":\#(seq),"sent_at":"\#(time)","type":"strike.reported","data":{"workplace":"mtz","status":"strike"}}"#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: stick + "/mtz.jsonl", atomically: true, encoding: .utf8)
+        let check = try runCommand(Binaries.strikecd, ["check", "--signatures", "off", stick])
+        #expect(check.status == 0, "valid, only flagged: \(check.stdout)")
+        #expect(check.stdout.contains("\(stick)/mtz.jsonl:3: back in time: mtz #3 is dated 2000-01-01T00:05:00Z, before #2 (2026-03-02T09:00:00+03:00"), "\(check.stdout)")
+        #expect(check.stdout.contains("all valid; 1 goes back in time"), "\(check.stdout)")
+    }
+
     /// Item 9: the keyring names its origins, warns about a key filed under
     /// another origin's name, and the daemon warns when every message of an
     /// origin fails its signature.
