@@ -224,6 +224,57 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         #expect(check.stdout.contains("all valid; 1 goes back in time"), "\(check.stdout)")
     }
 
+    /// Item 4: the secretary checks a stick with her own keys: her messages
+    /// verified, another origin's "not verified here", a changed one a bad
+    /// signature, and her numbers against her counter; never advice to move
+    /// a secret key.
+    @Test func aSecretaryChecksAStick() throws {
+        let secretary = Secretary()
+        let other = Secretary()
+        let keyDir = ["--key-dir", secretary.keyDir]
+        #expect(try secretary.run(["keygen", "granit-plant"] + keyDir).status == 0)
+        #expect(try other.run(["keygen", "mtz", "--key-dir", other.keyDir]).status == 0)
+        let stick = secretary.home + "/usb"
+        try FileManager.default.createDirectory(atPath: stick + "/reports", withIntermediateDirectories: true)
+        for seq in 1...5 {
+            let target = seq == 3 || seq == 5 ? "kept-\(seq).json" : "usb/reports/\(seq).json"
+            let made = try secretary.run(["new", "strike.reported", "--origin", "granit-plant", "--workplace", "granit-plant", "--status", "strike",
+                                          "--participants", "\(seq * 100)", "--state", secretary.state, "-o", target] + keyDir)
+            #expect(made.status == 0, "\(made.stderr)")
+        }
+        let theirs = try other.run(["new", "strike.reported", "--origin", "mtz", "--workplace", "mtz", "--status", "strike",
+                                    "--state", other.state, "--key-dir", other.keyDir, "-o", stick + "/mtz-1.json"])
+        #expect(theirs.status == 0, "\(theirs.stderr)")
+
+        let check = try secretary.run(["check", stick, "--state", secretary.state] + keyDir)
+        #expect(check.status == 0, "\(check.stdout) \(check.stderr)")
+        #expect(check.stdout.contains("mtz: not verified here (no key for mtz)"), "\(check.stdout)")
+        #expect(check.stdout.contains("granit-plant: #1-#2, #4; missing #3; this computer wrote up to #5: #5 is not here"), "\(check.stdout)")
+        #expect(check.stdout.contains("checked 4 messages in 4 files: all valid, 1 origin not verified here"), "\(check.stdout)")
+        #expect(!check.stdout.contains("invalid") && !check.stdout.contains("requeue") && !check.stdout.contains("move"), "\(check.stdout)")
+
+        // A report changed on the stick after it was signed.
+        let path = stick + "/reports/4.json"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        try text.replacingOccurrences(of: "400", with: "4000").write(toFile: path, atomically: true, encoding: .utf8)
+        let changed = try secretary.run(["check", stick, "--state", secretary.state] + keyDir)
+        #expect(changed.status == 1)
+        #expect(changed.stdout.contains("\(path): bad signature: granit-plant #4 does not match granit-plant's key on this computer"), "\(changed.stdout)")
+
+        // strikecd's own check pointed at her key directory: her secret key
+        // is named as such, never to be moved.
+        let daemonCheck = try runCommand(Binaries.strikecd, ["check", "--keyring", secretary.keyDir, stick])
+        #expect(daemonCheck.status == 78, "\(daemonCheck.stderr)")
+        #expect(daemonCheck.stderr.contains("granit-plant.key: a secret key, not a keyring file"), "\(daemonCheck.stderr)")
+        #expect(!daemonCheck.stderr.contains("move"), "\(daemonCheck.stderr)")
+        // And with no key for an origin it says so, not "invalid".
+        let empty = secretary.home + "/empty-keyring"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        chmod(empty, 0o755)
+        let unknown = try runCommand(Binaries.strikecd, ["check", "--keyring", empty, stick + "/mtz-1.json"])
+        #expect(unknown.stdout.contains("not verified here (no key for mtz in the keyring)"), "\(unknown.stdout)")
+    }
+
     /// Item 9: the keyring names its origins, warns about a key filed under
     /// another origin's name, and the daemon warns when every message of an
     /// origin fails its signature.
