@@ -275,6 +275,60 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         #expect(unknown.stdout.contains("not verified here (no key for mtz in the keyring)"), "\(unknown.stdout)")
     }
 
+    /// Item 8: the coordinator requeues by what `strikectl rejected` shows
+    /// (SOURCE file:line, ID), by origin and by reason; a name that is not in
+    /// quarantine is answered with the configured quarantine's real path.
+    @Test func requeueByWhatRejectedShows() throws {
+        let keys = try Keys(origins: ["granit-plant", "mtz", "zavod"], inKeyring: ["granit-plant"])
+        let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nsignatures: required\nkeyring: \(keys.keyring)\n")
+        try fixture.start()
+        let socket = ["--socket", fixture.directory.path + "/socket"]
+        let scratch = keys.directory.path
+        func signed(_ origin: String, _ name: String) throws -> String {
+            String(decoding: try keys.new(["strike.reported", "--origin", origin, "--workplace", origin, "--status", "strike"], to: scratch + "/" + name), as: UTF8.self)
+        }
+        let brick = try signed("granit-plant", "g1.json") + (try signed("mtz", "m1.json"))
+        try dropAtomically(Array(brick.utf8), name: "brick.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
+        for (origin, name) in [("zavod", "zavod-1.json"), ("zavod", "zavod-2.json"), ("mtz", "mtz-2.json")] {
+            try dropAtomically(Array(try signed(origin, name).utf8), name: name, tmpDir: fixture.tmp, dir: fixture.incoming)
+        }
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let rejected = try runCommand(Binaries.strikectl, ["rejected", "--json"] + socket)
+        let items = rejected.stdout.split(separator: "\n").compactMap { try? JSONReader.read(Array($0.utf8)).objectValue }
+        #expect(items.count == 4, "\(rejected.stdout)")
+        func text(_ item: JSONObject, _ key: String) -> String? {
+            if case .string(let value)? = item[key] { return value }
+            return nil
+        }
+        #expect(items.contains { text($0, "source") == "brick.jsonl:2" }, "\(rejected.stdout)")
+        let zavod1 = try #require(items.first { text($0, "source") == "zavod-1.json" }.flatMap { text($0, "hash") })
+        let zavod1ID = String(zavod1.prefix(12))
+
+        let missing = try runCommand(Binaries.strikectl, ["requeue", "nosuch.json"] + socket)
+        #expect(missing.status == 1 && missing.stderr.contains("no file \"nosuch.json\" in \(fixture.quarantine)"), "\(missing.stderr)")
+        #expect(!missing.stderr.contains("/var/spool"), "\(missing.stderr)")
+
+        try keys.trust("mtz")
+        try keys.trust("zavod")
+        fixture.process?.signal(SIGHUP)
+        try waitUntil("the reload") { fixture.logLines().contains { $0.contains("configuration reloaded") && $0.contains("3 keys of 3 origins") } }
+        let bySource = try runCommand(Binaries.strikectl, ["requeue", "brick.jsonl:2"] + socket)
+        #expect(bySource.status == 0 && bySource.stdout.contains("(brick.jsonl:2) is back in incoming/"), "\(bySource.stdout) \(bySource.stderr)")
+        let byID = try runCommand(Binaries.strikectl, ["requeue", zavod1ID] + socket)
+        #expect(byID.status == 0 && byID.stdout.contains("\(zavod1ID) (zavod-1.json) is back in incoming/"), "\(byID.stdout) \(byID.stderr)")
+        let byOrigin = try runCommand(Binaries.strikectl, ["requeue", "--origin", "mtz"] + socket)
+        #expect(byOrigin.status == 0 && byOrigin.stdout.contains("(mtz-2.json) is back"), "\(byOrigin.stdout) \(byOrigin.stderr)")
+        let byReason = try runCommand(Binaries.strikectl, ["requeue", "--reason", "unknown-origin"] + socket)
+        #expect(byReason.status == 0 && byReason.stdout.contains("(zavod-2.json) is back"), "\(byReason.stdout) \(byReason.stderr)")
+        try waitUntil("everything to be applied", timeout: 60) {
+            try fixture.names(fixture.incoming).isEmpty && fixture.summary().contains("\"applied\":5")
+        }
+        #expect(try fixture.summary().contains("\"rejected\":0"), "the old rejections no longer count")
+        let none = try runCommand(Binaries.strikectl, ["requeue", "--origin", "granit-plant"] + socket)
+        #expect(none.status == 1 && none.stderr.contains("nothing rejected matches --origin granit-plant"), "\(none.stderr)")
+        #expect(fixture.stop() == 0)
+    }
+
     /// Item 9: the keyring names its origins, warns about a key filed under
     /// another origin's name, and the daemon warns when every message of an
     /// origin fails its signature.
