@@ -97,7 +97,7 @@ struct Submit: ParsableCommand {
             let detail = result.string("code").map { "\($0): \(result.cell("detail"))" } ?? "-"
             table.add(source, result.cell("origin"), result.cell("seq"), result.cell("outcome"), detail)
         }
-        Console.out(table.render())
+        Console.out(table.render(width: Table.terminalWidth))
         if rejected > 0 { throw Failure("\(rejected) of \(messages.count) rejected") }
     }
 }

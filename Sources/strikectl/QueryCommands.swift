@@ -25,7 +25,7 @@ struct Status: ParsableCommand {
         table.add("delegates", "\(d.cell("active")) active, \(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
         table.add("demands", "\(c.cell("economic")) economic, \(c.cell("democratic")) democratic")
         table.add("messages", "\(m.cell("applied")) applied, \(m.cell("duplicates")) duplicates, \(m.cell("rejected")) rejected")
-        return table.render().split(separator: "\n").dropFirst().joined(separator: "\n")
+        return table.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
     }
 }
 
@@ -83,7 +83,7 @@ struct WorkplaceCommand: ParsableCommand {
             facts.add(key, w.cell(key))
         }
         if !w.bool("described") { facts.add("note", "no workplace.reported describes it yet") }
-        var out = facts.render().split(separator: "\n").dropFirst().joined(separator: "\n")
+        var out = facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
         var delegates = Table("DELEGATE", "COUNCIL", "STATUS")
         for d in reply.array("delegates").compactMap(\.objectValue) { delegates.add(d.cell("id"), d.cell("council"), d.cell("status")) }
         var demands = Table("DEMAND", "ADOPTED", "OUTCOME", "TEXT")
@@ -95,7 +95,7 @@ struct WorkplaceCommand: ParsableCommand {
             actions.add(a.cell("action"), a.cell("kind"), a.cell("starts_at"), a.cell("participants"))
         }
         for table in [delegates, demands, actions] where !table.rows.isEmpty {
-            out += "\n\n" + table.render()
+            out += "\n\n" + table.render(width: Table.terminalWidth)
         }
         if reply.bool("truncated") {
             out += "\n\n(lists cut at 100: see `strikectl delegates --workplace \(id)`, `demands --workplace \(id)`, `actions --workplace \(id)`)"

@@ -357,4 +357,26 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         }
         #expect(fixture.stop() == 0)
     }
+
+    /// Item 11: tables fit COLUMNS, or the terminal's width, cutting with
+    /// "…"; --wide shows every cell whole.
+    @Test func tablesFitTheTerminal() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start()
+        let socket = fixture.directory.path + "/socket"
+        let long = #"{"v":1,"origin":"granit-plant","seq":1,"sent_at":"2026-03-01T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"on-a-very-long-holiday-that-nobody-has-heard-of-before"}}"#
+        try dropAtomically(Array(long.utf8), name: "a-rather-long-file-name-from-a-courier.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let wide = try runIn(fixture.directory.path, Binaries.strikectl, ["rejected", "--socket", socket, "--wide"], environment: ["COLUMNS": "64"])
+        let widest = wide.stdout.split(separator: "\n").map(\.count).max() ?? 0
+        #expect(widest > 100, "\(wide.stdout)")
+        let narrow = try runIn(fixture.directory.path, Binaries.strikectl, ["rejected", "--socket", socket], environment: ["COLUMNS": "64"])
+        #expect(narrow.stdout.split(separator: "\n").allSatisfy { $0.count <= 64 }, "\(narrow.stdout)")
+        #expect(narrow.stdout.contains("…"), "\(narrow.stdout)")
+        let command = "stty cols 72; " + [Binaries.strikectl, "rejected", "--socket", socket].map(shellQuoted).joined(separator: " ")
+        let terminal = try runIn(fixture.directory.path, "/usr/bin/script", ["-qec", command, "/dev/null"])
+        let lines = terminal.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
+        #expect(lines.count == 2 && lines.allSatisfy { $0.count <= 72 } && lines.contains { $0.count > 60 }, "\(terminal.stdout)")
+        #expect(fixture.stop() == 0)
+    }
 }
