@@ -20,8 +20,10 @@ struct Status: ParsableCommand {
         let m = s.object("messages") ?? JSONObject()
         let c = s.object("demands") ?? JSONObject()
         var table = Table("", "")
-        table.add("workplaces", s.cell("workplaces"))
-        table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants)")
+        table.add("workplaces", "\(s.cell("workplaces")) described (by a workplace.reported)")
+        // `striking` counts every workplace a strike.reported is about,
+        // described or only named: say so, or the two numbers look wrong.
+        table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants), whether described or only named")
         table.add("delegates", "\(d.cell("active")) active, \(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
         table.add("demands", "\(c.cell("economic")) economic, \(c.cell("democratic")) democratic")
         table.add("messages", "\(m.cell("applied")) applied, \(m.cell("duplicates")) duplicates, \(m.cell("rejected")) rejected")
@@ -52,11 +54,13 @@ struct Workplaces: ParsableCommand {
 
     func run() throws {
         let query = QueryCall.listWorkplaces(region: region, town: town, strike: striking ? "striking" : status, page: PageParameters())
-        var table = Table("ID", "NAME", "TOWN", "REGION", "STATUS", "PARTICIPANTS")
+        var table = Table("ID", "NAME", "TOWN", "REGION", "STATUS", "PARTICIPANTS", "LAST REPORT")
+        let now = Clock.now()
         try connection.page(query, key: "workplaces", limit: page.limit) { items in
             for w in items {
                 if connection.json { printJSON(.object(w)); continue }
-                table.add(w.cell("id"), w.cell("name"), w.cell("town"), w.cell("region"), w.cell("status"), w.cell("participants"))
+                table.add(w.cell("id"), w.cell("name"), w.cell("town"), w.cell("region"), w.cell("status"), w.cell("participants"),
+                          Age.describe(w.string("reported_at"), now: now))
             }
         }
         if !connection.json { table.print(empty: "no workplaces") }
@@ -82,6 +86,7 @@ struct WorkplaceCommand: ParsableCommand {
         for key in ["id", "name", "kind", "sector", "town", "region", "ownership", "headcount", "status", "participants"] {
             facts.add(key, w.cell(key))
         }
+        facts.add("last report", Age.describe(w.string("reported_at"), now: Clock.now()))
         if !w.bool("described") { facts.add("note", "no workplace.reported describes it yet") }
         var out = facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
         var delegates = Table("DELEGATE", "COUNCIL", "STATUS")
@@ -126,11 +131,12 @@ struct Delegates: ParsableCommand {
     func run() throws {
         let query = QueryCall.listDelegates(
             workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)), page: PageParameters())
-        var table = Table("ID", "WORKPLACE", "COUNCIL", "STATUS")
+        var table = Table("ID", "WORKPLACE", "COUNCIL", "STATUS", "LAST REPORT")
+        let now = Clock.now()
         try connection.page(query, key: "delegates", limit: page.limit) { items in
             for d in items {
                 if connection.json { printJSON(.object(d)); continue }
-                table.add(d.cell("id"), d.cell("workplace"), d.cell("council"), d.cell("status"))
+                table.add(d.cell("id"), d.cell("workplace"), d.cell("council"), d.cell("status"), Age.describe(d.string("reported_at"), now: now))
             }
         }
         if !connection.json { table.print(empty: "no delegates") }

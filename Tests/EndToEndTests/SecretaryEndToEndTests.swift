@@ -358,6 +358,35 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         #expect(fixture.stop() == 0)
     }
 
+    /// Item 10: workplaces and delegates say when they were last reported,
+    /// and how long ago; `status` says what `striking` counts.
+    @Test func thePictureSaysWhen() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start()
+        let socket = ["--socket", fixture.directory.path + "/socket"]
+        let messages = [
+            #"{"v":1,"origin":"granit-plant","seq":1,"sent_at":"2026-03-01T09:00:00+03:00","type":"workplace.reported","data":{"workplace":"granit-plant","name":"Granit"}}"#,
+            #"{"v":1,"origin":"granit-plant","seq":2,"sent_at":"2026-03-02T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"strike","participants":800}}"#,
+            #"{"v":1,"origin":"granit-plant","seq":3,"sent_at":"2026-03-02T10:00:00+03:00","type":"strike.reported","data":{"workplace":"depot","status":"strike"}}"#,
+            #"{"v":1,"origin":"granit-plant","seq":4,"sent_at":"2026-03-01T12:00:00+03:00","type":"delegate.elected","data":{"delegate":"rook","workplace":"granit-plant","council":"city","votes":{"for":40,"against":3}}}"#,
+        ]
+        try dropAtomically(Array((messages.joined(separator: "\n") + "\n").utf8), name: "granit.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let now = ["STRIKECTL_NOW": "\(1_772_668_800)"]  // 2026-03-05T00:00:00Z
+        let workplace = try runIn(fixture.directory.path, Binaries.strikectl, ["workplace", "granit-plant"] + socket, environment: now)
+        #expect(workplace.stdout.contains("last report   2026-03-02 06:00Z (2 d ago)"), "\(workplace.stdout)")
+        let list = try runIn(fixture.directory.path, Binaries.strikectl, ["workplaces"] + socket, environment: now)
+        #expect(list.stdout.contains("LAST REPORT") && list.stdout.contains("2026-03-02 07:00Z (2 d ago)"), "\(list.stdout)")
+        let delegates = try runIn(fixture.directory.path, Binaries.strikectl, ["delegates"] + socket, environment: now)
+        #expect(delegates.stdout.contains("rook  granit-plant  city     active  2026-03-01 09:00Z (3 d ago)"), "\(delegates.stdout)")
+        let json = try runCommand(Binaries.strikectl, ["workplace", "granit-plant", "--json"] + socket)
+        #expect(json.stdout.contains(#""reported_at":"2026-03-02T06:00:00Z""#), "\(json.stdout)")
+        let status = try runCommand(Binaries.strikectl, ["status"] + socket)
+        #expect(status.stdout.contains("workplaces  1 described (by a workplace.reported)"), "\(status.stdout)")
+        #expect(status.stdout.contains("striking    2 (800 participants), whether described or only named"), "\(status.stdout)")
+        #expect(fixture.stop() == 0)
+    }
+
     /// Item 11: tables fit COLUMNS, or the terminal's width, cutting with
     /// "…"; --wide shows every cell whole.
     @Test func tablesFitTheTerminal() throws {

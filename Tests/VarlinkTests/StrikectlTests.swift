@@ -36,17 +36,18 @@ import VarlinkProtocol
         let server = try await TestServer()
         let status = try await Self.run(["status"], socket: server.socket)
         #expect(status.stdout == """
-            workplaces  1
-            striking    1 (300 participants)
+            workplaces  1 described (by a workplace.reported)
+            striking    1 (300 participants), whether described or only named
             delegates   1 active, 0 detained, 0 missing, 0 recalled, 0 resigned
             demands     1 economic, 0 democratic
             messages    10 applied, 0 duplicates, 1 rejected
 
             """)
-        let workplaces = try await Self.run(["workplaces", "--striking"], socket: server.socket)
+        // 2020-08-27T06:00:00Z: three days after the fixture's reports.
+        let workplaces = try await Self.run(["workplaces", "--striking"], socket: server.socket, environment: ["STRIKECTL_NOW": "1598508000"])
         #expect(workplaces.stdout == """
-            ID   NAME                 TOWN   REGION  STATUS  PARTICIPANTS
-            mtz  Minsk Tractor Works  minsk  minsk   strike  300
+            ID   NAME                 TOWN   REGION  STATUS  PARTICIPANTS  LAST REPORT
+            mtz  Minsk Tractor Works  minsk  minsk   strike  300           2020-08-24 06:00Z (3 d ago)
 
             """)
         let actions = try await Self.run(["actions", "general-strike"], socket: server.socket)
