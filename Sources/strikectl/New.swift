@@ -51,6 +51,9 @@ struct New: ParsableCommand {
     @Flag(help: "Drop the message into strikecd's spool.") var drop = false
     @OptionGroup var spool: SpoolOptions
     @OptionGroup var keys: KeyOptions
+    @Option(help: ArgumentHelp("The names file of the node's ids (default: $XDG_CONFIG_HOME/strikectl/names; see `strikectl names`).",
+                               valueName: "file"), completion: .file())
+    var names: String?
 
     @Option(help: "data.workplace") var workplace: String?
     @Option(help: "data.council") var council: String?
@@ -120,6 +123,19 @@ struct New: ParsableCommand {
         return values
     }
 
+    /// The ids a message names, by kind, for the names file's check.
+    /// The id a message of `type` describes is new by nature: not checked.
+    static func namedIDs(_ values: [String: JSONValue], type: String) -> [(kind: String, id: String)] {
+        let described = ["workplace.reported": "workplace", "council.formed": "council", "demand.proposed": "demand",
+                         "action.called": "action"][type]
+        var named: [(kind: String, id: String)] = []
+        for kind in NamesFile.kinds where kind != described { if case .string(let id)? = values[kind] { named.append((kind, id)) } }
+        if case .array(let ids)? = values["demands"] {
+            for case .string(let id) in ids { named.append(("demand", id)) }
+        }
+        return named
+    }
+
     static func option(_ field: String) -> String {
         field == "votes" ? "--for/--against[/--abstain]" : "--" + field.replacingUnderscores
     }
@@ -163,6 +179,12 @@ struct New: ParsableCommand {
         let signer = try keys.key(for: origin)
         let seqState = SeqState(path: state ?? SeqState.defaultPath)
         if sentAt == nil, let warning = Clock.warning(now: now) { Console.note(warning) }
+        let namesPath = names ?? NamesFile.defaultPath
+        if let known = try NamesFile.load(namesPath) {
+            for warning in known.warnings(for: New.namedIDs(values, type: type), file: namesPath) { Console.note(warning) }
+        } else if names != nil {
+            throw Failure("no names file \(namesPath)")
+        }
         try seqState.update { last in
             let previous = last[origin]
             let number = seq ?? ((previous?.seq ?? 0) + 1)

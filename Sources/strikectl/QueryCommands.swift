@@ -12,8 +12,15 @@ struct Status: ParsableCommand {
     func run() throws {
         let summary = try connection.call(QueryCall.summary.call)
         if connection.json { return printJSON(.object(summary)) }
-        Console.out(Status.describe(summary))
+        // Names that messages use but none describes: often a guessed id
+        // (`city-council` for `city-strike-council`), counted apart.
+        var unresolved = 0
+        try connection.page(.unresolved(kind: nil, page: PageParameters()), key: "unresolved", limit: Status.unresolvedShown + 1) { unresolved += $0.count }
+        let shown = unresolved > Status.unresolvedShown ? "more than \(Status.unresolvedShown)" : "\(unresolved)"
+        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)")
     }
+
+    static let unresolvedShown = 10_000
 
     static func describe(_ s: JSONObject) -> String {
         let d = s.object("delegates") ?? JSONObject()

@@ -39,6 +39,9 @@ struct StickCheck: ParsableCommand {
             completion: .directory)
     var keyDirectories: [String] = []
     @Option(help: ArgumentHelp("The seq state file, as for `strikectl new`.", valueName: "file"), completion: .file()) var state: String?
+    @Option(help: ArgumentHelp("The names file of the node's ids (default: $XDG_CONFIG_HOME/strikectl/names).", valueName: "file"),
+            completion: .file())
+    var names: String?
 
     @Argument(help: ArgumentHelp("Message files, or directories such as a stick's.", valueName: "path"), completion: .file())
     var paths: [String]
@@ -60,6 +63,9 @@ struct StickCheck: ParsableCommand {
         var unverified: Set<String> = []
         var versions: [String: (content: [UInt8], source: String)] = [:]
         var found: [String: [(seq: Int64, sentAt: Timestamp, source: String)]] = [:]
+        let namesPath = names ?? NamesFile.defaultPath
+        let known = try NamesFile.load(namesPath)
+        if known == nil && names != nil { throw Failure("no names file \(namesPath)") }
         for path in files {
             let file: MessageFile
             do {
@@ -105,6 +111,12 @@ struct StickCheck: ParsableCommand {
                     continue
                 }
                 versions[envelope] = (message.content, source)
+                if let known, case .object(let object)? = try? JSONReader.read(copy.bytes), case .object(let data)? = object["data"] {
+                    let values = Dictionary(data.members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                    for warning in known.warnings(for: New.namedIDs(values, type: message.type.rawValue), file: namesPath) {
+                        Console.out("\(source): \(warning)")
+                    }
+                }
                 found[origin, default: []].append((message.seq, message.sentAt, source))
             }
         }

@@ -384,6 +384,7 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         let status = try runCommand(Binaries.strikectl, ["status"] + socket)
         #expect(status.stdout.contains("workplaces  1 described (by a workplace.reported)"), "\(status.stdout)")
         #expect(status.stdout.contains("striking    2 (800 participants), whether described or only named"), "\(status.stdout)")
+        #expect(status.stdout.contains("unresolved  2 named but not described"), "depot and the council city: \(status.stdout)")
         #expect(fixture.stop() == 0)
     }
 
@@ -406,6 +407,34 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         let terminal = try runIn(fixture.directory.path, "/usr/bin/script", ["-qec", command, "/dev/null"])
         let lines = terminal.stdout.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n")
         #expect(lines.count == 2 && lines.allSatisfy { $0.count <= 72 } && lines.contains { $0.count > 60 }, "\(terminal.stdout)")
+        #expect(fixture.stop() == 0)
+    }
+
+    /// Item 5: a names file from the node (`strikectl names`) makes `new` and
+    /// `check` warn about guessed ids, with the near ones.
+    @Test func guessedNamesAreCaught() throws {
+        let fixture = try DaemonFixture()
+        try fixture.start()
+        let known = [
+            #"{"v":1,"origin":"city","seq":1,"sent_at":"2026-03-01T09:00:00+03:00","type":"council.formed","data":{"council":"city-strike-council","level":"local"}}"#,
+            #"{"v":1,"origin":"city","seq":2,"sent_at":"2026-03-01T09:00:00+03:00","type":"action.called","data":{"action":"general-strike-48h","kind":"general-strike","starts_at":"2026-03-10T00:00:00+03:00"}}"#,
+        ]
+        try dropAtomically(Array((known.joined(separator: "\n") + "\n").utf8), name: "city.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let names = try runCommand(Binaries.strikectl, ["names", "--socket", fixture.directory.path + "/socket"])
+        #expect(names.stdout.contains("council city-strike-council\naction general-strike-48h"), "\(names.stdout)")
+        let secretary = Secretary()
+        let file = secretary.home + "/names"
+        try names.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let joined = try secretary.run(["new", "action.joined", "--origin", "granit-plant", "--action", "general-strike", "--workplace", "granit-plant",
+                                        "--state", secretary.state, "--names", file, "-o", "j.json"])
+        #expect(joined.status == 0)
+        #expect(joined.stderr.contains(#"the action "general-strike" is not in the names file"#) && joined.stderr.contains(#"did you mean "general-strike-48h"?"#), "\(joined.stderr)")
+        let elected = try secretary.run(["new", "delegate.elected", "--origin", "granit-plant", "--delegate", "rook", "--workplace", "granit-plant",
+                                         "--council", "city-council", "--for", "40", "--against", "3", "--state", secretary.state, "--names", file, "-o", "e.json"])
+        #expect(elected.stderr.contains(#"did you mean "city-strike-council"?"#), "\(elected.stderr)")
+        let check = try secretary.run(["check", "j.json", "e.json", "--names", file, "--state", secretary.state])
+        #expect(check.stdout.contains(#"j.json: warning: the action "general-strike" is not in the names file"#), "\(check.stdout)")
         #expect(fixture.stop() == 0)
     }
 }

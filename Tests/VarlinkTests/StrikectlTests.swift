@@ -41,6 +41,7 @@ import VarlinkProtocol
             delegates   1 active, 0 detained, 0 missing, 0 recalled, 0 resigned
             demands     1 economic, 0 democratic
             messages    10 applied, 0 duplicates, 1 rejected
+            unresolved  1 named but not described (see `strikectl unresolved`)
 
             """)
         // 2020-08-27T06:00:00Z: three days after the fixture's reports.
