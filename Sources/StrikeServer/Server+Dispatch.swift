@@ -210,6 +210,14 @@ struct Dispatcher: Sendable {
                 var b = ObjectBuilder()
                 b.set("name", requeued)
                 return b.object
+            case .requeueRejected(let hash):
+                let requeued = try await admin.requeueRejected(hash: hash)
+                logger.notice("a rejected version's quarantined copies were requeued", metadata: [
+                    "peer_uid": "\(peer.uid)", "hash": "\(AdminCall.hashText(hash))", "files": "\(requeued.count)",
+                ])
+                var b = ObjectBuilder()
+                b.set("names", .array(requeued.map { .string($0) }))
+                return b.object
             case .rescan:
                 try await admin.rescan()
                 return JSONObject()
@@ -233,8 +241,8 @@ struct Dispatcher: Sendable {
             }
         } catch {
             switch error {
-            case .quarantinedFileNotFound(let name):
-                throw .quarantinedFileNotFound(name)
+            case .quarantinedFileNotFound(let name, let directory):
+                throw .quarantinedFileNotFound(name, directory: directory)
             case .rejectedVersionNotFound(let hash):
                 throw .rejectedVersionNotFound(hash)
             case .notImplemented:

@@ -47,6 +47,7 @@ enum Replies {
         b.set("status", w.status?.rawValue)
         b.set("participants", w.participants)
         b.set("striking", w.striking)
+        b.set("reported_at", w.reportedAt)
         return b.value
     }
 
@@ -56,6 +57,7 @@ enum Replies {
         b.set("workplace", d.workplace)
         b.set("council", d.council)
         b.set("status", d.status.rawValue)
+        b.set("reported_at", d.reportedAt)
         return b.value
     }
 

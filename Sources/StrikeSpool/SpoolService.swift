@@ -66,15 +66,18 @@ public final class SpoolService: Sendable {
         var rescan = false
         var settings: Settings
         var requeues: [(name: String, done: @Sendable (Result<String, RequeueError>) -> Void)] = []
+        var requeuesByHash: [(hash: [UInt8], done: @Sendable (Result<[String], RequeueError>) -> Void)] = []
     }
 
-    let layout: SpoolLayout
+    public let layout: SpoolLayout
     let store: Store
     let logger: Logger
     let hooks: Hooks
     private let control: Mutex<Control>
     /// Names already warned about as unreadable (once each per run).
     private let unreadableWarned = Mutex<Set<String>>([])
+    /// Origins warned about as failing every signature (once each per run).
+    private let keyWarned = Mutex<Set<String>>([])
     private let wakePipe: WakePipe
 
     public init(layout: SpoolLayout, store: Store, settings: Settings, logger: Logger, hooks: Hooks) throws(SystemError) {
@@ -111,6 +114,17 @@ public final class SpoolService: Sendable {
     public func requeue(_ name: String) async throws(RequeueError) -> String {
         let result: Result<String, RequeueError> = await withCheckedContinuation { continuation in
             control.withLock { $0.requeues.append((name, { continuation.resume(returning: $0) })) }
+            wake()
+        }
+        return try result.get()
+    }
+
+    /// Requeues every quarantined copy of the rejected version whose identity
+    /// is `hash` (as ListRejected shows it), found by reading the copies, not
+    /// by their names. Returns their names in incoming/.
+    public func requeueRejected(hash: [UInt8]) async throws(RequeueError) -> [String] {
+        let result: Result<[String], RequeueError> = await withCheckedContinuation { continuation in
+            control.withLock { $0.requeuesByHash.append((hash, { continuation.resume(returning: $0) })) }
             wake()
         }
         return try result.get()
@@ -175,10 +189,11 @@ public final class SpoolService: Sendable {
         }
 
         while true {
-            let (stop, rescan, newSettings, requeues) = control.withLock { state in
-                let result = (state.stop, state.rescan, state.settings, state.requeues)
+            let (stop, rescan, newSettings, requeues, requeuesByHash) = control.withLock { state in
+                let result = (state.stop, state.rescan, state.settings, state.requeues, state.requeuesByHash)
                 state.rescan = false
                 state.requeues = []
+                state.requeuesByHash = []
                 return result
             }
             hooks.alive()
@@ -196,6 +211,9 @@ public final class SpoolService: Sendable {
             }
             for request in requeues {
                 request.done(requeue(request.name, processor: processor))
+            }
+            for request in requeuesByHash {
+                request.done(requeueRejected(request.hash, processor: processor))
             }
 
             var names: [String] = []
@@ -409,6 +427,14 @@ public final class SpoolService: Sendable {
             logger.notice("rejected \(place): \(item.rejection.code.rawValue); moved to quarantine/\(item.quarantinedAs ?? item.file) with its reason", metadata: metadata)
             logger.debug("rejected \(place): \(item.rejection.detail)", metadata: ["file": "\(item.file)"])
         }
+        if report.rejected.contains(where: { $0.rejection.code == .badSignature }),
+           let failing = try? store.originsFailingEverySignature() {
+            for (origin, failed) in failing where keyWarned.withLock({ $0.insert(origin).inserted }) {
+                logger.warning("every message of \(origin) so far (\(failed)) failed its signature: the keyring's key for \(origin) may be wrong (compare \(origin).pub with the committee's key by phone), or someone else is signing as \(origin)", metadata: JournalEvent.configError.metadata([
+                    "origin": "\(origin)", "failed": "\(failed)",
+                ]))
+            }
+        }
         for item in report.setAside {
             logger.notice("set aside \(item.file) unread (\(item.rejection.code.rawValue)): \(item.rejection.detail)", metadata: JournalEvent.quarantined.metadata([
                 "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
@@ -497,7 +523,7 @@ public final class SpoolService: Sendable {
         }
     }
 
-    private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
+    func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
         // Hidden names are reason files and temporaries; `X.reason` beside
         // `X` is the reason an earlier version wrote. A copy may well be
         // named `X.reason`: its own reason is `.X.reason.reason`.

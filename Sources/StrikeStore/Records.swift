@@ -79,6 +79,9 @@ public struct WorkplaceRecord: Sendable, Equatable {
     public var headcount: Int64?
     public var status: StrikeStatus?
     public var participants: Int64?
+    /// When the latest message that reported on it was sent, in UTC (RFC
+    /// 3339); nil for a workplace that messages only name.
+    public var reportedAt: String? = nil
 
     public var striking: Bool { status?.isStriking ?? false }
 }
@@ -88,6 +91,9 @@ public struct DelegateRecord: Sendable, Equatable {
     public var workplace: String
     public var council: String
     public var status: DelegateStatus
+    /// When the latest election or status report about the delegate was
+    /// sent, in UTC (RFC 3339); nil where it is not read (a workplace's list).
+    public var reportedAt: String? = nil
 }
 
 public struct CouncilRecord: Sendable, Equatable {

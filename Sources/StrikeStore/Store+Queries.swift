@@ -55,7 +55,8 @@ extension Store {
             // look-ups (docs/performance.md).
             let record: WorkplaceRecord
             let row = try DirectStatement(cached: db, sql: """
-                SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants
+                SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants,
+                       max(coalesce(reported_k, ''), coalesce(strike_k, ''))
                 FROM workplace WHERE id = ?
                 """)
             defer { row.reset() }
@@ -66,7 +67,7 @@ extension Store {
                     kind: try Self.optionalEnum(row.string(3), WorkplaceKind.self), sector: row.string(4), town: row.string(5),
                     region: row.string(6), ownership: try Self.optionalEnum(row.string(7), Ownership.self),
                     headcount: row.int64OrNil(8), status: try Self.optionalEnum(row.string(9), StrikeStatus.self),
-                    participants: row.int64OrNil(10))
+                    participants: row.int64OrNil(10), reportedAt: Self.instant(row.string(11)))
             } else {
                 let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM entity WHERE kind = 'workplace' AND id = ?")
                 defer { named.reset() }
@@ -187,7 +188,7 @@ extension Store {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            var sql = "SELECT id, workplace, council, status FROM delegate WHERE election_k IS NOT NULL AND id > ?"
+            var sql = "SELECT id, workplace, council, status, max(election_k, status_k) AS latest_k FROM delegate WHERE election_k IS NOT NULL AND id > ?"
             var arguments: [any DatabaseValueConvertible] = [after]
             if let workplace = filter.workplace { sql += " AND workplace = ?"; arguments.append(workplace) }
             if let council = filter.council { sql += " AND council = ?"; arguments.append(council) }
@@ -475,13 +476,20 @@ extension Store {
             kind: try optionalEnum(row["kind"], WorkplaceKind.self), sector: row["sector"], town: row["town"],
             region: row["region"], ownership: try optionalEnum(row["ownership"], Ownership.self),
             headcount: row["headcount"], status: try optionalEnum(row["status"], StrikeStatus.self),
-            participants: row["participants"])
+            participants: row["participants"],
+            reportedAt: instant(max(row["reported_k"] as String? ?? "", row["strike_k"] as String? ?? "")))
     }
 
     static func delegate(_ row: Row) throws -> DelegateRecord {
         DelegateRecord(
             id: row["id"], workplace: row["workplace"], council: row["council"],
-            status: try requiredEnum(row["status"], DelegateStatus.self))
+            status: try requiredEnum(row["status"], DelegateStatus.self), reportedAt: instant(row["latest_k"]))
+    }
+
+    /// The sent_at of an order key (`UTC-instant origin seq`) as RFC 3339 UTC.
+    static func instant(_ key: String?) -> String? {
+        guard let key, let space = key.firstIndex(of: " ") else { return nil }
+        return String(key[..<space]) + "Z"
     }
 
     static func votes(_ row: Row) -> Votes? {

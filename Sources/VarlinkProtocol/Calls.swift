@@ -167,6 +167,8 @@ public enum AdminCall: Sendable {
     case submit([JSONValue])
     /// A file name in the quarantine directory (no directory part).
     case requeue(name: String)
+    /// Every quarantined copy of a rejected version: its identity, 32 bytes.
+    case requeueRejected(hash: [UInt8])
     case rescan
     /// A rejected version's identity: 32 bytes.
     case forget(hash: [UInt8])
@@ -188,10 +190,10 @@ public enum AdminCall: Sendable {
         case "Rescan":
             _ = try Parameters(object, allowed: [])
             self = .rescan
-        case "Forget", "ShowRejected":
+        case "Forget", "ShowRejected", "RequeueRejected":
             let text = try Parameters(object, allowed: ["hash"]).string("hash", maximumLength: 64)
             guard let hash = AdminCall.hashBytes(text) else { throw .invalidParameter("hash") }
-            self = name == "Forget" ? .forget(hash: hash) : .showRejected(hash: hash)
+            self = name == "Forget" ? .forget(hash: hash) : name == "ShowRejected" ? .showRejected(hash: hash) : .requeueRejected(hash: hash)
         default:
             throw .methodNotFound(Interface.admin + "." + name)
         }
@@ -234,6 +236,7 @@ public enum AdminCall: Sendable {
         switch self {
         case .submit: "Submit"
         case .requeue: "Requeue"
+        case .requeueRejected: "RequeueRejected"
         case .rescan: "Rescan"
         case .forget: "Forget"
         case .showRejected: "ShowRejected"
@@ -246,7 +249,7 @@ public enum AdminCall: Sendable {
         case .submit(let messages): b.add("messages", .array(messages))
         case .requeue(let name): b.add("name", name)
         case .rescan: break
-        case .forget(let hash), .showRejected(let hash):
+        case .forget(let hash), .showRejected(let hash), .requeueRejected(let hash):
             b.add("hash", AdminCall.hashText(hash))
         }
         return VarlinkCall(method: Interface.admin + "." + name, parameters: b.object)

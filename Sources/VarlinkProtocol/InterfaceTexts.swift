@@ -168,7 +168,10 @@ type Workplace (
   # How many take part, from the same report.
   participants: ?int,
   # True when the status is strike, partial, go-slow or work-to-rule.
-  striking: bool
+  striking: bool,
+  # When the latest message reporting on it was sent (its sent_at), in UTC;
+  # absent for a workplace that messages only name.
+  reported_at: ?string
 )
 
 # A delegate with an election.
@@ -180,7 +183,10 @@ type Delegate (
   # The council the delegate sits on, from the latest election.
   council: string,
   # Where the delegate stands.
-  status: DelegateStatus
+  status: DelegateStatus,
+  # When the latest election or status report about the delegate was sent,
+  # in UTC (ListDelegates; absent in a workplace's list).
+  reported_at: ?string
 )
 
 # A council described by a council.formed message.
@@ -652,6 +658,17 @@ method Requeue(
   name: string
 )
 
+# Moves every quarantined copy of a rejected version back into the spool's
+# incoming directory and forgets the version, so that they are judged afresh.
+# The copies are found by what they hold, whatever their names.
+method RequeueRejected(
+  # The version's identity, 64 hexadecimal digits, as ListRejected gives it.
+  hash: string
+) -> (
+  # The names the copies were given in the incoming directory.
+  names: []string
+)
+
 # Scans the spool's incoming directory now instead of at the next timer.
 method Rescan() -> ()
 
@@ -676,10 +693,13 @@ error TooManyMessages (
   maximum: int
 )
 
-# The quarantine directory has no file of this name.
+# The quarantine directory has no file of this name (RequeueRejected: no
+# copy of this version).
 error QuarantinedFileNotFound (
-  # The name asked for.
-  name: string
+  # The name asked for (RequeueRejected: the hash).
+  name: string,
+  # The quarantine directory's path.
+  directory: ?string
 )
 
 # What is kept of a rejected version, to compare the sides of a conflict

@@ -72,8 +72,9 @@ public struct VarlinkError: Error, Sendable, CustomStringConvertible {
         VarlinkError(Interface.admin + ".TooManyMessages", JSONObject([("maximum", .number(JSONNumber(Int64(maximum))))]))
     }
 
-    public static func quarantinedFileNotFound(_ name: String) -> VarlinkError {
-        VarlinkError(Interface.admin + ".QuarantinedFileNotFound", JSONObject([("name", .string(name))]))
+    public static func quarantinedFileNotFound(_ name: String, directory: String? = nil) -> VarlinkError {
+        VarlinkError(Interface.admin + ".QuarantinedFileNotFound",
+                     JSONObject([("name", .string(name))] + (directory.map { [("directory", JSONValue.string($0))] } ?? [])))
     }
 
     public static func rejectedVersionNotFound(_ hash: String) -> VarlinkError {

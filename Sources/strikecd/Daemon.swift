@@ -151,6 +151,9 @@ final class Daemon: Sendable {
         logger.notice("started: spool \(settings.spool), database \(settings.database)", metadata: JournalEvent.started.metadata([
             "spool": "\(settings.spool)", "database": "\(settings.database)",
         ]))
+        // Which origins' messages can pass: a key filed under a wrong name
+        // shows here, not only as messages failing their signatures.
+        logger.notice("keyring \(settings.keyring) (signatures \(settings.signatures.rawValue)): \(SignatureSetup.describe(signatures.rules))", metadata: ["keyring": "\(settings.keyring)"])
         let group = ServiceGroup(
             services: [
                 SpoolRunner(spool: spool, notifier: notifier, logger: logger), server, ReadyRunner(daemon: self),
@@ -203,8 +206,8 @@ final class Daemon: Sendable {
         }
         let rules: SignatureRules
         do {
-            let (loaded, warning) = try SignatureSetup.rules(policy: fresh.signatures, keyring: fresh.keyring)
-            if let warning {
+            let (loaded, warnings) = try SignatureSetup.rules(policy: fresh.signatures, keyring: fresh.keyring)
+            for warning in warnings {
                 logger.warning("\(warning)", metadata: JournalEvent.configError.metadata(["file": "\(fresh.keyring)"]))
             }
             rules = loaded

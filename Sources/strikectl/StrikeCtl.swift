@@ -26,7 +26,7 @@ struct StrikeCtl: ParsableCommand {
         subcommands: [
             Status.self, Workplaces.self, WorkplaceCommand.self, Delegates.self, Councils.self, Demands.self,
             Actions.self, Rejected.self, Gaps.self, UnresolvedCommand.self, Watch.self,
-            Submit.self, Requeue.self, Show.self, Forget.self, Rescan.self, New.self, Keygen.self, Sign.self,
+            Submit.self, Requeue.self, Show.self, Forget.self, Rescan.self, New.self, SeqCommand.self, Keygen.self, Sign.self, StickCheck.self, Names.self,
         ]
     )
 

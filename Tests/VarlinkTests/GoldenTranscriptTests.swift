@@ -57,7 +57,7 @@ import VarlinkProtocol
 
     @Test func query() async throws {
         let server = try await TestServer()
-        let mtz = #"{"id":"mtz","described":true,"name":"Minsk Tractor Works","kind":"factory","town":"minsk","region":"minsk","ownership":"state","headcount":17000,"status":"strike","participants":300,"striking":true}"#
+        let mtz = #"{"id":"mtz","described":true,"name":"Minsk Tractor Works","kind":"factory","town":"minsk","region":"minsk","ownership":"state","headcount":17000,"status":"strike","participants":300,"striking":true,"reported_at":"2020-08-24T06:00:00Z"}"#
         try await Self.run(server, [
             (#"{"method":"org.strikecd.Query.Summary"}"#,
              #"{"parameters":{"workplaces":1,"striking":1,"participants":300,"delegates":{"active":1,"detained":0,"missing":0,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":10,"duplicates":0,"rejected":1}}}"#),
@@ -74,7 +74,7 @@ import VarlinkProtocol
             (#"{"method":"org.strikecd.Query.GetWorkplace","parameters":{"id":"nowhere"}}"#,
              #"{"error":"org.strikecd.Query.WorkplaceNotFound","parameters":{"id":"nowhere"}}"#),
             (#"{"method":"org.strikecd.Query.ListDelegates","parameters":{"council":"city","status":"active"}}"#,
-             #"{"parameters":{"delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active"}]}}"#),
+             #"{"parameters":{"delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active","reported_at":"2020-08-24T06:00:00Z"}]}}"#),
             (#"{"method":"org.strikecd.Query.ListCouncils"}"#,
              #"{"parameters":{"councils":[{"id":"city","name":"City strike council","level":"local","active_delegates":1}]}}"#),
             (#"{"method":"org.strikecd.Query.ListDemands","parameters":{"category":"economic"}}"#,
