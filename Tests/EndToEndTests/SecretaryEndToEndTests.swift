@@ -369,6 +369,7 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
             #"{"v":1,"origin":"granit-plant","seq":2,"sent_at":"2026-03-02T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"strike","participants":800}}"#,
             #"{"v":1,"origin":"granit-plant","seq":3,"sent_at":"2026-03-02T10:00:00+03:00","type":"strike.reported","data":{"workplace":"depot","status":"strike"}}"#,
             #"{"v":1,"origin":"granit-plant","seq":4,"sent_at":"2026-03-01T12:00:00+03:00","type":"delegate.elected","data":{"delegate":"rook","workplace":"granit-plant","council":"city","votes":{"for":40,"against":3}}}"#,
+            #"{"v":1,"origin":"granit-plant","seq":5,"sent_at":"2026-03-01T13:00:00+03:00","type":"delegate.status","data":{"delegate":"rook","status":"active","note":"phone taken: use the second contact"}}"#,
         ]
         try dropAtomically(Array((messages.joined(separator: "\n") + "\n").utf8), name: "granit.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
         try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
@@ -378,7 +379,13 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         let list = try runIn(fixture.directory.path, Binaries.strikectl, ["workplaces"] + socket, environment: now)
         #expect(list.stdout.contains("LAST REPORT") && list.stdout.contains("2026-03-02 07:00Z (2 d ago)"), "\(list.stdout)")
         let delegates = try runIn(fixture.directory.path, Binaries.strikectl, ["delegates"] + socket, environment: now)
-        #expect(delegates.stdout.contains("rook  granit-plant  city     active  2026-03-01 09:00Z (3 d ago)"), "\(delegates.stdout)")
+        #expect(delegates.stdout.contains("rook  granit-plant  city     active  2026-03-01 10:00Z (3 d ago)"), "\(delegates.stdout)")
+        let delegate = try runIn(fixture.directory.path, Binaries.strikectl, ["delegate", "rook"] + socket, environment: now)
+        #expect(delegate.stdout.contains("last report  2026-03-01 10:00Z (3 d ago)"), "\(delegate.stdout)")
+        #expect(delegate.stdout.contains("note         phone taken: use the second contact"), "\(delegate.stdout)")
+        #expect(!fixture.logLines().contains { $0.contains("phone taken") }, "never in the log")
+        let nobody = try runCommand(Binaries.strikectl, ["delegate", "hawk"] + socket)
+        #expect(nobody.status == 1 && nobody.stderr.contains("no delegate \"hawk\" was elected"), "\(nobody.stderr)")
         let json = try runCommand(Binaries.strikectl, ["workplace", "granit-plant", "--json"] + socket)
         #expect(json.stdout.contains(#""reported_at":"2026-03-02T06:00:00Z""#), "\(json.stdout)")
         let status = try runCommand(Binaries.strikectl, ["status"] + socket)
