@@ -143,6 +143,14 @@ struct Dispatcher: Sendable {
                     guard let detail else { return .failure(.workplaceNotFound(id)) }
                     return .success(Replies.workplaceDetail(detail))
                 }
+            case .getDelegate(let id):
+                return Store.getDelegate(id).map { found in
+                    guard let found else { return .failure(.delegateNotFound(id)) }
+                    var b = ObjectBuilder()
+                    b.set("delegate", Replies.delegate(found.delegate))
+                    b.set("note", found.note)
+                    return .success(b.object)
+                }
             case .listDelegates(let workplace, let council, let status, let page):
                 let filter = DelegateQuery(workplace: workplace, council: council, status: status)
                 return try Store.listDelegates(filter, page: request(page)).map { .success(Replies.page("delegates", $0, Replies.delegate)) }
@@ -260,7 +268,7 @@ extension QueryCall {
     /// size: safe to do on an event loop (see `Dispatcher.answerNow`).
     var isBounded: Bool {
         switch self {
-        case .summary, .getWorkplace: true
+        case .summary, .getWorkplace, .getDelegate: true
         case .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
              .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }

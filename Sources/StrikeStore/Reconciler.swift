@@ -125,18 +125,28 @@ public struct Reconciler: ~Copyable {
         // Every version of this (origin, seq), valid or not: one look-up both
         // finds a duplicate (the same hash) and the rivals of a new version.
         var rivals: [(id: Int64, applied: Bool)] = []
+        var sawInvalid = false
+        // An unsigned copy of a message applied already is that message, not
+        // a problem: a duplicate, as it would be had it come first (see
+        // dropRefusedCopies). Only copies refused for their signature pay
+        // for this hash.
+        var appliedIfSame: Data?
+        if case .unverified(let bytes) = reading.identity { appliedIfSame = Self.hash(.value(bytes)) }
         if let envelope = reading.envelope {
             let statement = try Self.prepared(db, &statements.versionsOf, "SELECT id, state, hash FROM version WHERE origin = ? AND seq = ?")
             statement.bind(1, envelope.origin.rawValue)
             statement.bind(2, envelope.seq)
             while try statement.step() {
-                if statement.blobEquals(2, hash) {
+                if statement.blobEquals(2, hash)
+                    || (appliedIfSame.map { statement.textEquals(1, "applied") && statement.blobEquals(2, $0) } ?? false) {
                     statement.reset()
                     duplicates += 1
                     return .duplicate
                 }
                 if !statement.textEquals(1, "invalid") {
                     rivals.append((id: statement.int64(0), applied: statement.textEquals(1, "applied")))
+                } else {
+                    sawInvalid = true
                 }
             }
         } else {
@@ -183,6 +193,7 @@ public struct Reconciler: ~Copyable {
                 let version = try insertVersion(hash: hash, envelope: envelope, state: "applied", rejection: nil, body: body, source: source)
                 try apply(message, version: version)
                 applied += 1
+                if sawInvalid { try dropRefusedCopies(of: message) }
                 return .applied
             }
             let conflict = Self.conflictRejection(envelope, versions: rivals.count + 1)
@@ -202,6 +213,23 @@ public struct Reconciler: ~Copyable {
             events.append(.conflict(envelope, removedApplied: removedApplied))
             return .rejected(conflict)
         }
+    }
+
+    /// Counts as duplicates, no longer rejected, the copies of `message`
+    /// (just applied) that were refused for their signature alone: the same
+    /// message unsigned, or signed as now but before its origin's key was in
+    /// the keyring. In either order the counters end the same: an unsigned
+    /// copy after the genuine one is a duplicate too (see ingest). Their
+    /// quarantined files stay, as evidence. A copy changed after signing,
+    /// or signed by another key, is another claim, and stays rejected. Only
+    /// called when the look-up of this (origin, seq) saw an invalid version,
+    /// so the two hashes cost nothing on the common path.
+    private mutating func dropRefusedCopies(of message: Message) throws {
+        try db.execute(
+            sql: "DELETE FROM version WHERE origin = ? AND seq = ? AND state = 'invalid' AND hash IN (?, ?)",
+            arguments: [message.origin.rawValue, message.seq, Self.hash(.unverified(message.content)), Self.hash(.unverified(message.canonical))])
+        rejected -= Int64(db.changesCount)
+        duplicates += Int64(db.changesCount)
     }
 
     /// Forgets a version, as an operator's requeue does: its copy will be

@@ -200,6 +200,31 @@ extension Store {
         }
     }
 
+    /// One elected delegate and the note of its latest `delegate.status`
+    /// (read from that message's stored body: notes have no column, and are
+    /// shown only to the service's users); nil when it was never elected.
+    public static func getDelegate(_ id: String) -> StoreQuery<(delegate: DelegateRecord, note: String?)?> {
+        StoreQuery { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, workplace, council, status, max(election_k, status_k) AS latest_k, status_k
+                FROM delegate WHERE id = ? AND election_k IS NOT NULL
+                """, arguments: [id]) else { return nil }
+            let delegate = try Self.delegate(row)
+            // The order key is `instant origin seq`: the message that set the status.
+            let parts = (row["status_k"] as String).split(separator: " ")
+            guard parts.count == 3, let seq = Int64(parts[2]),
+                  let body = try String.fetchOne(db, sql: """
+                      SELECT v.body FROM message AS m JOIN version AS v ON v.id = m.version
+                      WHERE m.origin = ? AND m.seq = ? AND m.type = 'delegate.status'
+                      """, arguments: [String(parts[1]), seq]),
+                  case .object(let message)? = try? JSONReader.read(Array(body.utf8)),
+                  case .object(let data)? = message["data"], case .string(let note)? = data["note"] else {
+                return (delegate, nil)
+            }
+            return (delegate, note)
+        }
+    }
+
     /// Councils with a `council.formed`, by id.
     /// `+d.status`: the unary plus keeps SQLite from counting through the
     /// status index, which it otherwise prefers (it has no statistics): that

@@ -34,6 +34,7 @@ public enum QueryCall: Sendable, Equatable {
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
+    case getDelegate(id: String)
     case listDelegates(workplace: String?, council: String?, status: DelegateStatus?, page: PageParameters)
     case listCouncils(page: PageParameters)
     case listDemands(category: DemandCategory?, workplace: String?, page: PageParameters)
@@ -65,6 +66,8 @@ public enum QueryCall: Sendable, Equatable {
                 page: try PageParameters(p))
         case "GetWorkplace":
             self = .getWorkplace(id: try read(["id"]).slug("id"))
+        case "GetDelegate":
+            self = .getDelegate(id: try read(["id"]).slug("id"))
         case "ListDelegates":
             let p = try read(PageParameters.keys.union(["workplace", "council", "status"]))
             self = .listDelegates(
@@ -108,6 +111,7 @@ public enum QueryCall: Sendable, Equatable {
         case .summary: "Summary"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
+        case .getDelegate: "GetDelegate"
         case .listDelegates: "ListDelegates"
         case .listCouncils: "ListCouncils"
         case .listDemands: "ListDemands"
@@ -124,7 +128,7 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .watch: self
+        case .summary, .getWorkplace, .getDelegate, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
         case .listDelegates(let workplace, let council, let status, _): .listDelegates(workplace: workplace, council: council, status: status, page: page)
         case .listCouncils: .listCouncils(page: page)
@@ -145,7 +149,7 @@ public enum QueryCall: Sendable, Equatable {
         case .summary, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
-        case .getWorkplace(let id): b.add("id", id)
+        case .getWorkplace(let id), .getDelegate(let id): b.add("id", id)
         case .listDelegates(let workplace, let council, let status, let page):
             b.add("workplace", workplace); b.add("council", council); b.add("status", status?.rawValue); page.add(to: &b)
         case .listCouncils(let page), .listRejected(let page): page.add(to: &b)

@@ -424,6 +424,18 @@ method GetWorkplace(
   truncated: bool
 )
 
+# One elected delegate, with the note of its latest delegate.status (a
+# safety note, for the service's users only: strikecd never logs it).
+method GetDelegate(
+  # The delegate's pseudonym.
+  id: string
+) -> (
+  # The delegate, with its last report.
+  delegate: Delegate,
+  # The note of the latest delegate.status, if it had one.
+  note: ?string
+)
+
 # Delegates with an election, by id. A delegate that only status messages
 # name is listed by Unresolved.
 method ListDelegates(
@@ -583,6 +595,12 @@ method Watch() -> (
 
 # No workplace with this id is reported or named by any message.
 error WorkplaceNotFound (
+  # The id asked for.
+  id: string
+)
+
+# No delegate with this id was elected.
+error DelegateNotFound (
   # The id asked for.
   id: string
 )

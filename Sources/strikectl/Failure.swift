@@ -67,6 +67,8 @@ struct Failure: Error {
             return Failure("strikecd refused the value of \(error.string("parameter") ?? "a parameter")")
         case Interface.query + ".WorkplaceNotFound":
             return Failure("no workplace \"\(error.string("id") ?? "")\": no message reports on it or names it (see `strikectl workplaces`)")
+        case Interface.query + ".DelegateNotFound":
+            return Failure("no delegate \"\(error.string("id") ?? "")\" was elected (see `strikectl delegates`, or `strikectl unresolved --kind delegate`)")
         case Interface.query + ".DemandNotFound":
             return Failure("no demand \"\(error.string("id") ?? "")\": no message proposes or names it (see `strikectl demands`)")
         case Interface.query + ".ActionNotFound":

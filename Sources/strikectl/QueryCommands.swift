@@ -116,6 +116,29 @@ struct WorkplaceCommand: ParsableCommand {
     }
 }
 
+struct DelegateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delegate", abstract: "Show one elected delegate, with the note of its latest status (for the service's users only).")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The delegate's pseudonym.") var id: String
+
+    func validate() throws {
+        if !Slug.isValid(id) { throw ValidationError(SlugAdvice.message("the delegate", id)) }
+    }
+
+    func run() throws {
+        let reply = try connection.call(QueryCall.getDelegate(id: id).call)
+        if connection.json { return printJSON(.object(reply)) }
+        let d = reply.object("delegate") ?? JSONObject()
+        var facts = Table("", "")
+        for key in ["id", "workplace", "council", "status"] { facts.add(key, d.cell(key)) }
+        facts.add("last report", Age.describe(d.string("reported_at"), now: Clock.now()))
+        facts.add("note", reply.cell("note"))
+        Console.out(facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n"))
+    }
+}
+
 struct Delegates: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List elected delegates.",

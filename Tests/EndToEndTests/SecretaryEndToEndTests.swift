@@ -369,6 +369,7 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
             #"{"v":1,"origin":"granit-plant","seq":2,"sent_at":"2026-03-02T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"strike","participants":800}}"#,
             #"{"v":1,"origin":"granit-plant","seq":3,"sent_at":"2026-03-02T10:00:00+03:00","type":"strike.reported","data":{"workplace":"depot","status":"strike"}}"#,
             #"{"v":1,"origin":"granit-plant","seq":4,"sent_at":"2026-03-01T12:00:00+03:00","type":"delegate.elected","data":{"delegate":"rook","workplace":"granit-plant","council":"city","votes":{"for":40,"against":3}}}"#,
+            #"{"v":1,"origin":"granit-plant","seq":5,"sent_at":"2026-03-01T13:00:00+03:00","type":"delegate.status","data":{"delegate":"rook","status":"active","note":"phone taken: use the second contact"}}"#,
         ]
         try dropAtomically(Array((messages.joined(separator: "\n") + "\n").utf8), name: "granit.jsonl", tmpDir: fixture.tmp, dir: fixture.incoming)
         try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
@@ -378,7 +379,13 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         let list = try runIn(fixture.directory.path, Binaries.strikectl, ["workplaces"] + socket, environment: now)
         #expect(list.stdout.contains("LAST REPORT") && list.stdout.contains("2026-03-02 07:00Z (2 d ago)"), "\(list.stdout)")
         let delegates = try runIn(fixture.directory.path, Binaries.strikectl, ["delegates"] + socket, environment: now)
-        #expect(delegates.stdout.contains("rook  granit-plant  city     active  2026-03-01 09:00Z (3 d ago)"), "\(delegates.stdout)")
+        #expect(delegates.stdout.contains("rook  granit-plant  city     active  2026-03-01 10:00Z (3 d ago)"), "\(delegates.stdout)")
+        let delegate = try runIn(fixture.directory.path, Binaries.strikectl, ["delegate", "rook"] + socket, environment: now)
+        #expect(delegate.stdout.contains("last report  2026-03-01 10:00Z (3 d ago)"), "\(delegate.stdout)")
+        #expect(delegate.stdout.contains("note         phone taken: use the second contact"), "\(delegate.stdout)")
+        #expect(!fixture.logLines().contains { $0.contains("phone taken") }, "never in the log")
+        let nobody = try runCommand(Binaries.strikectl, ["delegate", "hawk"] + socket)
+        #expect(nobody.status == 1 && nobody.stderr.contains("no delegate \"hawk\" was elected"), "\(nobody.stderr)")
         let json = try runCommand(Binaries.strikectl, ["workplace", "granit-plant", "--json"] + socket)
         #expect(json.stdout.contains(#""reported_at":"2026-03-02T06:00:00Z""#), "\(json.stdout)")
         let status = try runCommand(Binaries.strikectl, ["status"] + socket)
@@ -435,6 +442,44 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         #expect(elected.stderr.contains(#"did you mean "city-strike-council"?"#), "\(elected.stderr)")
         let check = try secretary.run(["check", "j.json", "e.json", "--names", file, "--state", secretary.state])
         #expect(check.stdout.contains(#"j.json: warning: the action "general-strike" is not in the names file"#), "\(check.stdout)")
+        #expect(fixture.stop() == 0)
+    }
+
+    /// Item 8: when the same message later applies (signed, after its
+    /// unsigned copy was refused), the old rejection no longer counts: it is
+    /// a duplicate; a copy changed after signing is another message, and
+    /// stays rejected.
+    @Test func aLaterGoodCopyClearsItsRejection() throws {
+        let keys = try Keys(origins: ["granit-plant"])
+        let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nsignatures: required\nkeyring: \(keys.keyring)\n")
+        try fixture.start()
+        let socket = ["--socket", fixture.directory.path + "/socket"]
+        let scratch = keys.directory.path
+        let unsigned = #"{"v":1,"origin":"granit-plant","seq":1,"sent_at":"2026-03-01T09:00:00+03:00","type":"strike.reported","data":{"workplace":"granit-plant","status":"strike","participants":800}}"#
+        try unsigned.write(toFile: scratch + "/signed.json", atomically: true, encoding: .utf8)
+        let sign = try runCommand(Binaries.strikectl, ["sign", "--key-dir", keys.keyDir, "--state", scratch + "/seq.json", scratch + "/signed.json"])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let signed = try String(contentsOfFile: scratch + "/signed.json", encoding: .utf8)
+        let altered = signed.replacingOccurrences(of: "800", with: "1800")
+        for (name, text) in [("altered.json", altered), ("unsigned.json", unsigned)] {
+            try dropAtomically(Array(text.utf8), name: name, tmpDir: fixture.tmp, dir: fixture.incoming)
+            try waitUntil("\(name) to be judged", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        }
+        #expect(try fixture.summary().contains("\"rejected\":2"))
+        try dropAtomically(Array(signed.utf8), name: "signed.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("the signed copy to apply", timeout: 60) { try fixture.summary().contains("\"applied\":1") }
+        let summary = try fixture.summary()
+        #expect(summary.contains("\"applied\":1,\"duplicates\":1,\"rejected\":1"), "\(summary)")
+        // After the genuine copy, an unsigned one is a duplicate as well: the
+        // counters do not depend on the order.
+        try dropAtomically(Array(unsigned.utf8), name: "unsigned-again.json", tmpDir: fixture.tmp, dir: fixture.incoming)
+        try waitUntil("the second unsigned copy", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
+        let after = try fixture.summary()
+        #expect(after.contains("\"applied\":1,\"duplicates\":2,\"rejected\":1"), "\(after)")
+        #expect(!fixture.names(fixture.quarantine).contains("unsigned-again.json"))
+        let rejected = try runCommand(Binaries.strikectl, ["rejected", "--wide"] + socket)
+        #expect(rejected.stdout.contains("altered.json") && !rejected.stdout.contains("unsigned.json"), "\(rejected.stdout)")
+        #expect(fixture.names(fixture.quarantine).contains("unsigned.json"), "the quarantined copy stays, as evidence")
         #expect(fixture.stop() == 0)
     }
 }
