@@ -22,6 +22,7 @@ struct DaemonAdmin: AdminBackend {
             switch error {
             case .notFound(let name): throw .quarantinedFileNotFound(name, directory: spool.layout.quarantine)
             case .invalidName(let name): throw .failed("\"\(name)\" is not the name of a quarantined copy")
+            case .reasonFile: throw .failed(error.description)
             case .trouble(let why): throw .failed(why)
             }
         }
