@@ -140,6 +140,32 @@ import Testing
         #expect(try store.summary().messages.applied == 0)
     }
 
+    /// Page limits and cursors at the ends of 64 bits: limits clamp, cursors
+    /// that name a seq or a time within 64 bits page on, others are refused.
+    @Test func pageLimitsAndCursorsAtTheirEdges() async throws {
+        let directory = TemporaryDirectory()
+        let store = try fixtureStore(directory)
+        for limit in [Int.min, -1, 0, 1, Int.max] {
+            let page = try await store.gaps(origin: nil, page: PageRequest(limit: limit))
+            #expect(page.items.count == (limit == Int.max ? 4 : 1), "limit \(limit)")
+        }
+        let last = try await store.gaps(origin: nil, page: PageRequest(cursor: "big.9223372036854775807"))
+        #expect(last.items.map(\.origin) == ["city", "mtz"])
+        for bad in ["big.9223372036854775808", "big.1", "big.-9223372036854775808", "big.", ".5"] {
+            await #expect(throws: QueryError.self, "cursor \(bad)") {
+                try await store.gaps(origin: nil, page: PageRequest(cursor: bad))
+            }
+        }
+        let hash = String(repeating: "0", count: 64)
+        let all = try await store.listRejected(page: PageRequest(limit: .max, cursor: "-9223372036854775808.\(hash)"))
+        #expect(all.items.count == 4)
+        let none = try await store.listRejected(page: PageRequest(cursor: "9223372036854775807.\(hash)"))
+        #expect(none.items.isEmpty)
+        await #expect(throws: QueryError.self) {
+            try await store.listRejected(page: PageRequest(cursor: "9223372036854775808.\(hash)"))
+        }
+    }
+
     /// Tally arithmetic reports an overflow instead of wrapping or trapping.
     @Test func tallyArithmeticIsChecked() {
         var big = Tally()
