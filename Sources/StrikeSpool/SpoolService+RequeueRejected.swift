@@ -7,7 +7,7 @@ extension SpoolService {
     /// The quarantined copies recorded under `hash`, each requeued as by name.
     ///
     /// A copy is recognised by the identities it was recorded under (the same
-    /// `MessageReader.recordedIdentities` that a requeue forgets), so this
+    /// `recordedIdentities(ofQuarantined:limits:)` that a requeue forgets), so this
     /// holds whatever the quarantine's naming: a whole file, one line of a
     /// .jsonl, a name with a suffix added to keep it apart. Files that are no
     /// message copies (reason files, say) simply never match.
@@ -21,11 +21,10 @@ extension SpoolService {
         }
         var matches: [String] = []
         for name in names {
-            guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile,
-                  case .reader(let reader)? = try? MessageFileReader.open(
-                      at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored),
-                  let copy = try? reader.next(limit: 1).first else { continue }
-            let identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+            guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile else { continue }
+            // The same identities a requeue by name forgets: a file over
+            // max_file_size was recorded under a digest of its whole content.
+            let identities = recordedIdentities(ofQuarantined: name, limits: processor.settings.limits)
             if identities.contains(where: { Reconciler.hash($0) == wanted }) { matches.append(name) }
         }
         if matches.isEmpty { return .failure(.notFound(AdminHash.text(hash))) }

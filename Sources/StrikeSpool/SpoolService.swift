@@ -502,7 +502,7 @@ public final class SpoolService: Sendable {
     /// under: as it is read now, and, for a file over 64 KiB, as a file over
     /// max_file_size is (a digest of its whole content), in case that limit
     /// was lower when it was judged.
-    private func recordedIdentities(ofQuarantined name: String, limits: FileLimits) -> [CopyReading.Identity] {
+    func recordedIdentities(ofQuarantined name: String, limits: FileLimits) -> [CopyReading.Identity] {
         let display = layout.quarantine + "/" + name
         func open(_ limits: FileLimits) -> MessageFileReader.Opened? {
             try? MessageFileReader.open(at: layout.quarantineFD, name, display: display, lines: false, policy: .stored, limits: limits)

@@ -221,7 +221,9 @@ extension ProcessWideTests {
             }
             let reason = try #require(reasonData, "no \(reasonPath)")
             let reasonObject = try #require(try JSONSerialization.jsonObject(with: reason) as? [String: Any])
-            #expect(reasonObject["code"] as? String == "inquorate", "\(reasonObject)")
+            // Unsigned (strikectl sign signs only valid messages), and a signature is
+            // judged before the body: its origin did not vouch for it, so "unsigned".
+            #expect(reasonObject["code"] as? String == "unsigned", "\(reasonObject)")
             #expect(reasonObject["original"] as? String == "e2e-inquorate.json", "\(reasonObject)")
             #expect(fm.fileExists(atPath: namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json")))
             try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/.e2e-inquorate.json.reason"),
@@ -237,7 +239,7 @@ extension ProcessWideTests {
                 }
             }
             let entry = try #require(quarantined, "no quarantine entry in the journal")
-            #expect(entry["STRIKECD_REASON"] as? String == "inquorate", "\(entry)")
+            #expect(entry["STRIKECD_REASON"] as? String == "unsigned", "\(entry)")
             #expect(entry["SYSLOG_IDENTIFIER"] as? String == "strikecd")
             #expect(entry["_UID"] as? String == "\(daemon.uid)")
             #expect(entry["_SYSTEMD_UNIT"] as? String == "strikecd.service")
