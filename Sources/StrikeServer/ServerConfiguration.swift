@@ -49,9 +49,11 @@ public struct ServerConfiguration: Sendable {
     /// What one client may make the server hold, so that none can starve another.
     public struct Limits: Sendable, Equatable {
         /// Connections open at once; more are accepted and closed at once.
-        public var maximumConnections = 1024
-        /// Connections open at once from one uid (root included).
-        public var maximumConnectionsPerUID = 128
+        /// The daemon's default (`max_connections`), which it always passes.
+        public var maximumConnections = 256
+        /// Connections open at once from one uid (root included); the
+        /// daemon's default (`max_connections_per_user`).
+        public var maximumConnectionsPerUID = 32
         /// The longest call, in bytes; a longer one closes the connection.
         public var maximumMessageBytes = 1 << 20
         /// A call begun but not finished (no NUL yet) within this time closes the connection.

@@ -268,7 +268,12 @@ public final class MessageFileReader {
         // is done, this thread only waits for it (`finishReadAhead`), and
         // the group's wait orders the two threads' accesses.
         let reader = HandedOver(self)
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        // Default QoS, not .userInitiated: libdispatch gives each new worker
+        // thread a nice value to match its QoS (-2 for .userInitiated), which
+        // a daemon without CAP_SYS_NICE may not take: EACCES, and "Failed to
+        // set thread priority for worker thread" in the journal whenever a
+        // worker was made anew, as at the rescan after each reload.
+        DispatchQueue.global().async(group: group) {
             do throws(SystemError) {
                 reader.value.ahead = try reader.value.nextLines(limit: limit, bytes: bytes)
             } catch {

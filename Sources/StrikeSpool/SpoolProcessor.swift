@@ -666,7 +666,8 @@ public final class SpoolProcessor {
             let reading = ReadAheadRun(names: run)
             for (index, name) in run.enumerated() { readingAhead[name] = (reading, index) }
             let (directory, display, limits) = (layout.incomingFD, layout.incoming, settings.limits)
-            DispatchQueue.global(qos: .userInitiated).async(group: reading.done) {
+            // Default QoS, as MessageFileReader's read-ahead (see there why).
+            DispatchQueue.global().async(group: reading.done) {
                 reading.read(in: directory, display: display, policy: policy, limits: limits)
             }
         }

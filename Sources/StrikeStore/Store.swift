@@ -75,6 +75,11 @@ public final class Store: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "strikecd"
+        // GRDB's default, .userInitiated, has libdispatch give each new worker
+        // thread of its queues nice -2, which the daemon may not take under
+        // systemd (EACCES, logged as "Failed to set thread priority for worker
+        // thread"); reads and writes gain nothing from it on Linux.
+        config.qos = .default
         config.prepareDatabase { db in
             // Keep temporary b-trees in memory: the state directory may be the
             // only writable place under systemd's ProtectSystem=strict.

@@ -263,6 +263,22 @@ extension ProcessWideTests {
             #expect(reloaded != nil, "no reloaded entry")
             let afterReload = try ns.show("strikecd.service", ["ActiveState", "SubState", "MainPID", "NRestarts"])
             #expect(afterReload == ["ActiveState": "active", "SubState": "running", "MainPID": mainPID, "NRestarts": "0"])
+            // Its threads' nice values: 0, but for libdispatch's manager thread at -4
+            // (LimitNICE=-4), the only one above the default.
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: namespace.hostPath("/proc/\(mainPID)/task"))
+            let nices = tasks.compactMap { task -> Int? in
+                guard let stat = try? String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/task/\(task)/stat"), encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                // Fields after "(comm)": state is field 3, nice field 19.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 16 ? Int(fields[16]) : nil
+            }
+            #expect(nices.count == tasks.count && nices.count > 3, "\(nices)")
+            let limits = (try? String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/limits"), encoding: .utf8)) ?? ""
+            let niceLimitApplied = limits.split(separator: "\n").contains {
+                $0.hasPrefix("Max nice priority") && $0.split(separator: " ").dropFirst(3).first == "24"
+            }
+            #expect(nices.filter { $0 != 0 }.allSatisfy { $0 == -4 } && nices.filter { $0 == -4 }.count <= 1, "nice values \(nices)")
 
             // The sandbox, as the running daemon sees it: / read-only, its directories not.
             let mountinfo = try String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/mountinfo"), encoding: .utf8)
@@ -282,7 +298,7 @@ extension ProcessWideTests {
             let scorePattern = try Regex(#"Overall exposure level for strikecd\.service: (\d+\.\d+)"#)
             let scoreMatch = try #require((security.stdout + security.stderr).firstMatch(of: scorePattern), "\(security.stdout)\(security.stderr)")
             let score = try #require(Double(String(scoreMatch.output[1].substring ?? "")))
-            #expect(score <= 1.0, "exposure \(score) of the running unit")
+            #expect(score == 0.5, "exposure \(score) of the running unit; README.md and docs/security.md say 0.5")
 
             // Stop: STOPPING=1, the transaction finished, exit 0.
             let stop = try ns.systemctl(["stop", "strikecd.service"])
@@ -303,11 +319,27 @@ extension ProcessWideTests {
             let messages = journal.compactMap { $0["MESSAGE"] as? String }
             #expect(!messages.contains { $0.contains("journal refused") }, "\(messages)")
             #expect(!messages.contains { $0.contains("watchdog") }, "\(messages)")
-            // libdispatch's complaint on stderr, a few times per run: only ever EACCES (raising
-            // a priority without CAP_SYS_NICE), never EPERM (errno=1) from the system call
-            // filter; see SystemCallFilter=setpriority.
-            let priority = messages.filter { $0.contains("Failed to set thread priority") }
-            #expect(priority.allSatisfy { $0.hasSuffix(" errno=13") }, "\(priority)")
+            // libdispatch's complaint, through syslog: "Failed to set thread priority for
+            // worker thread ... errno=13" whenever a worker thread of a queue above the default
+            // QoS was made (GRDB's and the spool's .userInitiated queues: at every reload's
+            // rescan), and once for its manager thread (-4); see LimitNICE= in the unit.
+            let entries = ns.journal(nil)
+            let priority = entries.filter { ($0["MESSAGE"] as? String)?.contains("Failed to set thread priority") == true }
+            func time(_ entry: [String: Any]) -> Int { Int(entry["__REALTIME_TIMESTAMP"] as? String ?? "") ?? 0 }
+            let reloadedAt = entries.first { $0["MESSAGE_ID"] as? String == JournalEvent.reloading.messageID }.map(time)
+            #expect(reloadedAt != nil, "no reloading entry")
+            #expect(!priority.contains { time($0) >= reloadedAt ?? 0 }, "after the reload: \(priority.map { $0["MESSAGE"] ?? "" })")
+            if niceLimitApplied {
+                #expect(priority.isEmpty, "\(priority.map { $0["MESSAGE"] ?? "" })")
+            } else {
+                // systemd could not raise RLIMIT_NICE: its namespace lacks CAP_SYS_RESOURCE
+                // (so does this machine's bounding set), and LimitNICE=-4 was cut to 0. The
+                // manager thread's request, at start, still fails here; nothing else does.
+                withKnownIssue("LimitNICE= cut to 0: no CAP_SYS_RESOURCE where systemd runs") {
+                    #expect(priority.isEmpty, "\(priority.map { $0["MESSAGE"] ?? "" })")
+                }
+                #expect(priority.count <= 1, "\(priority.map { $0["MESSAGE"] ?? "" })")
+            }
 
             // The socket is still there: the next query starts the daemon again, on the
             // same database.
@@ -501,8 +533,9 @@ private struct Namespace {
     }
 
     /// `journalctl -u UNIT -o json`, one dictionary per entry.
-    func journal(_ unit: String) -> [[String: Any]] {
-        guard let result = try? namespace.run("/bin/journalctl", ["-u", unit, "-o", "json", "--no-pager", "--all"]) else {
+    /// The journal's entries of `unit`, or all of them.
+    func journal(_ unit: String?) -> [[String: Any]] {
+        guard let result = try? namespace.run("/bin/journalctl", (unit.map { ["-u", $0] } ?? []) + ["-o", "json", "--no-pager", "--all"]) else {
             return []
         }
         return result.stdout.split(separator: "\n").compactMap {
