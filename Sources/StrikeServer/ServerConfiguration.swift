@@ -62,6 +62,11 @@ public struct ServerConfiguration: Sendable {
         /// bytes wait to be sent, the client has this long to drain them below
         /// `outputLowWater` before it is cut off.
         public var stalledOutputTimeout = Duration.seconds(30)
+        /// A connection with nothing read from it or written to it for this
+        /// long is closed, unless it is streaming a Watch; nil: never.
+        /// Connections count against the limits above, so one user's idle
+        /// ones would otherwise hold its share for good.
+        public var idleTimeout: Duration? = .seconds(300)
         public var outputHighWater = 1 << 20
         public var outputLowWater = 256 << 10
 

@@ -106,6 +106,7 @@ final class Daemon: Sendable {
         limits.maximumConnectionsPerUID = config.maxConnectionsPerUser
         limits.maximumMessageBytes = config.maxRequestSize
         limits.partialMessageTimeout = .milliseconds(Int64(config.requestTimeout * 1000))
+        limits.idleTimeout = config.idleTimeout > 0 ? .milliseconds(Int64(config.idleTimeout * 1000)) : nil
         let serverConfiguration = ServerConfiguration(
             listen: listen, info: ServiceInfo(version: StrikeVersion.text),
             queryGroup: config.queryGroup, adminGroup: config.adminGroup, limits: limits
