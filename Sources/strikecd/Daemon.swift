@@ -14,6 +14,7 @@ import StrikeStore
 import StrikeSystemd
 import Synchronization
 import UnixSignals
+import VarlinkProtocol
 
 /// The running daemon: wires the store, the spool loop, signals and (later)
 /// the Varlink server and systemd notifications. Owns no logic of its own.
