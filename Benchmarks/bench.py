@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""strikecd's benchmark suite (DESIGN.md section 8, issue 6). Run it with
+"""strikecd's benchmark suite (docs/performance.md). Run it with
 `scripts/bench [--quick]`, which builds the release binaries and the C floor
 first. Not part of the test suite: it prints RATIOS against baselines measured
 in the same run, because the machines are shared and noisy.
@@ -11,7 +11,7 @@ What it measures (sizes: full / --quick):
           required, the default); against the naive Python loader
           (Benchmarks/naive_loader.py), the floor of reading the files
           (Benchmarks/floor.c), and the storage floor: the same files read,
-          stored in the fewest SQLite B-trees DESIGN.md section 3 needs, and
+          stored in the fewest SQLite B-trees the reconciliation contract (docs/design.md) needs, and
           unlinked after each commit, from C (Benchmarks/sqlite_floor.c);
           each the median of --repeat runs. And the same unsigned files into
           a daemon that requires signatures: a flood of junk, every file

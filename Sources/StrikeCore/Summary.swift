@@ -1,4 +1,4 @@
-/// The Summary of DESIGN.md §5: the one object that `strikecd ingest` prints,
+/// The Summary of docs/protocol.md: the one object that `strikecd ingest` prints,
 /// `Summary()` returns and `strikectl status --json` shows.
 public struct Summary: Sendable, Equatable {
     public struct Delegates: Sendable, Equatable {
@@ -28,7 +28,7 @@ public struct Summary: Sendable, Equatable {
 
     public init() {}
 
-    /// The JSON object, members in the order DESIGN.md §5 gives them.
+    /// The JSON object, members in the order docs/protocol.md gives them.
     public var json: JSONValue {
         func n(_ value: Int) -> JSONValue { .number(JSONNumber(Int64(value))) }
         return .record([

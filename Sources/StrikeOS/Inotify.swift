@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// An inotify instance watching one directory. Events are hints only: the
-/// spool's directory scan is the truth (DESIGN.md §4).
+/// spool's directory scan is the truth (docs/design.md, "The spool").
 public final class Inotify {
     public enum Event: Sendable, Equatable {
         /// A name that may now hold a complete file.

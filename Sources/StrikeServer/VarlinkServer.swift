@@ -18,7 +18,7 @@ import StrikeStore
 import Synchronization
 import VarlinkProtocol
 
-/// The Varlink service on strikecd's Unix socket (DESIGN.md §5).
+/// The Varlink service on strikecd's Unix socket (docs/protocol.md).
 ///
 /// Run it as a swift-service-lifecycle `Service`, or call `run()` in a task
 /// and cancel the task. It stops accepting on graceful shutdown or `stop()`,

@@ -10,7 +10,7 @@ import Synchronization
 // cannot redirect it. One daemon per spool, enforced with a lock, because two
 // would each count the same file.
 
-/// The spool directory: `incoming/`, `tmp/`, `quarantine/` (DESIGN.md §4).
+/// The spool directory: `incoming/`, `tmp/`, `quarantine/` (docs/design.md, "The spool").
 public final class SpoolLayout: Sendable {
     public let root: String
     public let incoming: String

@@ -43,7 +43,7 @@ public enum ReconcileEvent: Sendable, Equatable {
     case restored(Envelope, type: MessageType, subject: String)
 }
 
-/// Applies copies to the state inside one write transaction (DESIGN.md §3).
+/// Applies copies to the state inside one write transaction (docs/design.md, "Reconciliation").
 ///
 /// Each new valid message touches one subject: its row is read, the message is
 /// folded in (O(1), commutative), and the row written back. Only a conflict
@@ -482,7 +482,7 @@ public struct Reconciler: ~Copyable {
     /// The order in which to reconcile a batch: by (origin, seq), copies
     /// without an envelope first, and otherwise as given (a stable sort).
     ///
-    /// The state does not depend on the order of a batch (DESIGN.md §3), and
+    /// The state does not depend on the order of a batch (docs/design.md, "Reconciliation"), and
     /// neither does any copy's outcome: copies that can be duplicates of, or
     /// in conflict with, each other share their envelope and keep their
     /// order. Only the gap notices differ (fewer spurious ones). What the order

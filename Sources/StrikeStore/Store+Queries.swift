@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import StrikeCore
 
-// The read side (DESIGN.md §5): every list is paged by a cursor (the sort key
+// The read side (docs/protocol.md): every list is paged by a cursor (the sort key
 // of the last item returned) and a clamped limit, and every nested list is cut
 // at a fixed length, so no answer grows with the store. Each query is a value
 // (`StoreQuery`) that the caller runs on GRDB's reader pool, either without
@@ -19,7 +19,7 @@ import StrikeCore
 //   appear in unresolved(), and their per-workplace lists are still readable.
 
 extension Store {
-    /// The Summary of DESIGN.md §5, from the running tallies.
+    /// The Summary of docs/protocol.md, from the running tallies.
     public static var summaryQuery: StoreQuery<Summary> {
         StoreQuery { db in try Store.summary(db) }
     }

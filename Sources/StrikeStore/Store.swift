@@ -216,7 +216,7 @@ public final class Store: Sendable {
         return (outcomes, reconciler.events)
     }
 
-    /// The Summary of DESIGN.md §5, from the running tallies.
+    /// The Summary of docs/protocol.md, from the running tallies.
     public func summary() throws(StoreError) -> Summary {
         try read { db in try Self.summary(db) }
     }

@@ -83,7 +83,7 @@ struct New: ParsableCommand {
     @Option(help: "data.hours") var hours: Int64?
     @Option(help: ArgumentHelp("data.demands: demand ids, comma-separated.", valueName: "ids")) var demands: String?
 
-    /// Each type's fields in the order of DESIGN.md §2; `true` marks required.
+    /// Each type's fields in the order of docs/messages.md; `true` marks required.
     static let fields: [MessageType: [(String, Bool)]] = [
         .workplaceReported: [("workplace", true), ("name", false), ("kind", false), ("sector", false), ("town", false),
                              ("region", false), ("ownership", false), ("headcount", false)],

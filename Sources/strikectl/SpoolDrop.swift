@@ -4,7 +4,7 @@ import Glibc
 import StrikeCore
 import StrikeOS
 
-/// Drops files into strikecd's spool atomically (DESIGN.md §4): write into
+/// Drops files into strikecd's spool atomically (docs/design.md, "The spool"): write into
 /// SPOOL/tmp/ under a unique hidden name, fsync, move into SPOOL/incoming/
 /// under a name that cannot clash (never replacing anything), fsync the
 /// directory. The daemon never sees a half-written file.

@@ -104,7 +104,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
 }
 
 @Suite(.serialized) struct SpoolEndToEndTests {
-    /// Every way a file can land in the spool (DESIGN.md §4), then the same
+    /// Every way a file can land in the spool (docs/design.md, "The spool"), then the same
     /// Summary as a one-shot ingest of the same copies.
     @Test func filesDroppedInEveryWay() throws {
         let fixture = try DaemonFixture(settings: "grace_period: 2s\nrescan_interval: 1s\nmax_file_size: 1MiB\n")
@@ -196,7 +196,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
 
     /// kill -9 at random instants during a large drop, restart, and the
     /// Summary equals a one-shot ingest of the same copies: nothing lost,
-    /// nothing counted twice (DESIGN.md §4, "Exactly once").
+    /// nothing counted twice (docs/design.md, "The spool").
     @Test func killNineAtRandomLosesNothingAndCountsNothingTwice() throws {
         let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nbatch_size: 40\n")
         var rng = SplitMix(seed: 2020)

@@ -4,7 +4,7 @@ import Testing
 // examples/ tells the story of late August 2020 in message files. These tests
 // keep it honest: every copy there is valid, each copy in examples/bad/ fails
 // the way examples/bad/README.md says, and the Summary that examples/README.md
-// claims is what the rules of DESIGN.md §3 and §5 give.
+// claims is what the rules of docs/design.md ("Reconciliation") and docs/protocol.md give.
 
 /// One copy: a whole `.json` file or one non-blank line of a `.jsonl` file.
 struct Copy: Sendable, CustomStringConvertible {
@@ -36,7 +36,7 @@ func copies(of files: [String]) throws -> [Copy] {
 /// The clock of the examples: 2020-09-01T00:00:00Z, just after the story.
 let examplesPolicy = ValidationPolicy(now: septemberFirst)
 
-/// A small reconciler after DESIGN.md §3 and §5, enough for the examples:
+/// A small reconciler after docs/design.md ("Reconciliation") and docs/protocol.md, enough for the examples:
 /// duplicates by identity, conflicts by (origin, seq), the fold by subject and
 /// the Summary.
 /// A hashable form of a copy's identity.

@@ -2,7 +2,7 @@ import PropertyBased
 import StrikeCore
 import Testing
 
-// The fold (DESIGN.md §3): per-field last writer wins by order key, so any
+// The fold (docs/design.md, "Reconciliation"): per-field last writer wins by order key, so any
 // arrival order of the same messages gives the same state.
 
 /// A valid message of origin `origin`, number `seq`, sent at `at`.

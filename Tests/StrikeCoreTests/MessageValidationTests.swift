@@ -1,11 +1,11 @@
 import StrikeCore
 import Testing
 
-// Message format v1 (DESIGN.md §2), rule by rule: every type valid in its
+// Message format v1 (docs/messages.md), rule by rule: every type valid in its
 // minimal and full form, and every rule broken once, with the reason code it
 // must give and a check that the detail names the field.
 
-// MARK: - The schema, as DESIGN.md §2 states it
+// MARK: - The schema, as docs/messages.md states it
 
 /// What kind of value a field holds; drives the wrong values tried on it.
 enum FieldKind: Sendable {
@@ -48,7 +48,7 @@ private func o(_ name: String, _ kind: FieldKind, _ example: JSONValue) -> Field
     FieldSpec(name: name, kind: kind, required: false, example: example)
 }
 
-// The allowed values, copied from DESIGN.md §2 rather than from the code, so
+// The allowed values, copied from docs/messages.md rather than from the code, so
 // that a renamed case fails here.
 let workplaceKinds = ["factory", "plant", "mine", "office", "it", "transport", "hospital", "school", "university", "shop", "other"]
 let ownerships = ["state", "private", "mixed"]
@@ -648,7 +648,7 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         ("every count at the limit", election(for: ValidationPolicy.maximumCount, against: ValidationPolicy.maximumCount - 1,
                                               abstain: ValidationPolicy.maximumCount, quorum: ValidationPolicy.maximumCount)),
         ("recall carried by one", recall(for: 8, against: 7)),
-        // A recall has no quorum field (DESIGN.md §2): one written anyway is an
+        // A recall has no quorum field (docs/messages.md): one written anyway is an
         // unknown data field and is ignored.
         ("recall with an ignored quorum", recall(for: 2, against: 1).setting(["data", "quorum"], to: 1000)),
     ])
@@ -656,7 +656,7 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         _ = try valid(JSONWriter.string(value, style: .compact))
     }
 
-    /// A demand adoption's votes are recorded, not judged: DESIGN.md §2 names
+    /// A demand adoption's votes are recorded, not judged: docs/messages.md names
     /// only elections and recalls as having to carry.
     @Test func adoptionVotesAreNotJudged() throws {
         let text = message("demand.adopted", ["demand": "new-elections", "workplace": "tractor-works", "votes": .record(["for": 1, "against": 9])])

@@ -74,7 +74,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
 }
 
 @Suite struct ContractTests {
-    /// DESIGN.md §3: any order, any split into batches and runs, any duplicates
+    /// docs/design.md, "Reconciliation": any order, any split into batches and runs, any duplicates
     /// give the same state, and that state's Summary is the contract's.
     @Test func anyOrderAndSplitGiveTheSameState() async throws {
         await propertyCheck(count: 20, input: Gen.int(in: 0...Int.max), Gen.int(in: 3...150)) { seed, size in

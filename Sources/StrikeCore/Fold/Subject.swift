@@ -1,4 +1,4 @@
-/// The one piece of state a message folds into (DESIGN.md §3, "Cost").
+/// The one piece of state a message folds into (docs/design.md, "Reconciliation").
 ///
 /// Each applied message changes exactly one subject, so an out-of-order message,
 /// or the removal of a message by a conflict, re-folds that subject alone.
@@ -38,7 +38,7 @@ public enum EntityKind: String, Sendable, CaseIterable, Comparable {
 }
 
 /// An entity named by a message. It is *unresolved* while no applied message
-/// describes it (DESIGN.md §3, "References"): a workplace without
+/// describes it (docs/design.md, "Reconciliation"): a workplace without
 /// `workplace.reported`, a council without `council.formed`, a delegate without
 /// an election, a demand without `demand.proposed`, an action without `action.called`.
 public struct EntityRef: Sendable, Hashable, Comparable {

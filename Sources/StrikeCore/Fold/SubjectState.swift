@@ -27,7 +27,7 @@ extension Optional {
     }
 }
 
-// The fold (DESIGN.md §3): every field of every subject takes its value from the
+// The fold (docs/design.md, "Reconciliation"): every field of every subject takes its value from the
 // greatest-key message that sets it. Each `apply` is O(1), commutative and
 // idempotent, so the same set of messages gives the same state in any order;
 // removing a message (a conflict) means folding the subject's remaining

@@ -1,7 +1,7 @@
 /// A valid message of format v1: the envelope plus a typed body.
 ///
 /// Only `MessageReader` makes these, so everything downstream may rely on the
-/// rules of DESIGN.md §2 having been checked.
+/// rules of docs/messages.md having been checked.
 public struct Message: Sendable {
     public let origin: Slug
     public let seq: Int64

@@ -1,6 +1,6 @@
 // SECURITY: every copy is hostile until this file says otherwise. Validation
 // looks at the copy alone and the clock, never at other messages or the store,
-// so that its verdict cannot depend on arrival order (DESIGN.md §2). Nothing
+// so that its verdict cannot depend on arrival order (docs/messages.md). Nothing
 // downstream re-checks what is decided here.
 
 /// What a copy is, as far as the reader can tell.
@@ -11,7 +11,7 @@ public struct CopyReading: Sendable {
         self.verdict = verdict
     }
 
-    /// What identifies a copy for duplicate detection (DESIGN.md §3): its
+    /// What identifies a copy for duplicate detection (docs/design.md, "Reconciliation"): its
     /// canonical JSON when it reads as a JSON value, else its raw bytes.
     ///
     /// `sig` is not part of a message's identity: a copy signed with one key,
@@ -58,7 +58,7 @@ public struct Envelope: Sendable, Hashable {
 
 /// The rules that depend on configuration or the clock.
 public struct ValidationPolicy: Sendable {
-    /// The largest size of one message, in bytes (DESIGN.md §2: 64 KiB).
+    /// The largest size of one message, in bytes (docs/messages.md: 64 KiB).
     public static let maximumMessageBytes = 64 * 1024
     /// The longest string, in Unicode scalars.
     public static let maximumStringLength = 500

@@ -1,4 +1,4 @@
-/// The closed vocabularies of message format v1 (DESIGN.md §2).
+/// The closed vocabularies of message format v1 (docs/messages.md).
 ///
 /// Raw values are the exact strings on the wire.
 
@@ -30,7 +30,7 @@ public enum StrikeStatus: String, Sendable, CaseIterable {
     case workToRule = "work-to-rule"
     case lockout
 
-    /// Counted as striking in the Summary (DESIGN.md §5).
+    /// Counted as striking in the Summary (docs/protocol.md).
     public var isStriking: Bool {
         switch self {
         case .strike, .partial, .goSlow, .workToRule: true
