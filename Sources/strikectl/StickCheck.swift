@@ -124,8 +124,11 @@ struct StickCheck: ParsableCommand {
             Console.out("\(origin): not verified here (no key for \(origin)): the node checks it with its keyring")
         }
         let counters = (try? SeqState(path: state ?? SeqState.defaultPath).read()) ?? [:]
+        var incomplete = 0
         for origin in found.keys.sorted() {
-            Console.out(StickCheck.numbers(origin, found[origin]!.map(\.seq), counter: counters[origin]?.seq))
+            let seqs = found[origin]!.map(\.seq)
+            Console.out(StickCheck.numbers(origin, seqs, counter: counters[origin]?.seq))
+            if StickCheck.lacksNumbers(seqs, counter: counters[origin]?.seq) { incomplete += 1 }
             var latest: (seq: Int64, sentAt: Timestamp, source: String)?
             for message in found[origin]!.sorted(by: { $0.seq < $1.seq }) {
                 if let latest, message.sentAt < latest.sentAt {
@@ -135,9 +138,17 @@ struct StickCheck: ParsableCommand {
                 }
             }
         }
-        Console.out("checked \(copies) \(copies == 1 ? "message" : "messages") in \(files.count) \(files.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")\(unverified.isEmpty ? "" : ", \(unverified.count) \(unverified.count == 1 ? "origin" : "origins") not verified here")")
+        Console.out("checked \(copies) \(copies == 1 ? "message" : "messages") in \(files.count) \(files.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")\(incomplete == 0 ? "" : ", numbers missing for \(incomplete) \(incomplete == 1 ? "origin" : "origins") (above)")\(unverified.isEmpty ? "" : ", \(unverified.count) \(unverified.count == 1 ? "origin" : "origins") not verified here")")
         if invalid > 0 { throw ExitCode(1) }
         if unreadable { throw ExitCode(2) }
+    }
+
+    /// Whether a number is missing: one below the highest here, or one this
+    /// computer wrote after it (a stick that lacks #1 is not complete).
+    static func lacksNumbers(_ seqs: [Int64], counter: Int64?) -> Bool {
+        let distinct = Set(seqs)
+        guard let highest = distinct.max() else { return false }
+        return Int64(distinct.count) < highest || (counter ?? 0) > highest
     }
 
     /// "granit-plant: #1-#4, #6; missing #5; written here up to #8: #7-#8 are not here".
