@@ -319,7 +319,7 @@ public struct Reconciler: ~Copyable {
             guard let entry = entries.removeValue(forKey: key) else { continue }
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
-                try subjectRows.save(entry.state, subject: entry.subject)
+                try subjectRows.save(entry.state, subject: entry.subject, before: entry.before)
                 tally = tally + (entry.state.tally - entry.before.tally)
             }
         }
@@ -391,10 +391,10 @@ public struct Reconciler: ~Copyable {
         } else {
             throw StoreError.corrupt("unknown subject \(subjectKey)")
         }
-        let before = try subjectRows.load(subject).tally
+        let before = try subjectRows.load(subject)
         let state = SubjectState.fold(subject, messages)
-        try subjectRows.save(state, subject: subject)
-        tally = tally + (state.tally - before)
+        try subjectRows.save(state, subject: subject, before: before)
+        tally = tally + (state.tally - before.tally)
     }
 
     /// Inserts a version and returns its id.

@@ -38,7 +38,9 @@ import VarlinkProtocol
         #expect(status.stdout == """
             workplaces  1
             striking    1 (300 participants)
-            delegates   1 active, 0 detained, 0 missing, 0 recalled, 0 resigned
+            delegates   1 active, 0 recalled, 0 resigned
+                        0 detained, 0 missing, 0 exiled
+            mandates    1 active, 0 recalled, 0 resigned
             demands     1 economic, 0 democratic
             messages    10 applied, 0 duplicates, 1 rejected
 
