@@ -45,8 +45,10 @@ struct DelegateCommand: ParsableCommand {
         facts.add("id", reply.cell("id"))
         facts.add("status", reply.cell("status").isEmpty ? "not elected" : reply.cell("status"))
         if let safety = reply.object("safety") {
-            let until = safety.cell("until").isEmpty ? "" : " until \(safety.cell("until"))"
-            facts.add("safety", "\(safety.cell("status"))\(until), reported by \(safety.refCell("reported"))")
+            let until = safety["until"] == nil ? "" : " until \(safety.cell("until"))"
+            facts.add("safety", "\(safety.cell("status"))\(until)")
+            // Who said so, and since when: its own row, to stay within a cell's width.
+            facts.add("reported", safety.refCell("reported"))
         }
         var out = facts.render().split(separator: "\n").dropFirst().joined(separator: "\n")
         let mandates = mandateTable("DELEGATE", reply.array("mandates"))
