@@ -135,7 +135,7 @@ func allPages<Item>(limit: Int, _ fetch: (PageRequest) async throws -> Page<Item
         let store = try fixtureStore(dir)
         let mtz = try #require(try await store.getWorkplace("mtz"))
         #expect(mtz.workplace.name == "Minsk Tractor Works")
-        #expect(mtz.delegates == [DelegateRecord(id: "rook", workplace: "mtz", council: "city", status: .active)])
+        #expect(mtz.delegates == [DelegateRecord(id: "rook", workplace: "mtz", council: "city", status: .active, mandate: .active)])
         #expect(mtz.demands.map(\.demand) == ["free-prisoners", "wages"])
         #expect(mtz.demands[0].text == nil && mtz.demands[0].adopted && mtz.demands[0].outcome == nil)
         #expect(mtz.demands[1].votes == Votes(for: 40, against: 3, abstain: 2) && mtz.demands[1].outcome == .won)
