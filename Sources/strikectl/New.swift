@@ -161,7 +161,13 @@ struct New: ParsableCommand {
         for key in given.keys.sorted() where !allowed.contains(key) {
             throw ValidationError("\(New.option(key)) does not apply to \(type) (it takes \(fields.map { New.option($0.0) }.joined(separator: ", ")))")
         }
-        let missing = fields.filter { $0.1 && given[$0.0] == nil }.map { New.option($0.0) }
+        // An election or a recall needs one electing body: listed with the rest when neither is given.
+        let needsBody = (messageType == .delegateElected || messageType == .delegateRecalled)
+            && given["workplace"] == nil && given["from_council"] == nil
+        let missing = fields.compactMap { field, required -> String? in
+            if needsBody && field == "workplace" { return "--workplace or --from-council" }
+            return required && given[field] == nil ? New.option(field) : nil
+        }
         if !missing.isEmpty {
             throw ValidationError("\(type) needs \(missing.count == 1 ? "" : "these \(missing.count) options: ")\(missing.joined(separator: ", "))")
         }
@@ -173,7 +179,7 @@ struct New: ParsableCommand {
         }
         if let corrects, corrects < 1 { throw ValidationError("--corrects must be at least 1") }
         if messageType == .delegateElected || messageType == .delegateRecalled,
-           (given["workplace"] == nil) == (given["from_council"] == nil) {
+           given["workplace"] != nil && given["from_council"] != nil {
             throw ValidationError("\(type) needs one electing body: --workplace or --from-council, not both")
         }
         if given["votes"] != nil && (votesFor == nil || votesAgainst == nil) {

@@ -181,7 +181,7 @@ func runIn(_ directory: String, _ executable: String, _ arguments: [String],
         let secretary = Secretary()
         let missing = try secretary.run(["new", "delegate.elected", "--origin", "granit-plant", "--state", secretary.state])
         #expect(missing.status == 2)
-        #expect(missing.stderr.contains("delegate.elected needs these 4 options: --delegate, --workplace, --council, --for/--against[/--abstain]"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("delegate.elected needs these 4 options: --delegate, --workplace or --from-council, --council, --for/--against[/--abstain]"), "\(missing.stderr)")
         let spaced = try secretary.run(["new", "workplace.reported", "--origin", "granit-plant", "--workplace", "Granit Plant", "--state", secretary.state])
         #expect(spaced.status == 2 && spaced.stderr.contains(#"--workplace "Granit Plant" is not an id"#), "\(spaced.stderr)")
         #expect(spaced.stderr.contains(#"did you mean "granit-plant"?"#), "\(spaced.stderr)")
