@@ -143,17 +143,21 @@ struct Dispatcher: Sendable {
                     guard let detail else { return .failure(.workplaceNotFound(id)) }
                     return .success(Replies.workplaceDetail(detail))
                 }
-            case .getDelegate(let id):
-                return Store.getDelegate(id).map { found in
-                    guard let found else { return .failure(.delegateNotFound(id)) }
-                    var b = ObjectBuilder()
-                    b.set("delegate", Replies.delegate(found.delegate))
-                    b.set("note", found.note)
-                    return .success(b.object)
-                }
-            case .listDelegates(let workplace, let council, let status, let page):
-                let filter = DelegateQuery(workplace: workplace, council: council, status: status)
+            case .listDelegates(let workplace, let council, let status, let safety, let mandate, let page):
+                let filter = DelegateQuery(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate)
                 return try Store.listDelegates(filter, page: request(page)).map { .success(Replies.page("delegates", $0, Replies.delegate)) }
+            case .getDelegate(let id):
+                return Store.getDelegate(id).map { detail in
+                    guard let detail else { return .failure(.delegateNotFound(id)) }
+                    return .success(Replies.delegateDetail(detail))
+                }
+            case .getCouncil(let id):
+                return Store.getCouncil(id).map { detail in
+                    guard let detail else { return .failure(.councilNotFound(id)) }
+                    return .success(Replies.councilDetail(detail))
+                }
+            case .irregular(let limit):
+                return Store.irregular(limit: limit ?? PageRequest.maximumLimit).map { .success(Replies.irregular($0.items, truncated: $0.truncated)) }
             case .listCouncils(let page):
                 return try Store.listCouncils(page: request(page)).map { .success(Replies.page("councils", $0, Replies.council)) }
             case .listDemands(let category, let workplace, let page):
@@ -268,8 +272,8 @@ extension QueryCall {
     /// size: safe to do on an event loop (see `Dispatcher.answerNow`).
     var isBounded: Bool {
         switch self {
-        case .summary, .getWorkplace, .getDelegate: true
-        case .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+        case .summary, .getWorkplace, .getDelegate, .getCouncil: true
+        case .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
              .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }

@@ -360,7 +360,7 @@ public struct Reconciler: ~Copyable {
             guard let entry = entries.removeValue(forKey: key) else { continue }
             // An older message that changes nothing leaves the row alone.
             if entry.state != entry.before {
-                try subjectRows.save(entry.state, subject: entry.subject)
+                try subjectRows.save(entry.state, subject: entry.subject, before: entry.before)
                 try addTally(entry.state.tally, minus: entry.before.tally)
             }
         }
@@ -450,10 +450,10 @@ public struct Reconciler: ~Copyable {
         } else {
             throw StoreError.corrupt("unknown subject \(subjectKey)")
         }
-        let before = try subjectRows.load(subject).tally
+        let before = try subjectRows.load(subject)
         let state = SubjectState.fold(subject, messages)
-        try subjectRows.save(state, subject: subject)
-        try addTally(state.tally, minus: before)
+        try subjectRows.save(state, subject: subject, before: before)
+        try addTally(state.tally, minus: before.tally)
     }
 
     /// Inserts a version and returns its id.

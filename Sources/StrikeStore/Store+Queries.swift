@@ -78,8 +78,10 @@ extension Store {
             let cap = WorkplaceDetail.listLimit
             let delegates = try Self.workplaceList(db, Self.workplaceDelegatesSQL, id, limit: cap + 1) { row in
                 DelegateRecord(
-                    id: row.string(0) ?? "", workplace: row.string(1) ?? "", council: row.string(2) ?? "",
-                    status: try Self.requiredEnum(row.string(3), DelegateStatus.self))
+                    id: row.string(0) ?? "", workplace: row.string(1), council: row.string(2) ?? "",
+                    status: try Self.shownStatus(mandate: row.string(3), delegate: row.string(4)),
+                    safety: try Self.optionalEnum(row.string(5), SafetyStatus.self),
+                    mandate: try Self.optionalEnum(row.string(3), MandateStatus.self))
             }
             // The demands it adopted and those it reported an outcome for, each
             // in demand order from its own index, merged here. One query over
@@ -120,11 +122,23 @@ extension Store {
 
     // GetWorkplace's lists, each read from its table's index on `workplace`
     // alone (schema v3: the indexes hold the columns read here; a test
-    // checks the plans). A delegate with a workplace has an election (a
-    // CHECK of the table), so that needs no test here.
+    // checks the plans). Delegates: one row per mandate the workplace gave,
+    // from mandate_body, each with its delegate's row by primary key.
     static let workplaceDelegatesSQL = """
-        SELECT id, workplace, council, status FROM delegate WHERE workplace = ? ORDER BY id LIMIT ?
+        SELECT m.delegate, m.body, m.council, m.status, d.status, d.safety
+        FROM mandate m JOIN delegate d ON d.id = m.delegate
+        WHERE m.body_kind = 'workplace' AND m.body = ? ORDER BY m.delegate, m.council LIMIT ?
         """
+
+    /// A delegate shown with one mandate: held, missing or exiled says more
+    /// than the mandate's status; otherwise the mandate's own.
+    static func shownStatus(mandate: String?, delegate: String?) throws -> DelegateStatus {
+        let status = try requiredEnum(delegate, DelegateStatus.self)
+        switch status {
+        case .detained, .missing, .exiled: return status
+        case .active, .recalled, .resigned: return try requiredEnum(mandate, DelegateStatus.self)
+        }
+    }
     static let workplaceAdoptionsSQL = """
         SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain
         FROM support s LEFT JOIN demand d ON d.id = s.demand
@@ -183,57 +197,53 @@ extension Store {
         return merged
     }
 
-    /// Delegates with an election, by id.
+    /// Delegates with an election, by id, each with its latest mandate
+    /// among those that match the filter (workplace, council, mandate status
+    /// apply to one and the same mandate).
     public static func listDelegates(_ filter: DelegateQuery, page: PageRequest) throws(QueryError) -> StoreQuery<Page<DelegateRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            var sql = "SELECT id, workplace, council, status, max(election_k, status_k) AS latest_k FROM delegate WHERE election_k IS NOT NULL AND id > ?"
+            var mandateFilter = ""
+            var mandateArguments: [any DatabaseValueConvertible] = []
+            if let workplace = filter.workplace {
+                mandateFilter += " AND x.body_kind = 'workplace' AND x.body = ?"
+                mandateArguments.append(workplace)
+            }
+            if let council = filter.council { mandateFilter += " AND x.council = ?"; mandateArguments.append(council) }
+            if let mandate = filter.mandate { mandateFilter += " AND x.status = ?"; mandateArguments.append(mandate.rawValue) }
+            var sql = """
+                SELECT d.id, d.status, d.safety, m.council, m.body_kind, m.body, m.status AS mandate,
+                    (SELECT max(l.k) FROM message l WHERE l.subject = 'delegate/' || d.id) AS latest_k
+                FROM delegate d JOIN mandate m ON m.delegate = d.id
+                WHERE d.status IS NOT NULL AND d.id > ?
+                """
             var arguments: [any DatabaseValueConvertible] = [after]
-            if let workplace = filter.workplace { sql += " AND workplace = ?"; arguments.append(workplace) }
-            if let council = filter.council { sql += " AND council = ?"; arguments.append(council) }
-            if let status = filter.status { sql += " AND status = ?"; arguments.append(status.rawValue) }
-            sql += " ORDER BY id LIMIT ?"
+            if let status = filter.status { sql += " AND d.status = ?"; arguments.append(status.rawValue) }
+            if let safety = filter.safety { sql += " AND d.safety = ?"; arguments.append(safety.rawValue) }
+            sql += """
+                 AND m.council = (SELECT x.council FROM mandate x WHERE x.delegate = d.id\(mandateFilter)
+                    ORDER BY x.election_k DESC LIMIT 1)
+                ORDER BY d.id LIMIT ?
+                """
+            arguments += mandateArguments
             arguments.append(limit + 1)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             return try Self.page(rows, limit: limit, decode: Self.delegate) { $0.id }
         }
     }
 
-    /// One elected delegate and the note of its latest `delegate.status`
-    /// (read from that message's stored body: notes have no column, and are
-    /// shown only to the service's users); nil when it was never elected.
-    public static func getDelegate(_ id: String) -> StoreQuery<(delegate: DelegateRecord, note: String?)?> {
-        StoreQuery { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, workplace, council, status, max(election_k, status_k) AS latest_k, status_k
-                FROM delegate WHERE id = ? AND election_k IS NOT NULL
-                """, arguments: [id]) else { return nil }
-            let delegate = try Self.delegate(row)
-            // The order key is `instant origin seq`: the message that set the status.
-            let parts = (row["status_k"] as String).split(separator: " ")
-            guard parts.count == 3, let seq = Int64(parts[2]),
-                  let body = try String.fetchOne(db, sql: """
-                      SELECT v.body FROM message AS m JOIN version AS v ON v.id = m.version
-                      WHERE m.origin = ? AND m.seq = ? AND m.type = 'delegate.status'
-                      """, arguments: [String(parts[1]), seq]),
-                  case .object(let message)? = try? JSONReader.read(Array(body.utf8)),
-                  case .object(let data)? = message["data"], case .string(let note)? = data["note"] else {
-                return (delegate, nil)
-            }
-            return (delegate, note)
-        }
-    }
-
     /// Councils with a `council.formed`, by id.
-    /// `+d.status`: the unary plus keeps SQLite from counting through the
-    /// status index, which it otherwise prefers (it has no statistics): that
-    /// walked every active delegate once per council, 1.9 s for 50 councils
-    /// and 150,000 delegates, instead of each council's own (delegate_council).
+    /// Its active delegates: active mandates in it whose delegate is counted
+    /// active (not held, missing or exiled), from mandate_council, which
+    /// holds the status, and each delegate's row by its key (`+m.status`,
+    /// `+d.status`: the unary plus keeps SQLite from preferring a status
+    /// index, which it may without statistics: that walked every active
+    /// delegate once per council, 1.9 s for 50 councils and 150,000 delegates).
     static let listCouncilsSQL = """
         SELECT c.id, c.name, c.level, c.area,
-            (SELECT count(*) FROM delegate d
-             WHERE d.council = c.id AND d.election_k IS NOT NULL AND +d.status = 'active') AS active
+            (SELECT count(*) FROM mandate m JOIN delegate d ON d.id = m.delegate
+             WHERE m.council = c.id AND +m.status = 'active' AND +d.status = 'active') AS active
         FROM council c WHERE c.formed_k IS NOT NULL AND c.id > ? ORDER BY c.id LIMIT ?
         """
 
@@ -439,7 +449,7 @@ extension Store {
                  AND CASE kind
                     WHEN 'workplace' THEN NOT EXISTS (SELECT 1 FROM workplace x WHERE x.id = r.id AND x.reported_k IS NOT NULL)
                     WHEN 'council' THEN NOT EXISTS (SELECT 1 FROM council x WHERE x.id = r.id AND x.formed_k IS NOT NULL)
-                    WHEN 'delegate' THEN NOT EXISTS (SELECT 1 FROM delegate x WHERE x.id = r.id AND x.election_k IS NOT NULL)
+                    WHEN 'delegate' THEN NOT EXISTS (SELECT 1 FROM delegate x WHERE x.id = r.id AND x.status IS NOT NULL)
                     WHEN 'demand' THEN NOT EXISTS (SELECT 1 FROM demand x WHERE x.id = r.id)
                     WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM action x WHERE x.id = r.id)
                     END
@@ -506,9 +516,14 @@ extension Store {
     }
 
     static func delegate(_ row: Row) throws -> DelegateRecord {
-        DelegateRecord(
-            id: row["id"], workplace: row["workplace"], council: row["council"],
-            status: try requiredEnum(row["status"], DelegateStatus.self), reportedAt: instant(row["latest_k"]))
+        let kind: String = row["body_kind"]
+        return DelegateRecord(
+            id: row["id"], workplace: kind == "workplace" ? row["body"] : nil,
+            fromCouncil: kind == "council" ? row["body"] : nil, council: row["council"],
+            status: try requiredEnum(row["status"], DelegateStatus.self),
+            safety: try optionalEnum(row["safety"], SafetyStatus.self),
+            mandate: try optionalEnum(row["mandate"], MandateStatus.self),
+            reportedAt: instant(row["latest_k"]))
     }
 
     /// The sent_at of an order key (`UTC-instant origin seq`) as RFC 3339 UTC.

@@ -238,6 +238,10 @@ public final class Store: Sendable {
             case "missing": summary.delegates.missing = value
             case "recalled": summary.delegates.recalled = value
             case "resigned": summary.delegates.resigned = value
+            case "exiled": summary.delegates.exiled = value
+            case "mandates_active": summary.mandates.active = value
+            case "mandates_recalled": summary.mandates.recalled = value
+            case "mandates_resigned": summary.mandates.resigned = value
             case "economic": summary.demands.economic = value
             case "democratic": summary.demands.democratic = value
             case "applied": summary.messages.applied = value

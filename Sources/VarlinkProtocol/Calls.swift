@@ -34,8 +34,12 @@ public enum QueryCall: Sendable, Equatable {
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
+    case listDelegates(workplace: String?, council: String?, status: DelegateStatus?, safety: SafetyStatus? = nil,
+                       mandate: MandateStatus? = nil, page: PageParameters)
     case getDelegate(id: String)
-    case listDelegates(workplace: String?, council: String?, status: DelegateStatus?, page: PageParameters)
+    case getCouncil(id: String)
+    /// `limit`: at most this many (the server caps it at 1000).
+    case irregular(limit: Int?)
     case listCouncils(page: PageParameters)
     case listDemands(category: DemandCategory?, workplace: String?, page: PageParameters)
     case listDemandWorkplaces(demand: String, page: PageParameters)
@@ -66,13 +70,19 @@ public enum QueryCall: Sendable, Equatable {
                 page: try PageParameters(p))
         case "GetWorkplace":
             self = .getWorkplace(id: try read(["id"]).slug("id"))
-        case "GetDelegate":
-            self = .getDelegate(id: try read(["id"]).slug("id"))
         case "ListDelegates":
-            let p = try read(PageParameters.keys.union(["workplace", "council", "status"]))
+            let p = try read(PageParameters.keys.union(["workplace", "council", "status", "safety", "mandate"]))
             self = .listDelegates(
                 workplace: try p.optionalSlug("workplace"), council: try p.optionalSlug("council"),
-                status: try p.optionalEnum("status", DelegateStatus.self), page: try PageParameters(p))
+                status: try p.optionalEnum("status", DelegateStatus.self), safety: try p.optionalEnum("safety", SafetyStatus.self),
+                mandate: try p.optionalEnum("mandate", MandateStatus.self), page: try PageParameters(p))
+        case "GetDelegate":
+            self = .getDelegate(id: try read(["id"]).slug("id"))
+        case "GetCouncil":
+            self = .getCouncil(id: try read(["id"]).slug("id"))
+        case "Irregular":
+            let p = try read(["limit"])
+            self = .irregular(limit: try p.optionalInt("limit", minimum: 1).map { Int(min($0, PageParameters.maximumLimit)) })
         case "ListCouncils":
             self = .listCouncils(page: try PageParameters(try read(PageParameters.keys)))
         case "ListDemands":
@@ -111,8 +121,10 @@ public enum QueryCall: Sendable, Equatable {
         case .summary: "Summary"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
-        case .getDelegate: "GetDelegate"
         case .listDelegates: "ListDelegates"
+        case .getDelegate: "GetDelegate"
+        case .getCouncil: "GetCouncil"
+        case .irregular: "Irregular"
         case .listCouncils: "ListCouncils"
         case .listDemands: "ListDemands"
         case .listDemandWorkplaces: "ListDemandWorkplaces"
@@ -128,9 +140,10 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .getDelegate, .watch: self
+        case .summary, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
-        case .listDelegates(let workplace, let council, let status, _): .listDelegates(workplace: workplace, council: council, status: status, page: page)
+        case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
+            .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
         case .listCouncils: .listCouncils(page: page)
         case .listDemands(let category, let workplace, _): .listDemands(category: category, workplace: workplace, page: page)
         case .listDemandWorkplaces(let demand, _): .listDemandWorkplaces(demand: demand, page: page)
@@ -149,9 +162,11 @@ public enum QueryCall: Sendable, Equatable {
         case .summary, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
-        case .getWorkplace(let id), .getDelegate(let id): b.add("id", id)
-        case .listDelegates(let workplace, let council, let status, let page):
-            b.add("workplace", workplace); b.add("council", council); b.add("status", status?.rawValue); page.add(to: &b)
+        case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)
+        case .irregular(let limit): b.add("limit", limit.map(Int64.init))
+        case .listDelegates(let workplace, let council, let status, let safety, let mandate, let page):
+            b.add("workplace", workplace); b.add("council", council); b.add("status", status?.rawValue)
+            b.add("safety", safety?.rawValue); b.add("mandate", mandate?.rawValue); page.add(to: &b)
         case .listCouncils(let page), .listRejected(let page): page.add(to: &b)
         case .listDemands(let category, let workplace, let page):
             b.add("category", category?.rawValue); b.add("workplace", workplace); page.add(to: &b)

@@ -56,6 +56,10 @@ public struct VarlinkError: Error, Sendable, CustomStringConvertible {
         VarlinkError(Interface.query + ".DelegateNotFound", JSONObject([("id", .string(id))]))
     }
 
+    public static func councilNotFound(_ id: String) -> VarlinkError {
+        VarlinkError(Interface.query + ".CouncilNotFound", JSONObject([("id", .string(id))]))
+    }
+
     public static func demandNotFound(_ id: String) -> VarlinkError {
         VarlinkError(Interface.query + ".DemandNotFound", JSONObject([("id", .string(id))]))
     }

@@ -68,7 +68,9 @@ struct Failure: Error {
         case Interface.query + ".WorkplaceNotFound":
             return Failure("no workplace \"\(error.string("id") ?? "")\": no message reports on it or names it (see `strikectl workplaces`)")
         case Interface.query + ".DelegateNotFound":
-            return Failure("no delegate \"\(error.string("id") ?? "")\" was elected (see `strikectl delegates`, or `strikectl unresolved --kind delegate`)")
+            return Failure("no delegate \"\(error.string("id") ?? "")\": no message elects, recalls or reports on it (see `strikectl delegates`)")
+        case Interface.query + ".CouncilNotFound":
+            return Failure("no council \"\(error.string("id") ?? "")\": no message forms or names it (see `strikectl councils`)")
         case Interface.query + ".DemandNotFound":
             return Failure("no demand \"\(error.string("id") ?? "")\": no message proposes or names it (see `strikectl demands`)")
         case Interface.query + ".ActionNotFound":

@@ -16,6 +16,8 @@ struct New: ParsableCommand {
 
               strikectl new strike.reported --origin mtz --workplace mtz --status strike --participants 300
               strikectl new delegate.elected --origin mtz --delegate rook --workplace mtz --council city --for 40 --against 3
+              strikectl new delegate.elected --origin city --delegate rook --from-council city --council region --for 9 --against 2
+              strikectl new delegate.safety --origin city --delegate rook --status arrested --until 2020-09-08
 
             To correct a report that was sent (800 participants, not 1800), never edit its
             file: write a new message about the same thing, which supersedes it, e.g.
@@ -57,6 +59,8 @@ struct New: ParsableCommand {
 
     @Option(help: "data.workplace") var workplace: String?
     @Option(help: "data.council") var council: String?
+    @Option(help: "data.from_council: the council whose delegates elect or recall (instead of --workplace).")
+    var fromCouncil: String?
     @Option(help: "data.delegate") var delegate: String?
     @Option(help: "data.demand") var demand: String?
     @Option(help: "data.action") var action: String?
@@ -67,7 +71,8 @@ struct New: ParsableCommand {
     @Option(help: "data.region") var region: String?
     @Option(help: "data.ownership: state, private or mixed.") var ownership: String?
     @Option(help: "data.headcount") var headcount: Int64?
-    @Option(help: "data.status: a strike status or a delegate's status.") var status: String?
+    @Option(help: "data.status: a strike status, a delegate's status or its safety.") var status: String?
+    @Option(help: ArgumentHelp("data.until: the end of an arrest of fixed length (YYYY-MM-DD).", valueName: "date")) var until: String?
     @Option(help: "data.participants") var participants: Int64?
     @Option(help: "data.level: local, regional, national or neighbourhood.") var level: String?
     @Option(help: "data.area") var area: String?
@@ -89,9 +94,12 @@ struct New: ParsableCommand {
                              ("region", false), ("ownership", false), ("headcount", false)],
         .strikeReported: [("workplace", true), ("status", true), ("participants", false)],
         .councilFormed: [("council", true), ("name", false), ("level", true), ("area", false)],
-        .delegateElected: [("delegate", true), ("workplace", true), ("council", true), ("votes", true), ("quorum", false)],
-        .delegateRecalled: [("delegate", true), ("workplace", true), ("votes", true)],
+        // The electing body is one of workplace and from_council: checked in validate().
+        .delegateElected: [("delegate", true), ("workplace", false), ("from_council", false), ("council", true), ("votes", true),
+                           ("quorum", false)],
+        .delegateRecalled: [("delegate", true), ("workplace", false), ("from_council", false), ("votes", true)],
         .delegateStatus: [("delegate", true), ("status", true), ("note", false)],
+        .delegateSafety: [("delegate", true), ("status", true), ("until", false), ("note", false)],
         .demandProposed: [("demand", true), ("text", true), ("category", true)],
         .demandAdopted: [("demand", true), ("workplace", true), ("votes", false)],
         .demandOutcome: [("demand", true), ("workplace", true), ("outcome", true)],
@@ -104,7 +112,7 @@ struct New: ParsableCommand {
         var values: [String: JSONValue] = [:]
         func put(_ key: String, _ value: String?) { if let value { values[key] = .string(value) } }
         func put(_ key: String, _ value: Int64?) { if let value { values[key] = .number(JSONNumber(value)) } }
-        put("workplace", workplace); put("council", council); put("delegate", delegate); put("demand", demand)
+        put("workplace", workplace); put("council", council); put("from_council", fromCouncil); put("until", until); put("delegate", delegate); put("demand", demand)
         put("action", action); put("name", name); put("kind", kind); put("sector", sector); put("town", town)
         put("region", region); put("ownership", ownership); put("headcount", headcount); put("status", status)
         put("participants", participants); put("level", level); put("area", area); put("quorum", quorum)
@@ -153,17 +161,27 @@ struct New: ParsableCommand {
         for key in given.keys.sorted() where !allowed.contains(key) {
             throw ValidationError("\(New.option(key)) does not apply to \(type) (it takes \(fields.map { New.option($0.0) }.joined(separator: ", ")))")
         }
-        let missing = fields.filter { $0.1 && given[$0.0] == nil }.map { New.option($0.0) }
+        // An election or a recall needs one electing body: listed with the rest when neither is given.
+        let needsBody = (messageType == .delegateElected || messageType == .delegateRecalled)
+            && given["workplace"] == nil && given["from_council"] == nil
+        let missing = fields.compactMap { field, required -> String? in
+            if needsBody && field == "workplace" { return "--workplace or --from-council" }
+            return required && given[field] == nil ? New.option(field) : nil
+        }
         if !missing.isEmpty {
             throw ValidationError("\(type) needs \(missing.count == 1 ? "" : "these \(missing.count) options: ")\(missing.joined(separator: ", "))")
         }
-        for field in ["workplace", "council", "delegate", "demand", "action"] {
-            if case .string(let text)? = given[field], !Slug.isValid(text) { throw ValidationError(SlugAdvice.message("--" + field, text)) }
+        for field in ["workplace", "council", "from_council", "delegate", "demand", "action"] {
+            if case .string(let text)? = given[field], !Slug.isValid(text) { throw ValidationError(SlugAdvice.message(New.option(field), text)) }
         }
         if case .array(let ids)? = given["demands"] {
             for case .string(let text) in ids where !Slug.isValid(text) { throw ValidationError(SlugAdvice.message("--demands", text)) }
         }
         if let corrects, corrects < 1 { throw ValidationError("--corrects must be at least 1") }
+        if messageType == .delegateElected || messageType == .delegateRecalled,
+           given["workplace"] != nil && given["from_council"] != nil {
+            throw ValidationError("\(type) needs one electing body: --workplace or --from-council, not both")
+        }
         if given["votes"] != nil && (votesFor == nil || votesAgainst == nil) {
             throw ValidationError("votes need both --for and --against (--abstain is optional)")
         }

@@ -24,6 +24,7 @@ struct Status: ParsableCommand {
 
     static func describe(_ s: JSONObject) -> String {
         let d = s.object("delegates") ?? JSONObject()
+        let mandates = s.object("mandates") ?? JSONObject()
         let m = s.object("messages") ?? JSONObject()
         let c = s.object("demands") ?? JSONObject()
         var table = Table("", "")
@@ -31,7 +32,10 @@ struct Status: ParsableCommand {
         // `striking` counts every workplace a strike.reported is about,
         // described or only named: say so, or the two numbers look wrong.
         table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants), whether described or only named")
-        table.add("delegates", "\(d.cell("active")) active, \(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
+        // Two rows: one would be cut at the table's 60 characters.
+        table.add("delegates", "\(d.cell("active")) active, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
+        table.add("", "\(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("exiled")) exiled")
+        table.add("mandates", "\(mandates.cell("active")) active, \(mandates.cell("recalled")) recalled, \(mandates.cell("resigned")) resigned")
         table.add("demands", "\(c.cell("economic")) economic, \(c.cell("democratic")) democratic")
         table.add("messages", "\(m.cell("applied")) applied, \(m.cell("duplicates")) duplicates, \(m.cell("rejected")) rejected")
         return table.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
@@ -96,8 +100,10 @@ struct WorkplaceCommand: ParsableCommand {
         facts.add("last report", Age.describe(w.string("reported_at"), now: Clock.now()))
         if !w.bool("described") { facts.add("note", "no workplace.reported describes it yet") }
         var out = facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
-        var delegates = Table("DELEGATE", "COUNCIL", "STATUS")
-        for d in reply.array("delegates").compactMap(\.objectValue) { delegates.add(d.cell("id"), d.cell("council"), d.cell("status")) }
+        var delegates = Table("DELEGATE", "COUNCIL", "STATUS", "SAFETY")
+        for d in reply.array("delegates").compactMap(\.objectValue) {
+            delegates.add(d.cell("id"), d.cell("council"), d.cell("status"), d.cell("safety"))
+        }
         var demands = Table("DEMAND", "ADOPTED", "OUTCOME", "TEXT")
         for d in reply.array("demands").compactMap(\.objectValue) {
             demands.add(d.cell("demand"), d.cell("adopted"), d.cell("outcome"), d.cell("text"))
@@ -116,29 +122,6 @@ struct WorkplaceCommand: ParsableCommand {
     }
 }
 
-struct DelegateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "delegate", abstract: "Show one elected delegate, with the note of its latest status (for the service's users only).")
-
-    @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The delegate's pseudonym.") var id: String
-
-    func validate() throws {
-        if !Slug.isValid(id) { throw ValidationError(SlugAdvice.message("the delegate", id)) }
-    }
-
-    func run() throws {
-        let reply = try connection.call(QueryCall.getDelegate(id: id).call)
-        if connection.json { return printJSON(.object(reply)) }
-        let d = reply.object("delegate") ?? JSONObject()
-        var facts = Table("", "")
-        for key in ["id", "workplace", "council", "status"] { facts.add(key, d.cell(key)) }
-        facts.add("last report", Age.describe(d.string("reported_at"), now: Clock.now()))
-        facts.add("note", reply.cell("note"))
-        Console.out(facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n"))
-    }
-}
-
 struct Delegates: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List elected delegates.",
@@ -146,27 +129,42 @@ struct Delegates: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var page: LimitOption
-    @Option(help: "Only delegates elected by this workplace.") var workplace: String?
-    @Option(help: "Only delegates elected to this council.") var council: String?
-    @Option(help: "Only delegates with this status.", completion: .list(DelegateStatus.allCases.map(\.rawValue)))
+    @Option(help: "Only delegates with a mandate this workplace gave.") var workplace: String?
+    @Option(help: "Only delegates with a mandate in this council.") var council: String?
+    @Option(help: "Only delegates counted with this status.", completion: .list(DelegateStatus.allCases.map(\.rawValue)))
     var status: String?
+    @Option(help: "Only delegates whose latest safety report says this.", completion: .list(SafetyStatus.allCases.map(\.rawValue)))
+    var safety: String?
+    @Option(help: "Only delegates with a mandate in this status (with --workplace and --council: that same mandate).",
+            completion: .list(MandateStatus.allCases.map(\.rawValue)))
+    var mandate: String?
 
     func validate() throws {
         if let status, DelegateStatus(rawValue: status) == nil {
             throw ValidationError("--status must be one of \(DelegateStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let safety, SafetyStatus(rawValue: safety) == nil {
+            throw ValidationError("--safety must be one of \(SafetyStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let mandate, MandateStatus(rawValue: mandate) == nil {
+            throw ValidationError("--mandate must be one of \(MandateStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try checkIDs(["--workplace": workplace, "--council": council])
     }
 
     func run() throws {
         let query = QueryCall.listDelegates(
-            workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)), page: PageParameters())
-        var table = Table("ID", "WORKPLACE", "COUNCIL", "STATUS", "LAST REPORT")
+            workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)),
+            safety: safety.flatMap(SafetyStatus.init(rawValue:)), mandate: mandate.flatMap(MandateStatus.init(rawValue:)),
+            page: PageParameters())
+        var table = Table("ID", "BY", "COUNCIL", "MANDATE", "STATUS", "SAFETY", "LAST REPORT")
         let now = Clock.now()
         try connection.page(query, key: "delegates", limit: page.limit) { items in
             for d in items {
                 if connection.json { printJSON(.object(d)); continue }
-                table.add(d.cell("id"), d.cell("workplace"), d.cell("council"), d.cell("status"), Age.describe(d.string("reported_at"), now: now))
+                let by = d["workplace"] != nil ? "workplace:\(d.cell("workplace"))" : "council:\(d.cell("from_council"))"
+                table.add(d.cell("id"), by, d.cell("council"), d.cell("mandate"), d.cell("status"), d.cell("safety"),
+                          Age.describe(d.string("reported_at"), now: now))
             }
         }
         if !connection.json { table.print(empty: "no delegates") }

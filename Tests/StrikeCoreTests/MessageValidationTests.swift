@@ -55,6 +55,7 @@ let ownerships = ["state", "private", "mixed"]
 let strikeStatuses = ["working", "strike", "partial", "go-slow", "work-to-rule", "lockout"]
 let councilLevels = ["local", "regional", "national", "neighbourhood"]
 let delegateEvents = ["active", "detained", "missing", "released", "resigned"]
+let safetyStatuses = ["free", "detained", "arrested", "charged", "sentenced", "missing", "exiled"]
 let demandCategories = ["economic", "democratic"]
 let demandOutcomes = ["presented", "negotiating", "won", "rejected", "withdrawn"]
 let actionKinds = ["general-strike", "strike", "march", "rally", "go-slow"]
@@ -99,6 +100,12 @@ let typeSpecs: [TypeSpec] = [
         r("delegate", .slug, "rook"),
         r("status", .choice(delegateEvents), "detained"),
         o("note", .text, "Taken at the gate after the morning shift."),
+    ]),
+    // `until` (a date) has tests of its own: ElectingBodyAndSafety.
+    TypeSpec(type: "delegate.safety", fields: [
+        r("delegate", .slug, "rook"),
+        r("status", .choice(safetyStatuses), "arrested"),
+        o("note", .text, "Fifteen days, Okrestina."),
     ]),
     TypeSpec(type: "demand.proposed", fields: [
         r("demand", .slug, "abolish-contract-system"),
@@ -191,13 +198,16 @@ func renderedFields(_ body: Body) -> [String: String] {
         put("workplace", workplace.rawValue); put("status", status.rawValue); put("participants", count(participants))
     case .councilFormed(let council, let name, let level, let area):
         put("council", council.rawValue); put("name", name); put("level", level.rawValue); put("area", area)
-    case .delegateElected(let delegate, let workplace, let council, let elected, let quorum):
-        put("delegate", delegate.rawValue); put("workplace", workplace.rawValue); put("council", council.rawValue)
-        put("votes", votes(elected)); put("quorum", count(quorum))
-    case .delegateRecalled(let delegate, let workplace, let recalled):
-        put("delegate", delegate.rawValue); put("workplace", workplace.rawValue); put("votes", votes(recalled))
+    case .delegateElected(let delegate, let body, let council, let elected, let quorum):
+        put("delegate", delegate.rawValue); put(body.kind == "workplace" ? "workplace" : "from_council", body.id.rawValue)
+        put("council", council.rawValue); put("votes", votes(elected)); put("quorum", count(quorum))
+    case .delegateRecalled(let delegate, let body, let recalled):
+        put("delegate", delegate.rawValue); put(body.kind == "workplace" ? "workplace" : "from_council", body.id.rawValue)
+        put("votes", votes(recalled))
     case .delegateStatus(let delegate, let status, let note):
         put("delegate", delegate.rawValue); put("status", status.rawValue); put("note", note)
+    case .delegateSafety(let delegate, let status, let until, let note):
+        put("delegate", delegate.rawValue); put("status", status.rawValue); put("until", until?.text); put("note", note)
     case .demandProposed(let demand, let text, let category):
         put("demand", demand.rawValue); put("text", text); put("category", category.rawValue)
     case .demandAdopted(let demand, let workplace, let adopted):
@@ -413,8 +423,11 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
     let name = "\(spec.type) \(field.name)"
 
     if field.required {
-        cases.append(Rejected("\(name) missing", with(nil), .missingField, field: path))
-        cases.append(Rejected("\(name) null", with(.null), .missingField, field: path))
+        // An election's or recall's body is workplace or from_council: with
+        // neither, the message is bad-value (either alone would do).
+        let code: ReasonCode = spec.type.hasPrefix("delegate.") && field.name == "workplace" ? .badValue : .missingField
+        cases.append(Rejected("\(name) missing", with(nil), code, field: path))
+        cases.append(Rejected("\(name) null", with(.null), code, field: path))
     }
     for (label, value) in wrongTypeValues {
         // An array of slugs may be an array; a votes object may be an object.
@@ -869,5 +882,52 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         let reading = MessageReader.read(bytes, policy: testPolicy)
         #expect(reading.rejection?.code == .utf8)
         #expect(reading.identity == .bytes(bytes))
+    }
+}
+
+/// Format v2: the electing body (exactly one of workplace and from_council)
+/// and the safety report's `until`.
+@Suite struct ElectingBodyAndSafety {
+    static let votes: JSONValue = .record(["for": 9, "against": 2])
+
+    @Test(arguments: ["delegate.elected", "delegate.recalled"])
+    func fromCouncilIsAnElectingBody(type: String) throws {
+        var data: JSONValue = .record(["delegate": "rook", "from_council": "minsk-city", "votes": Self.votes])
+        if type == "delegate.elected" { data = data.setting(["council"], to: "minsk-region") }
+        let body = try valid(JSONWriter.string(envelope(type: type, data: data), style: .compact)).body
+        switch body {
+        case .delegateElected(_, let by, let council, _, _):
+            #expect(by == .council(Slug("minsk-city")!) && council == Slug("minsk-region"))
+        case .delegateRecalled(_, let by, _):
+            #expect(by == .council(Slug("minsk-city")!))
+        default:
+            Issue.record("unexpected body \(body)")
+        }
+    }
+
+    @Test(arguments: ["delegate.elected", "delegate.recalled"])
+    func bothOrNeitherIsBadValue(type: String) {
+        let base: JSONValue = .record(["delegate": "rook", "council": "minsk-region", "votes": Self.votes])
+        let both = base.setting(["workplace"], to: "mtz").setting(["from_council"], to: "minsk-city")
+        expectRejected(Rejected("\(type) both", envelope(type: type, data: both), .badValue, field: "data.from_council"))
+        expectRejected(Rejected("\(type) neither", envelope(type: type, data: base), .badValue, field: "data.from_council"))
+        let badSlug = base.setting(["from_council"], to: "Minsk City")
+        expectRejected(Rejected("\(type) bad from_council", envelope(type: type, data: badSlug), .badValue, field: "data.from_council"))
+    }
+
+    @Test(arguments: [("2020-09-08", true), ("2024-02-29", true), ("2023-02-29", false), ("2020-13-01", false),
+                      ("2020-09-8", false), ("2020-09-08T00:00:00Z", false), ("0000-01-01", false), ("2020-04-31", false)])
+    func untilIsADate(text: String, accepted: Bool) throws {
+        let data: JSONValue = .record(["delegate": "rook", "status": "arrested", "until": .string(text)])
+        let message = JSONWriter.string(envelope(type: "delegate.safety", data: data), style: .compact)
+        if accepted {
+            guard case .delegateSafety(_, .arrested, let until, nil) = try valid(message).body else {
+                Issue.record("not a safety report")
+                return
+            }
+            #expect(until?.text == text)
+        } else {
+            expectRejected(Rejected("until \(text)", text: message, .badValue, field: "data.until"))
+        }
     }
 }

@@ -23,29 +23,25 @@ func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix) throws 
     }
 }
 
-/// The contract's Summary computed the naive way: distinct versions, conflicts,
-/// then a replay of the applied messages in key order with plain overwrites.
-/// Independent of the store's incremental fold, on purpose.
+/// The applied messages of the contract computed the naive way (see
+/// `oracleReplay`), with the duplicates and rejected counts.
+func oracleApplied(_ copies: [[UInt8]]) -> (applied: [Message], duplicates: Int, rejected: Int) {
+    let replay = oracleReplay(copies)
+    return (replay.applied, copies.count - replay.identities, replay.rejected)
+}
+
+/// The contract's Summary computed the naive way: a replay of the applied
+/// messages in key order with plain overwrites. Independent of the store's
+/// incremental fold, on purpose.
 func oracleSummary(_ copies: [[UInt8]]) -> Summary {
-    let (applied, identities, rejected, _) = oracleReplay(copies)
+    let (applied, duplicates, rejected) = oracleApplied(copies)
     var described = Set<Slug>()
     var strike: [Slug: (StrikeStatus, Int64?)] = [:]
-    var elected = Set<Slug>()
-    var delegateStatus: [Slug: DelegateStatus] = [:]
     var category: [Slug: DemandCategory] = [:]
     for message in applied {
         switch message.body {
         case .workplaceReported(let report): described.insert(report.workplace)
         case .strikeReported(let workplace, let status, let participants): strike[workplace] = (status, participants)
-        case .delegateElected(let delegate, _, _, _, _): elected.insert(delegate); delegateStatus[delegate] = .active
-        case .delegateRecalled(let delegate, _, _): delegateStatus[delegate] = .recalled
-        case .delegateStatus(let delegate, let event, _):
-            delegateStatus[delegate] = switch event {
-            case .active, .released: .active
-            case .detained: .detained
-            case .missing: .missing
-            case .resigned: .resigned
-            }
         case .demandProposed(let demand, _, let cat): category[demand] = cat
         default: break
         }
@@ -56,19 +52,28 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         summary.striking += 1
         summary.participants += Int(participants ?? 0)
     }
-    for delegate in elected {
-        switch delegateStatus[delegate]! {
+    let delegation = NaiveDelegation(applied)
+    for delegate in delegation.mandates.keys {
+        switch delegation.status(delegate)! {
         case .active: summary.delegates.active += 1
         case .detained: summary.delegates.detained += 1
         case .missing: summary.delegates.missing += 1
+        case .exiled: summary.delegates.exiled += 1
         case .recalled: summary.delegates.recalled += 1
         case .resigned: summary.delegates.resigned += 1
+        }
+        for mandate in delegation.mandates[delegate]!.values {
+            switch mandate.status {
+            case .active: summary.mandates.active += 1
+            case .recalled: summary.mandates.recalled += 1
+            case .resigned: summary.mandates.resigned += 1
+            }
         }
     }
     summary.demands.economic = category.values.filter { $0 == .economic }.count
     summary.demands.democratic = category.values.filter { $0 == .democratic }.count
     summary.messages.applied = applied.count
-    summary.messages.duplicates = copies.count - identities
+    summary.messages.duplicates = duplicates
     summary.messages.rejected = rejected
     return summary
 }

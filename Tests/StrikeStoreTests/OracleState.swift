@@ -17,7 +17,8 @@ let oracleTableColumns: [(table: String, columns: [String], key: [String])] = [
                    "region", "region_k", "ownership", "ownership_k", "headcount", "headcount_k", "status", "participants",
                    "strike_k"], ["id"]),
     ("council", ["id", "formed_k", "name", "name_k", "level", "level_k", "area", "area_k"], ["id"]),
-    ("delegate", ["id", "workplace", "council", "election_k", "status", "status_k"], ["id"]),
+    ("delegate", ["id", "status", "safety", "safety_until", "safety_k", "resigned_k", "recalls"], ["id"]),
+    ("mandate", ["delegate", "council", "body_kind", "body", "election_k", "status", "status_k", "others"], ["delegate", "council"]),
     ("demand", ["id", "text", "category", "proposal_k"], ["id"]),
     ("support", ["demand", "workplace", "votes_for", "votes_against", "votes_abstain", "adoption_k"], ["demand", "workplace"]),
     ("outcome", ["demand", "workplace", "outcome", "outcome_k"], ["demand", "workplace"]),
@@ -69,6 +70,7 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
     let replay = oracleReplay(copies)
     // table → row key → column → value; a column never set is NULL.
     var rows: [String: [[String]: [String: DatabaseValue]]] = [:]
+    var delegates: [Slug: OracleDelegate] = [:]
     func set(_ table: String, _ key: [Slug], _ values: [(String, (any DatabaseValueConvertible)?)]) {
         let rowKey = key.map(\.rawValue)
         for (column, value) in values {
@@ -99,21 +101,34 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
                 ("id", council.rawValue), ("formed_k", k), ("name", name), ("name_k", name.map { _ in k }),
                 ("level", level.rawValue), ("level_k", k), ("area", area), ("area_k", area.map { _ in k }),
             ])
-        case .delegateElected(let delegate, let workplace, let council, _, _):
-            set("delegate", [delegate], [
-                ("id", delegate.rawValue), ("workplace", workplace.rawValue), ("council", council.rawValue),
-                ("election_k", k), ("status", "active"), ("status_k", k),
-            ])
-        case .delegateRecalled(let delegate, _, _):
-            set("delegate", [delegate], [("id", delegate.rawValue), ("status", "recalled"), ("status_k", k)])
+        case .delegateElected(let delegate, let by, let council, _, _):
+            // The latest election gives the mandate; each other body's latest is kept beside it.
+            var d = delegates[delegate] ?? OracleDelegate()
+            d.elections[council, default: [:]][by] = k
+            d.mandates[council] = (by, k, "active", k)
+            delegates[delegate] = d
+        case .delegateRecalled(let delegate, let by, _):
+            // Recalls the mandates that body gave; another body's recall changes none.
+            var d = delegates[delegate] ?? OracleDelegate()
+            d.recalls[by] = k
+            for (council, m) in d.mandates where m.giver == by { d.mandates[council] = (m.giver, m.electionK, "recalled", k) }
+            delegates[delegate] = d
         case .delegateStatus(let delegate, let event, _):
-            let status = switch event {
-            case .active, .released: "active"
-            case .detained: "detained"
-            case .missing: "missing"
-            case .resigned: "resigned"
+            var d = delegates[delegate] ?? OracleDelegate()
+            switch event {
+            case .active, .released: d.safety = ("free", nil, k)
+            case .detained: d.safety = ("detained", nil, k)
+            case .missing: d.safety = ("missing", nil, k)
+            case .resigned:
+                // Ends every mandate held then.
+                d.resignedK = k
+                for (council, m) in d.mandates { d.mandates[council] = (m.giver, m.electionK, "resigned", k) }
             }
-            set("delegate", [delegate], [("id", delegate.rawValue), ("status", status), ("status_k", k)])
+            delegates[delegate] = d
+        case .delegateSafety(let delegate, let status, let until, _):
+            var d = delegates[delegate] ?? OracleDelegate()
+            d.safety = (status.rawValue, until?.text, k)
+            delegates[delegate] = d
         case .demandProposed(let demand, let text, let category):
             set("demand", [demand], [("id", demand.rawValue), ("text", text), ("category", category.rawValue), ("proposal_k", k)])
         case .demandAdopted(let demand, let workplace, let votes):
@@ -143,6 +158,20 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
             "origin": message.origin.rawValue.databaseValue, "seq": message.seq.databaseValue,
             "k": k.databaseValue, "type": message.type.rawValue.databaseValue,
         ]
+    }
+    for (id, d) in delegates {
+        set("delegate", [id], [
+            ("id", id.rawValue), ("status", d.status), ("safety", d.safety?.status), ("safety_until", d.safety?.until),
+            ("safety_k", d.safety?.k), ("resigned_k", d.resignedK), ("recalls", oracleLines(d.recalls)),
+        ])
+        for (council, m) in d.mandates {
+            var others = d.elections[council]!
+            others[m.giver] = nil
+            set("mandate", [id, council], [
+                ("delegate", id.rawValue), ("council", council.rawValue), ("body_kind", m.giver.kind), ("body", m.giver.id.rawValue),
+                ("election_k", m.electionK), ("status", m.status), ("status_k", m.statusK), ("others", oracleLines(others)),
+            ])
+        }
     }
     for envelope in replay.arrived {
         rows["arrival", default: [:]][[envelope.origin.rawValue, String(envelope.seq)]] = [
@@ -193,4 +222,35 @@ func differences(_ store: [String: [[DatabaseValue]]], _ oracle: [String: [[Data
         let extra = s.filter { !o.contains($0) }.prefix(3), missing = o.filter { !s.contains($0) }.prefix(3)
         return "\(table): \(s.count) rows in the store, \(o.count) in the oracle; only in the store: \(Array(extra)); only in the oracle: \(Array(missing))"
     }
+}
+
+/// A delegate replayed in key order, each event overwriting what it sets.
+struct OracleDelegate {
+    /// By council: each body's latest election there.
+    var elections: [Slug: [ElectingBody: String]] = [:]
+    /// By council: the latest election's body and key, and the mandate's status and its key.
+    var mandates: [Slug: (giver: ElectingBody, electionK: String, status: String, statusK: String)] = [:]
+    var recalls: [ElectingBody: String] = [:]
+    var resignedK: String?
+    var safety: (status: String, until: String?, k: String)?
+
+    /// How the Summary counts it: held, missing or exiled first, then any
+    /// active mandate, then the latest mandate event's status.
+    var status: String? {
+        guard !mandates.isEmpty else { return nil }
+        switch safety?.status {
+        case "detained", "arrested", "charged", "sentenced": return "detained"
+        case "missing": return "missing"
+        case "exiled": return "exiled"
+        default: break
+        }
+        if mandates.values.contains(where: { $0.status == "active" }) { return "active" }
+        let latest = mandates.values.max { $0.statusK.utf8.lexicographicallyPrecedes($1.statusK.utf8) }!
+        return latest.status
+    }
+}
+
+/// `kind id key` lines, by body; nil for none.
+func oracleLines(_ entries: [ElectingBody: String]) -> String? {
+    entries.isEmpty ? nil : entries.sorted { $0.key < $1.key }.map { "\($0.key.kind) \($0.key.id.rawValue) \($0.value)" }.joined(separator: "\n")
 }

@@ -151,7 +151,7 @@ import VarlinkProtocol
             return frames
         }
         #expect(frames == [
-            #"{"parameters":{"summary":{"workplaces":1,"striking":1,"participants":300,"delegates":{"active":1,"detained":0,"missing":0,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":10,"duplicates":0,"rejected":1}}},"continues":true}"#,
+            #"{"parameters":{"summary":{"workplaces":1,"striking":1,"participants":300,"delegates":{"active":1,"detained":0,"missing":0,"exiled":0,"recalled":0,"resigned":0},"mandates":{"active":1,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":10,"duplicates":0,"rejected":1}}},"continues":true}"#,
             #"{"parameters":{"change":{"origin":"mtz","seq":9,"type":"strike.reported","subject":"workplace/mtz","outcome":"applied"}},"continues":true}"#,
             #"{"parameters":{"change":{"outcome":"rejected","code":"json"}},"continues":true}"#,
         ])

@@ -38,7 +38,9 @@ import VarlinkProtocol
         #expect(status.stdout == """
             workplaces  1 described (by a workplace.reported)
             striking    1 (300 participants), whether described or only named
-            delegates   1 active, 0 detained, 0 missing, 0 recalled, 0 resigned
+            delegates   1 active, 0 recalled, 0 resigned
+                        0 detained, 0 missing, 0 exiled
+            mandates    1 active, 0 recalled, 0 resigned
             demands     1 economic, 0 democratic
             messages    10 applied, 0 duplicates, 1 rejected
             unresolved  1 named but not described (see `strikectl unresolved`)

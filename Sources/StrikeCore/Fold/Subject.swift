@@ -64,6 +64,7 @@ extension Message {
         case .delegateElected(let delegate, _, _, _, _): .delegate(delegate)
         case .delegateRecalled(let delegate, _, _): .delegate(delegate)
         case .delegateStatus(let delegate, _, _): .delegate(delegate)
+        case .delegateSafety(let delegate, _, _, _): .delegate(delegate)
         case .demandProposed(let demand, _, _): .demand(demand)
         case .demandAdopted(let demand, let workplace, _): .support(demand: demand, workplace: workplace)
         case .demandOutcome(let demand, let workplace, _): .outcome(demand: demand, workplace: workplace)
@@ -79,11 +80,11 @@ extension Message {
         case .workplaceReported(let report): refs = [EntityRef(.workplace, report.workplace)]
         case .strikeReported(let workplace, _, _): refs = [EntityRef(.workplace, workplace)]
         case .councilFormed(let council, _, _, _): refs = [EntityRef(.council, council)]
-        case .delegateElected(let delegate, let workplace, let council, _, _):
-            refs = [EntityRef(.delegate, delegate), EntityRef(.workplace, workplace), EntityRef(.council, council)]
-        case .delegateRecalled(let delegate, let workplace, _):
-            refs = [EntityRef(.delegate, delegate), EntityRef(.workplace, workplace)]
-        case .delegateStatus(let delegate, _, _): refs = [EntityRef(.delegate, delegate)]
+        case .delegateElected(let delegate, let body, let council, _, _):
+            refs = [EntityRef(.delegate, delegate), body.reference, EntityRef(.council, council)]
+        case .delegateRecalled(let delegate, let body, _):
+            refs = [EntityRef(.delegate, delegate), body.reference]
+        case .delegateStatus(let delegate, _, _), .delegateSafety(let delegate, _, _, _): refs = [EntityRef(.delegate, delegate)]
         case .demandProposed(let demand, _, _): refs = [EntityRef(.demand, demand)]
         case .demandAdopted(let demand, let workplace, _), .demandOutcome(let demand, let workplace, _):
             refs = [EntityRef(.demand, demand), EntityRef(.workplace, workplace)]

@@ -78,6 +78,31 @@ struct Fields {
         return slug
     }
 
+    /// The electing body of an election or recall: exactly one of
+    /// `workplace` and `from_council` (format v2).
+    func electingBody() throws(Rejection) -> ElectingBody {
+        switch (present("workplace"), present("from_council")) {
+        case (.some, .some):
+            throw Rejection(.badValue, "\"\(path)workplace\" and \"\(path)from_council\" name two electing bodies: give exactly one")
+        case (.none, .none):
+            // bad-value, not missing-field: either member alone would do.
+            throw Rejection(.badValue, "one of \"\(path)workplace\" and \"\(path)from_council\" must name the electing body")
+        case (.some(let value), .none):
+            return .workplace(try checkedSlug("workplace", value))
+        case (.none, .some(let value)):
+            return .council(try checkedSlug("from_council", value))
+        }
+    }
+
+    func optionalDate(_ key: String) throws(Rejection) -> CalendarDate? {
+        guard let value = present(key) else { return nil }
+        guard case .string(let text) = value else { throw bad(key, "a date string YYYY-MM-DD, not \(value.kindName)") }
+        guard let date = CalendarDate(text) else {
+            throw bad(key, "a date YYYY-MM-DD, e.g. 2020-08-27 (got \"\(JSONReader.printable(text))\")")
+        }
+        return date
+    }
+
     func optionalSlugs(_ key: String) throws(Rejection) -> [Slug]? {
         guard let value = present(key) else { return nil }
         guard case .array(let elements) = value else { throw bad(key, "an array of slugs, not \(value.kindName)") }

@@ -245,7 +245,7 @@ public enum MessageReader {
             )
         case .delegateElected:
             let delegate = try data.slug("delegate")
-            let workplace = try data.slug("workplace")
+            let body = try data.electingBody()
             let council = try data.slug("council")
             let votes = try data.votes("votes")
             let quorum = try data.optionalCount("quorum")
@@ -255,19 +255,26 @@ public enum MessageReader {
             if let quorum, votes.yes + votes.no + votes.abstain < quorum {
                 throw Rejection(.inquorate, "the election was inquorate: \(votes.yes + votes.no + votes.abstain) voted, the quorum is \(quorum)")
             }
-            return .delegateElected(delegate: delegate, workplace: workplace, council: council, votes: votes, quorum: quorum)
+            return .delegateElected(delegate: delegate, by: body, council: council, votes: votes, quorum: quorum)
         case .delegateRecalled:
             let delegate = try data.slug("delegate")
-            let workplace = try data.slug("workplace")
+            let body = try data.electingBody()
             let votes = try data.votes("votes")
             if votes.yes <= votes.no {
                 throw Rejection(.notCarried, "the recall did not carry: \(votes.yes) for, \(votes.no) against (\"for\" must exceed \"against\")")
             }
-            return .delegateRecalled(delegate: delegate, workplace: workplace, votes: votes)
+            return .delegateRecalled(delegate: delegate, by: body, votes: votes)
         case .delegateStatus:
             return .delegateStatus(
                 delegate: try data.slug("delegate"),
                 status: try data.enumValue("status", DelegateEvent.self),
+                note: try data.optionalString("note")
+            )
+        case .delegateSafety:
+            return .delegateSafety(
+                delegate: try data.slug("delegate"),
+                status: try data.enumValue("status", SafetyStatus.self),
+                until: try data.optionalDate("until"),
                 note: try data.optionalString("note")
             )
         case .demandProposed:

@@ -9,6 +9,7 @@ public enum MessageType: String, Sendable, CaseIterable {
     case delegateElected = "delegate.elected"
     case delegateRecalled = "delegate.recalled"
     case delegateStatus = "delegate.status"
+    case delegateSafety = "delegate.safety"
     case demandProposed = "demand.proposed"
     case demandAdopted = "demand.adopted"
     case demandOutcome = "demand.outcome"
@@ -48,9 +49,30 @@ public enum DelegateEvent: String, Sendable, CaseIterable {
     case active, detained, missing, released, resigned
 }
 
-/// A delegate's folded status.
+/// How a delegate is counted in the Summary and listed: the first of
+/// detained (detained, arrested, charged or sentenced), missing, exiled,
+/// active (any active mandate), recalled (its mandates' latest event was a
+/// recall), resigned.
 public enum DelegateStatus: String, Sendable, CaseIterable {
-    case active, detained, missing, recalled, resigned
+    case active, detained, missing, exiled, recalled, resigned
+}
+
+/// What a `delegate.safety` report says of a delegate, apart from its mandates.
+public enum SafetyStatus: String, Sendable, CaseIterable {
+    case free, detained, arrested, charged, sentenced, missing, exiled
+
+    /// Held by the state: counted as detained in the Summary.
+    public var isHeld: Bool {
+        switch self {
+        case .detained, .arrested, .charged, .sentenced: true
+        case .free, .missing, .exiled: false
+        }
+    }
+}
+
+/// Where one mandate (a delegate's seat in one council) stands.
+public enum MandateStatus: String, Sendable, CaseIterable {
+    case active, recalled, resigned
 }
 
 public enum DemandCategory: String, Sendable, CaseIterable {
