@@ -222,7 +222,7 @@ func expect<T>(_ body: @autoclosure () throws -> T) -> T {
 
 func empty(_ store: Store) {
     expect(try store.write { db in
-        for table in ["message", "version", "entity", "arrival", "tally", "workplace", "council", "delegate", "demand",
+        for table in ["message", "version", "entity", "arrival", "tally", "workplace", "council", "mandate", "delegate", "demand",
                       "support", "outcome", "action", "participation"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
