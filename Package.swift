@@ -119,7 +119,7 @@ let package = Package(
             name: "strikecd",
             dependencies: [
                 "StrikeCore", "StrikeStore", "StrikeSpool", "StrikeConfig", "StrikeServer",
-                "StrikeJournal", "StrikeSystemd", "StrikeOS", "StrikeSigning",
+                "StrikeJournal", "StrikeSystemd", "StrikeOS", "StrikeSigning", "VarlinkProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""strikecd's benchmark suite (DESIGN.md section 8, issue 6). Run it with
+"""strikecd's benchmark suite (docs/performance.md). Run it with
 `scripts/bench [--quick]`, which builds the release binaries and the C floor
 first. Not part of the test suite: it prints RATIOS against baselines measured
 in the same run, because the machines are shared and noisy.
@@ -11,9 +11,11 @@ What it measures (sizes: full / --quick):
           required, the default); against the naive Python loader
           (Benchmarks/naive_loader.py), the floor of reading the files
           (Benchmarks/floor.c), and the storage floor: the same files read,
-          stored in the fewest SQLite B-trees DESIGN.md section 3 needs, and
+          stored in the fewest SQLite B-trees the reconciliation contract (docs/design.md) needs, and
           unlinked after each commit, from C (Benchmarks/sqlite_floor.c);
-          each the median of --repeat runs.
+          each the median of --repeat runs. And the same unsigned files into
+          a daemon that requires signatures: a flood of junk, every file
+          quarantined, against the good files' time.
   jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
           daemon's spool: messages/s, against the target and the storage
           floors of the same lines (sqlite_floor one / contract), and
@@ -273,10 +275,11 @@ class Daemon:
                 io[key] = int(value)
         return cpu, io["wchar"], io["rchar"]
 
-    def drop(self, source, expected_applied):
+    def drop(self, source, expected_applied, counter="applied"):
         """Stages `source` in spool/tmp/, renames every file into incoming/
         (the courier's atomic drop), and waits until the Summary shows
-        `expected_applied`. Returns (seconds, seconds spent renaming)."""
+        `expected_applied` copies under `counter` (`rejected` for junk).
+        Returns (seconds, seconds spent renaming)."""
         staging = os.path.join(self.spool, "tmp", "bench-drop")
         names = stage(source, staging)
         incoming = os.path.join(self.spool, "incoming")
@@ -298,10 +301,14 @@ class Daemon:
         while True:
             summary = self.summary(conn)
             messages = summary["messages"]
-            if messages["applied"] >= expected_applied:
+            if messages[counter] >= expected_applied:
                 break
-            if messages["rejected"] or messages["duplicates"]:
-                raise SystemExit("bench: copies were rejected or duplicates: %r" % messages)
+            if messages["duplicates"] or any(messages[other] for other in ("applied", "rejected") if other != counter):
+                raise SystemExit("bench: copies were not all %s: %r" % (counter, messages))
+            time.sleep(0.02)
+        # Rejected files are counted at COMMIT and copied into quarantine/
+        # after it: the drop is done when incoming/ is empty.
+        while counter == "rejected" and os.listdir(incoming):
             time.sleep(0.02)
         elapsed = time.monotonic() - start
         if perf:
@@ -352,7 +359,7 @@ class Bench:
         source = corpus(self.work, "files-%d" % self.n_files, ["files", self.n_files, "--prefix", "f"])
         scratch = os.path.join(self.work, "scratch")
         signed, ring = signed_corpus(self.work, source, self.strikectl)
-        floor, floor_unlink, naive, storage, daemon, drops, checked = [], [], [], [], [], [], []
+        floor, floor_unlink, naive, storage, daemon, drops, checked, junk = [], [], [], [], [], [], [], []
         for attempt in range(self.args.repeat):
             stage(source, scratch)
             # Every contender reads from the page cache: warm it first.
@@ -385,6 +392,12 @@ class Bench:
             d.start()
             checked.append(d.drop(signed, self.n_files)[0])
             d.stop()
+            # The unsigned files again, signatures required: junk, every file
+            # quarantined (an operator who forgot the keyring, or a flood).
+            d = Daemon(self, os.path.join(self.work, "daemon-files"), settings=required(ring))
+            d.start()
+            junk.append(d.drop(source, self.n_files, counter="rejected")[0])
+            d.stop()
             log("files run %d: floor %.2f s, naive %.2f s, strikecd %.2f s (of which the drop %.2f s)"
                 % (attempt + 1, floor[-1], naive[-1], seconds, dropped))
         f, fu, n, st, dm = (statistics.median(x) for x in (floor, floor_unlink, naive, storage, daemon))
@@ -401,6 +414,9 @@ class Bench:
         sg = statistics.median(checked)
         self.row(g, "the same files signed, signatures required", sg, "s", dm, sg / dm,
                  "the default policy; %.2f x naive" % (sg / n))
+        jk = statistics.median(junk)
+        self.row(g, "junk: the unsigned files, signatures required (quarantined)", jk, "s", dm, jk / dm,
+                 "every file copied into quarantine/ with its reason")
 
     def storage_floor(self, mode, paths):
         """Benchmarks/sqlite_floor.c on a fresh database: {messages, seconds, per_s}."""

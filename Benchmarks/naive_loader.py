@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The naive loader the benchmarks compare against (DESIGN.md section 8):
+"""The naive loader the benchmarks compare against (docs/performance.md):
 json.loads and one SQLite insert per file, one transaction per 1,000 files,
 then the files of that transaction are unlinked. No validation, no
 reconciliation, SQLite's defaults (rollback journal, synchronous=FULL).

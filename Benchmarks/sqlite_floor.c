@@ -5,7 +5,7 @@
 //
 //   sqlite_floor one DB FILE...       each line into one table keyed by
 //                                     (origin, seq): one B-tree per message
-//   sqlite_floor contract DB FILE...  the fewest B-trees DESIGN.md §3 needs per
+//   sqlite_floor contract DB FILE...  the fewest B-trees the reconciliation contract (docs/design.md) needs per
 //                                     message: a look-up of the versions of its
 //                                     (origin, seq) (duplicates, rivals), the
 //                                     version (table, and its unique identity
@@ -29,7 +29,7 @@
 //
 // A FILE that is a directory is a spool of one-message files: each is read
 // as one message, and unlinked once the transaction that stored it has
-// committed (the least DESIGN.md §4 allows), so the time includes the unlinks.
+// committed (the least the spool contract in docs/design.md allows), so the time includes the unlinks.
 // Lines are taken as they come (origin, seq and the subject's workplace are
 // cut out of the text, not parsed): the files are the bench's own corpus.
 // Prints {"messages": N, "seconds": S, "per_s": R}. A fourth mode,

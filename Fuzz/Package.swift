@@ -7,7 +7,7 @@ import PackageDescription
 //
 //   swift build --package-path Fuzz -c debug -Xswiftc -sanitize=fuzzer
 //
-// Fuzz/run builds and runs both for a bounded time.
+// Fuzz/run builds and runs each for a bounded time.
 let package = Package(
     name: "strikecd-fuzz",
     dependencies: [
@@ -15,6 +15,8 @@ let package = Package(
         // The same version as the main package: for NIOEmbedded's EmbeddedChannel.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // The same version as the main package: for reading the store's tables.
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // Declares libFuzzer's LLVMFuzzerRunDriver.
@@ -26,6 +28,18 @@ let package = Package(
                 "CFuzzerDriver",
                 .product(name: "StrikeCore", package: "strikecd"),
                 .product(name: "StrikeSigning", package: "strikecd"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
+        ),
+        // The reconciler: sequences of messages with numbers at their edges,
+        // in batches, against a real store; totals recounted after each.
+        .executableTarget(
+            name: "FuzzReconcile",
+            dependencies: [
+                "CFuzzerDriver",
+                .product(name: "StrikeCore", package: "strikecd"),
+                .product(name: "StrikeStore", package: "strikecd"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
         ),

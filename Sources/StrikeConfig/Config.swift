@@ -36,6 +36,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxConnectionsPerUser = 32
     public var maxRequestSize = 1 << 20
     public var requestTimeout: Double = 10
+    /// Close a connection idle this long (Watch streams aside); 0: never.
+    public var idleTimeout: Double = 300
     /// trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -95,6 +97,7 @@ extension DaemonConfig {
         Setting(key: "max_connections_per_user", help: "a count") { c, n, f throws(ConfigError) in c.maxConnectionsPerUser = Int(try integer(n, f, "max_connections_per_user", 1...65536)) },
         Setting(key: "max_request_size", help: "a size") { c, n, f throws(ConfigError) in c.maxRequestSize = Int(try size(n, f, "max_request_size", minimum: 4096)) },
         Setting(key: "request_timeout", help: "a duration") { c, n, f throws(ConfigError) in c.requestTimeout = try duration(n, f, "request_timeout") },
+        Setting(key: "idle_timeout", help: "a duration") { c, n, f throws(ConfigError) in c.idleTimeout = try duration(n, f, "idle_timeout") },
         Setting(key: "log_level", help: "a level") { c, n, f throws(ConfigError) in
             let level = try string(n, f, "log_level")
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

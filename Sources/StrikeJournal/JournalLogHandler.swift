@@ -2,7 +2,7 @@
 //
 // SECURITY
 //   What is logged is the caller's choice, and callers must never put message bodies,
-//   delegates' notes or other content from spool files above debug level (DESIGN.md §6):
+//   delegates' notes or other content from spool files above debug level (docs/design.md, "The journal"):
 //   journals are kept, forwarded and read by people who may not see the committee's data.
 //   Identifiers (origin, seq, type, file name, reason codes) are fine at any level.
 //   This handler treats metadata keys and values as untrusted text: keys are sanitised

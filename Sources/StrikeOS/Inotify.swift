@@ -3,11 +3,13 @@ import Glibc
 #endif
 
 /// An inotify instance watching one directory. Events are hints only: the
-/// spool's directory scan is the truth (DESIGN.md §4).
+/// spool's directory scan is the truth (docs/design.md, "The spool").
 public final class Inotify {
     public enum Event: Sendable, Equatable {
         /// A name that may now hold a complete file.
         case name(String)
+        /// The same, for a name that is not UTF-8 (see `FileName`).
+        case undecodableName([UInt8])
         /// The kernel dropped events: rescan.
         case overflow
         /// The watched directory itself was removed or moved away.
@@ -35,7 +37,7 @@ public final class Inotify {
     /// arrival order.
     public func drain() throws(SystemError) -> [Event] {
         var events: [Event] = []
-        var seen = Set<String>()
+        var seen = Set<FileName>()
         // Room for many events; one event is at most 16 + NAME_MAX + 1 bytes.
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -57,8 +59,13 @@ public final class Inotify {
                 } else if mask & (UInt32(IN_DELETE_SELF) | UInt32(IN_MOVE_SELF) | UInt32(IN_IGNORED)) != 0 {
                     events.append(.directoryGone)
                 } else if !nameBytes.isEmpty {
-                    let name = String(decoding: nameBytes, as: UTF8.self)
-                    if seen.insert(name).inserted { events.append(.name(name)) }
+                    // Decoding with replacement characters would name no file.
+                    let name = FileName(nameBytes)
+                    guard seen.insert(name).inserted else { continue }
+                    switch name {
+                    case .text(let text): events.append(.name(text))
+                    case .undecodable(let bytes): events.append(.undecodableName(bytes))
+                    }
                 }
             }
         }
@@ -88,8 +95,8 @@ public final class DirectoryStream {
     deinit { closedir(dir) }
 
     /// Up to `limit` names (without `.` and `..`); empty at the end.
-    public func next(limit: Int) throws(SystemError) -> [String] {
-        var names: [String] = []
+    public func next(limit: Int) throws(SystemError) -> [FileName] {
+        var names: [FileName] = []
         while names.count < limit {
             errno = 0
             guard let entry = readdir(dir) else {
@@ -97,7 +104,7 @@ public final class DirectoryStream {
                 break
             }
             let name = Sys.entryName(entry)
-            if name != ".", name != ".." { names.append(name) }
+            if name != .text("."), name != .text("..") { names.append(name) }
         }
         return names
     }

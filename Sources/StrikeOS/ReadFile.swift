@@ -40,7 +40,9 @@ extension Sys {
         return .bytes(buffer, info)
     }
 
-    /// Reads a file by path, following symlinks (for paths a user named).
+    /// Reads a file by path (for paths a user named), as `readRegularFile`:
+    /// symbolic links among its directories are followed, but not a final
+    /// one (O_NOFOLLOW), which gives `.notRegular("symbolic link")`.
     public static func readFile(_ path: String, limit: Int) throws(SystemError) -> SafeRead {
         try readRegularFile(at: AT_FDCWD, path, limit: limit, display: path)
     }

@@ -80,6 +80,25 @@ public enum Sys {
         return info
     }
 
+    /// `lstatat` by a name's bytes, for names that are not UTF-8.
+    public static func lstatat(_ dirfd: Int32, _ name: FileName, display: String? = nil) throws(SystemError) -> stat {
+        var info = stat()
+        _ = try withCName(name) { (cName) throws(SystemError) in
+            try retrying("stat", path: display ?? name.escaped) { Glibc.fstatat(dirfd, cName, &info, AT_SYMLINK_NOFOLLOW) }
+        }
+        return info
+    }
+
+    /// Calls `body` with `name`'s bytes as a C string.
+    private static func withCName<T>(_ name: FileName, _ body: (UnsafePointer<CChar>) throws(SystemError) -> T) throws(SystemError) -> T {
+        let bytes = name.bytes + [0]
+        var result: Result<T, SystemError>!
+        bytes.withUnsafeBytes { raw in
+            result = Result { () throws(SystemError) in try body(raw.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        }
+        return try result.get()
+    }
+
     public static func statPath(_ path: String) throws(SystemError) -> Glibc.stat {
         var info = Glibc.stat()
         _ = try retrying("stat", path: path) { Glibc.fstatat(AT_FDCWD, path, &info, 0) }
@@ -103,6 +122,31 @@ public enum Sys {
         return total
     }
 
+    /// Reads up to `buffer.count` bytes at `offset`, without moving the
+    /// file offset; returns fewer only at end of file.
+    public static func pread(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: String? = nil) throws(SystemError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let n = try retrying("pread", path: path) {
+                Glibc.pread(fd, buffer.baseAddress! + total, buffer.count - total, off_t(offset) + off_t(total))
+            }
+            if n == 0 { break }
+            total += n
+        }
+        return total
+    }
+
+    /// Where the file's next data (not a hole) starts, at or after
+    /// `offset` (`lseek(2)` with SEEK_DATA); nil when only a hole follows.
+    /// A file system that does not track holes says the data starts at
+    /// `offset`, and so does this when the call fails.
+    public static func nextData(_ fd: Int32, from offset: Int64) -> Int64? {
+        let seekData: Int32 = 3  // SEEK_DATA, behind _GNU_SOURCE in <unistd.h>
+        let result = lseek(fd, off_t(offset), seekData)
+        if result >= 0 { return Int64(result) }
+        return errno == ENXIO ? nil : offset
+    }
+
     public static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws(SystemError) {
         var done = 0
         while done < bytes.count {
@@ -122,6 +166,22 @@ public enum Sys {
         _ = try retrying("fsync", path: path) { Glibc.fsync(fd) }
     }
 
+    /// Makes everything written to the file system holding `fd` durable, in
+    /// one call: for many small files written together, instead of an fsync
+    /// each (one journal commit each).
+    public static func syncfs(_ fd: Int32, path: String? = nil) throws(SystemError) {
+        _ = try retrying("syncfs", path: path) { syncfsCall(fd) }
+    }
+
+    /// glibc's syncfs(2), which its Swift module leaves out (it is declared
+    /// only under _GNU_SOURCE).
+    private static let syncfsCall: @convention(c) (Int32) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else {
+            preconditionFailure("the C library has no syncfs")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+
     /// fsyncs a directory so that renames and unlinks in it are durable.
     public static func fsyncDirectory(_ path: String) throws(SystemError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
@@ -131,6 +191,13 @@ public enum Sys {
 
     public static func renameat(_ fromDir: Int32, _ from: String, _ toDir: Int32, _ to: String, display: String? = nil) throws(SystemError) {
         _ = try retrying("rename", path: display ?? from) { Glibc.renameat(fromDir, from, toDir, to) }
+    }
+
+    /// `renameat` from a name's bytes, for names that are not UTF-8.
+    public static func renameat(_ fromDir: Int32, _ from: FileName, _ toDir: Int32, _ to: String, display: String? = nil) throws(SystemError) {
+        _ = try withCName(from) { (cName) throws(SystemError) in
+            try retrying("rename", path: display ?? from.escaped) { Glibc.renameat(fromDir, cName, toDir, to) }
+        }
     }
 
     /// Moves a file to a name that must not exist yet (link, then unlink the
@@ -153,8 +220,15 @@ public enum Sys {
         _ = try retrying("chmod", path: path) { Glibc.chmod(path, mode) }
     }
 
-    /// The names in a directory, without `.` and `..`, in no particular order.
+    /// The names in a directory, without `.` and `..`, in no particular
+    /// order; names that are not UTF-8 are left out (`listDirectoryEntries`
+    /// has them).
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {
+        try listDirectoryEntries(path).compactMap(\.text)
+    }
+
+    /// The names in a directory, without `.` and `..`, in no particular order.
+    public static func listDirectoryEntries(_ path: String) throws(SystemError) -> [FileName] {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         return try DirectoryStream(fd: fd, path: path).next(limit: Int.max)
@@ -166,9 +240,14 @@ public enum Sys {
     /// the kernel packs entries (`d_reclen`), so a short name's record ends
     /// well before it, and the copy reads past the end of glibc's buffer
     /// (AddressSanitizer: heap-buffer-overflow on the last entry of a block).
-    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    /// Not `String(cString:)` either: it replaces bytes that are not UTF-8,
+    /// and the name it gives opens nothing (ENOENT), so such a file was
+    /// taken for gone and stayed in the spool for ever.
+    public static func entryName(_ entry: UnsafeMutablePointer<dirent>) -> FileName {
         let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
+        let name = UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+        if let text = String(validatingCString: name) { return .text(text) }
+        return .undecodable(Array(UnsafeRawBufferPointer(start: name, count: strlen(name))))
     }
 
     /// Seconds since the epoch, from the real-time clock.
@@ -188,6 +267,29 @@ public enum Sys {
 
 extension stat {
     public var isRegularFile: Bool { (st_mode & S_IFMT) == S_IFREG }
+
+    /// The modification time in nanoseconds since the epoch, saturated at
+    /// Int64's bounds. A writer sets its file's times at will (`touch -d
+    /// @30000000000`, or near -2^63 on tmpfs and btrfs): they are input, and
+    /// arithmetic on them must never trap.
+    public var modifiedNanoseconds: Int64 { Self.nanoseconds(st_mtim) }
+
+    /// The status-change time in nanoseconds since the epoch, saturated.
+    public var changedNanoseconds: Int64 { Self.nanoseconds(st_ctim) }
+
+    /// When the file's data last changed, in seconds, as far as anyone can
+    /// tell: its modification time, unless that lies after its change time.
+    /// The kernel sets the change time to its own clock at every write (and
+    /// at every `touch -d`), so a modification time later than it was set by
+    /// hand, and says nothing about when the writer was last at work.
+    public var lastWriteSeconds: Int64 { min(Int64(st_mtim.tv_sec), Int64(st_ctim.tv_sec)) }
+
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        let (product, overflow) = Int64(time.tv_sec).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return time.tv_sec < 0 ? .min : .max }
+        let (sum, overflowed) = product.addingReportingOverflow(Int64(time.tv_nsec))
+        return overflowed ? .max : sum
+    }
     public var isDirectory: Bool { (st_mode & S_IFMT) == S_IFDIR }
     public var isSymlink: Bool { (st_mode & S_IFMT) == S_IFLNK }
 

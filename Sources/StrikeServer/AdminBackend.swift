@@ -24,6 +24,11 @@ public protocol AdminBackend: Sendable {
     /// got in incoming/.
     func requeue(_ name: String) async throws(AdminFailure) -> String
 
+    /// Requeues every quarantined copy of the rejected version whose identity
+    /// is `hash` (32 bytes), found by its content, and returns their names in
+    /// incoming/.
+    func requeueRejected(hash: [UInt8]) async throws(AdminFailure) -> [String]
+
     /// Scans incoming/ now. Returns when the scan has been scheduled or done.
     func rescan() async throws(AdminFailure)
 
@@ -37,6 +42,11 @@ public protocol AdminBackend: Sendable {
     /// that an operator can compare the sides of a conflict before forgetting
     /// one. Admin only: a message's text may say more than the state does.
     func show(hash: [UInt8]) async throws(AdminFailure) -> RejectedText
+}
+
+extension AdminBackend {
+    /// For backends without a spool (and older test doubles).
+    public func requeueRejected(hash: [UInt8]) async throws(AdminFailure) -> [String] { throw .notImplemented }
 }
 
 /// What `Admin.Forget` did.
@@ -77,8 +87,9 @@ public struct SubmitResult: Sendable, Equatable {
 
 /// Why an Admin action failed; mapped to Varlink errors in one place (Dispatcher).
 public enum AdminFailure: Error, Sendable, Equatable {
-    /// Requeue: the quarantine has no such file → `QuarantinedFileNotFound`.
-    case quarantinedFileNotFound(String)
+    /// Requeue: the quarantine has no such file (or no copy of the version)
+    /// → `QuarantinedFileNotFound`, with the quarantine's path when known.
+    case quarantinedFileNotFound(String, directory: String? = nil)
     /// Forget: no rejected version has this hash → `RejectedVersionNotFound`.
     case rejectedVersionNotFound(String)
     /// This backend does not do that → `org.varlink.service.MethodNotImplemented`.
@@ -123,6 +134,8 @@ public struct StoreAdmin: AdminBackend {
     }
 
     public func requeue(_ name: String) async throws(AdminFailure) -> String { throw .notImplemented }
+
+    public func requeueRejected(hash: [UInt8]) async throws(AdminFailure) -> [String] { throw .notImplemented }
 
     public func rescan() async throws(AdminFailure) { throw .notImplemented }
 

@@ -143,9 +143,21 @@ struct Dispatcher: Sendable {
                     guard let detail else { return .failure(.workplaceNotFound(id)) }
                     return .success(Replies.workplaceDetail(detail))
                 }
-            case .listDelegates(let workplace, let council, let status, let page):
-                let filter = DelegateQuery(workplace: workplace, council: council, status: status)
+            case .listDelegates(let workplace, let council, let status, let safety, let mandate, let page):
+                let filter = DelegateQuery(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate)
                 return try Store.listDelegates(filter, page: request(page)).map { .success(Replies.page("delegates", $0, Replies.delegate)) }
+            case .getDelegate(let id):
+                return Store.getDelegate(id).map { detail in
+                    guard let detail else { return .failure(.delegateNotFound(id)) }
+                    return .success(Replies.delegateDetail(detail))
+                }
+            case .getCouncil(let id):
+                return Store.getCouncil(id).map { detail in
+                    guard let detail else { return .failure(.councilNotFound(id)) }
+                    return .success(Replies.councilDetail(detail))
+                }
+            case .irregular(let limit):
+                return Store.irregular(limit: limit ?? PageRequest.maximumLimit).map { .success(Replies.irregular($0.items, truncated: $0.truncated)) }
             case .listCouncils(let page):
                 return try Store.listCouncils(page: request(page)).map { .success(Replies.page("councils", $0, Replies.council)) }
             case .listDemands(let category, let workplace, let page):
@@ -210,6 +222,14 @@ struct Dispatcher: Sendable {
                 var b = ObjectBuilder()
                 b.set("name", requeued)
                 return b.object
+            case .requeueRejected(let hash):
+                let requeued = try await admin.requeueRejected(hash: hash)
+                logger.notice("a rejected version's quarantined copies were requeued", metadata: [
+                    "peer_uid": "\(peer.uid)", "hash": "\(AdminCall.hashText(hash))", "files": "\(requeued.count)",
+                ])
+                var b = ObjectBuilder()
+                b.set("names", .array(requeued.map { .string($0) }))
+                return b.object
             case .rescan:
                 try await admin.rescan()
                 return JSONObject()
@@ -233,8 +253,8 @@ struct Dispatcher: Sendable {
             }
         } catch {
             switch error {
-            case .quarantinedFileNotFound(let name):
-                throw .quarantinedFileNotFound(name)
+            case .quarantinedFileNotFound(let name, let directory):
+                throw .quarantinedFileNotFound(name, directory: directory)
             case .rejectedVersionNotFound(let hash):
                 throw .rejectedVersionNotFound(hash)
             case .notImplemented:
@@ -252,8 +272,8 @@ extension QueryCall {
     /// size: safe to do on an event loop (see `Dispatcher.answerNow`).
     var isBounded: Bool {
         switch self {
-        case .summary, .getWorkplace: true
-        case .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+        case .summary, .getWorkplace, .getDelegate, .getCouncil: true
+        case .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
              .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }

@@ -128,6 +128,71 @@ final class StalledOutputHandler: ChannelDuplexHandler, RemovableChannelHandler 
     }
 }
 
+/// Closes a connection that nothing was read from or written to for
+/// `timeout`, so that idle connections do not hold a user's share of the
+/// connection limits for ever; a connection streaming a Watch (announced
+/// with a `Streaming` event) is never idle.
+final class IdleConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    typealias OutboundIn = NIOAny
+
+    /// A Watch began on this connection: stop timing it.
+    struct Streaming {}
+
+    private let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+    private var streaming = false
+
+    init(timeout: TimeAmount) {
+        self.timeout = timeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        arm(context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        arm(context)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        arm(context)
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Streaming {
+            streaming = true
+            deadline?.cancel()
+            deadline = nil
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    private func arm(_ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        guard !streaming else { return }
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            self?.deadline = nil
+            // Not an error: the client may connect again whenever it likes.
+            context.close(promise: nil)
+        }
+    }
+}
+
 extension TimeAmount {
     /// Whole nanoseconds of a Swift `Duration`, saturating.
     init(_ duration: Duration) {

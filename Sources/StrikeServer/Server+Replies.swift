@@ -47,6 +47,7 @@ enum Replies {
         b.set("status", w.status?.rawValue)
         b.set("participants", w.participants)
         b.set("striking", w.striking)
+        b.set("reported_at", w.reportedAt)
         return b.value
     }
 
@@ -54,8 +55,12 @@ enum Replies {
         var b = ObjectBuilder()
         b.set("id", d.id)
         b.set("workplace", d.workplace)
+        b.set("from_council", d.fromCouncil)
         b.set("council", d.council)
         b.set("status", d.status.rawValue)
+        b.set("safety", d.safety?.rawValue)
+        b.set("mandate", d.mandate?.rawValue)
+        b.set("reported_at", d.reportedAt)
         return b.value
     }
 
@@ -150,6 +155,81 @@ enum Replies {
             return item.value
         }))
         b.set("truncated", detail.truncated)
+        return b.object
+    }
+
+    static func messageRef(_ m: MessageRef) -> JSONValue {
+        var b = ObjectBuilder()
+        b.set("at", m.at)
+        b.set("origin", m.origin)
+        b.set("seq", m.seq)
+        return b.value
+    }
+
+    static func body(_ body: ElectingBody) -> JSONValue {
+        var b = ObjectBuilder()
+        b.set("kind", body.kind)
+        b.set("id", body.id.rawValue)
+        return b.value
+    }
+
+    static func mandate(_ m: MandateRecord) -> JSONValue {
+        var b = ObjectBuilder()
+        b.set("delegate", m.delegate)
+        b.set("council", m.council)
+        b.set("by", body(m.by))
+        b.set("status", m.status.rawValue)
+        b.set("elected", messageRef(m.elected))
+        b.set("since", messageRef(m.since))
+        b.set("other_bodies", .array(m.otherBodies.map(body)))
+        return b.value
+    }
+
+    static func delegateDetail(_ d: DelegateDetail) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("id", d.id)
+        b.set("status", d.status?.rawValue)
+        if let safety = d.safety {
+            var s = ObjectBuilder()
+            s.set("status", safety.status.rawValue)
+            s.set("until", safety.until)
+            s.set("reported", messageRef(safety.reported))
+            b.set("safety", s.value)
+        }
+        b.set("mandates", .array(d.mandates.map(mandate)))
+        b.set("truncated", d.truncated)
+        b.set("reported_at", d.reportedAt)
+        b.set("note", d.note)
+        return b.object
+    }
+
+    static func councilDetail(_ c: CouncilDetail) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("id", c.id)
+        b.set("described", c.described)
+        b.set("name", c.name)
+        b.set("level", c.level?.rawValue)
+        b.set("area", c.area)
+        b.set("mandates", .array(c.mandates.map(mandate)))
+        b.set("seats", .array(c.seats.map(mandate)))
+        b.set("elected", .array(c.elected.map(mandate)))
+        b.set("truncated", c.truncated)
+        return b.object
+    }
+
+    static func irregular(_ items: [IrregularRecord], truncated: Bool) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("irregular", .array(items.map { i in
+            var item = ObjectBuilder()
+            item.set("kind", i.kind.rawValue)
+            item.set("delegate", i.delegate)
+            item.set("council", i.council)
+            item.set("bodies", .array(i.bodies.map(body)))
+            item.set("messages", .array(i.messages.map(messageRef)))
+            item.set("detail", i.detail)
+            return item.value
+        }))
+        b.set("truncated", truncated)
         return b.object
     }
 

@@ -49,9 +49,11 @@ public struct ServerConfiguration: Sendable {
     /// What one client may make the server hold, so that none can starve another.
     public struct Limits: Sendable, Equatable {
         /// Connections open at once; more are accepted and closed at once.
-        public var maximumConnections = 1024
-        /// Connections open at once from one uid (root included).
-        public var maximumConnectionsPerUID = 128
+        /// The daemon's default (`max_connections`), which it always passes.
+        public var maximumConnections = 256
+        /// Connections open at once from one uid (root included); the
+        /// daemon's default (`max_connections_per_user`).
+        public var maximumConnectionsPerUID = 32
         /// The longest call, in bytes; a longer one closes the connection.
         public var maximumMessageBytes = 1 << 20
         /// A call begun but not finished (no NUL yet) within this time closes the connection.
@@ -60,6 +62,11 @@ public struct ServerConfiguration: Sendable {
         /// bytes wait to be sent, the client has this long to drain them below
         /// `outputLowWater` before it is cut off.
         public var stalledOutputTimeout = Duration.seconds(30)
+        /// A connection with nothing read from it or written to it for this
+        /// long is closed, unless it is streaming a Watch; nil: never.
+        /// Connections count against the limits above, so one user's idle
+        /// ones would otherwise hold its share for good.
+        public var idleTimeout: Duration? = .seconds(300)
         public var outputHighWater = 1 << 20
         public var outputLowWater = 256 << 10
 

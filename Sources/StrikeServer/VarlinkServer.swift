@@ -18,7 +18,7 @@ import StrikeStore
 import Synchronization
 import VarlinkProtocol
 
-/// The Varlink service on strikecd's Unix socket (DESIGN.md §5).
+/// The Varlink service on strikecd's Unix socket (docs/protocol.md).
 ///
 /// Run it as a swift-service-lifecycle `Service`, or call `run()` in a task
 /// and cancel the task. It stops accepting on graceful shutdown or `stop()`,
@@ -200,6 +200,7 @@ public final class VarlinkServer: Service, Sendable {
             channel.peerCredentials().flatMapThrowing { peer in
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(StalledOutputHandler(stalledTimeout: TimeAmount(limits.stalledOutputTimeout)))
+                if let idle = limits.idleTimeout { try pipeline.addHandler(IdleConnectionHandler(timeout: TimeAmount(idle))) }
                 try pipeline.addHandler(NULFrameHandler(
                     maximumFrameBytes: limits.maximumMessageBytes, partialTimeout: TimeAmount(limits.partialMessageTimeout)))
                 let calls = CallHandler(peer: peer, dispatcher: dispatcher, access: authorizer.accessAtOnce(for: peer), logger: logger)
@@ -368,6 +369,8 @@ public final class VarlinkServer: Service, Sendable {
             try await write(VarlinkReply(.storeFailed(detail)), to: outbound)
             return
         }
+        // A watcher waits, maybe for hours, for the next change: not idle.
+        channel.pipeline.fireUserInboundEventTriggered(IdleConnectionHandler.Streaming())
         var first = ObjectBuilder()
         first.set("summary", summary.json)
         try await write(VarlinkReply(parameters: first.object, continues: true), to: outbound)

@@ -21,10 +21,14 @@ public final class Keyring: SignatureVerifier {
     /// Raw 32-byte keys, each checked to make a `Curve25519.Signing.PublicKey`
     /// (kept as bytes: swift-crypto's key type is not Sendable).
     private let keys: [Slug: [[UInt8]]]
+    /// What looks wrong but does not stop the keyring being used: a key whose
+    /// comment names another origin than its file does, for people to read.
+    public let warnings: [String]
 
-    public init(directory: String, keys: [Slug: [[UInt8]]], exists: Bool = true) throws(KeyError) {
+    public init(directory: String, keys: [Slug: [[UInt8]]], exists: Bool = true, warnings: [String] = []) throws(KeyError) {
         self.directory = directory
         self.exists = exists
+        self.warnings = warnings
         for (origin, raws) in keys {
             for raw in raws where (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) == nil {
                 throw KeyError(file: directory + "/" + origin.rawValue + ".pub", "not an Ed25519 public key")
@@ -69,8 +73,14 @@ public final class Keyring: SignatureVerifier {
             throw KeyError(file: directory, "cannot list the keyring: \(error)")
         }
         var keys: [Slug: [[UInt8]]] = [:]
+        var warnings: [String] = []
         for name in names where !name.hasPrefix(".") {
             let path = directory + "/" + name
+            if name.hasSuffix(".key") {
+                // A secret key: whoever points a keyring at strikectl's key
+                // directory must not be told to move it.
+                throw KeyError(file: path, "a secret key, not a keyring file: a keyring holds only public keys (ORIGIN.pub); leave the secret key where it is and name a directory of public keys only (to check your own messages, use `strikectl check`)")
+            }
             guard name.hasSuffix(".pub"), let origin = Slug(String(name.dropLast(4))) else {
                 throw KeyError(file: path, "not a keyring file: the keyring holds only ORIGIN.pub files, named after the origin's slug (move this file elsewhere)")
             }
@@ -99,7 +109,14 @@ public final class Keyring: SignatureVerifier {
                 throw KeyError(file: path, "holds no key: add the origin's `ed25519 …` line, or remove the file")
             }
             keys[origin] = parsed
+            // `strikectl keygen` ends the line with the origin: a key filed
+            // under another name would make the origin's messages fail.
+            for (line, words) in (try? KeyText.lines(bytes, file: path)) ?? [] where words.count >= 3 {
+                if let named = Slug(words[2]), named != origin {
+                    warnings.append("\(path):\(line): the key is marked as \(named)'s, but this file gives it to \(origin) (the file name decides): if it is \(named)'s key, rename the file \(named).pub, or \(named)'s messages will fail their signatures")
+                }
+            }
         }
-        return try Keyring(directory: directory, keys: keys)
+        return try Keyring(directory: directory, keys: keys, warnings: warnings)
     }
 }

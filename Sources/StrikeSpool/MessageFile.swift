@@ -22,6 +22,18 @@ public struct FileCopy: Sendable {
     /// The copy's bytes, for quarantining a bad line; nil when it was too
     /// large to keep.
     public let raw: [UInt8]?
+    /// For a line of a `.jsonl`: SHA-256 of the file's bytes up to
+    /// `endOffset`, not yet finalized, computed as the lines were cut (the
+    /// spool keeps its digest, to resume the file only while those bytes
+    /// are still there).
+    public var prefix: Prefix?
+
+    /// A SHA-256 state in the middle of a file. swift-crypto does not mark
+    /// `SHA256` Sendable; it is a value (its context copied on write), and a
+    /// copy is handed from the read-ahead thread to the spool's, never shared.
+    public struct Prefix: @unchecked Sendable {
+        public var hasher: SHA256
+    }
 
     /// For a copy that did not read as JSON: whether its bytes simply ended
     /// too early, as a file still being written (or cut short) does.
@@ -55,8 +67,8 @@ public final class MessageFileReader {
         case reader(MessageFileReader)
         /// Not a regular file: a symlink, FIFO, socket, device or directory.
         case notRegular(String)
-        /// Larger than `FileLimits.maximumFileBytes`; nothing was read. The
-        /// identity covers the size and the first 64 KiB.
+        /// Larger than `FileLimits.maximumFileBytes`; not read as a message.
+        /// The identity is a digest of the whole content (`WholeFileDigest`).
         case tooLarge(size: Int64, identity: CopyReading.Identity)
     }
 
@@ -72,6 +84,9 @@ public final class MessageFileReader {
     private var lineNumber: Int
     private var atEOF = false
     private var finishedSingle = false
+    /// SHA-256 of the bytes of a `.jsonl` cut into lines so far, from its
+    /// start (up to `pendingOffset`).
+    private var consumed = SHA256()
 
     /// How much of a `.jsonl` to read and parse ahead, on another thread,
     /// while the caller works on the copies it was given: at most this many
@@ -125,16 +140,8 @@ public final class MessageFileReader {
         }
         if Int64(info.st_size) > limits.maximumFileBytes {
             defer { Sys.close(fd) }
-            var head = [UInt8](repeating: 0, count: ValidationPolicy.maximumMessageBytes)
-            var failure: SystemError?
-            let count = head.withUnsafeMutableBytes { raw in
-                do throws(SystemError) { return try Sys.read(fd, into: raw, path: display) } catch { failure = error; return 0 }
-            }
-            if let failure { throw failure }
-            var hasher = SHA256()
-            hasher.update(data: Array("size:\(info.st_size):".utf8))
-            hasher.update(data: head[0..<count])
-            return .tooLarge(size: Int64(info.st_size), identity: .bytesDigest(Array(hasher.finalize())))
+            let identity = try WholeFileDigest.identity(of: fd, size: Int64(info.st_size), display: display)
+            return .tooLarge(size: Int64(info.st_size), identity: identity)
         }
         if startOffset > 0 {
             guard lseek(fd, off_t(startOffset), SEEK_SET) == startOffset else {
@@ -160,8 +167,9 @@ public final class MessageFileReader {
 
     deinit { Sys.close(fd) }
 
-    /// Continues a `.jsonl` from where an earlier pass stopped.
-    public func seek(to offset: Int64, line: Int) throws(SystemError) {
+    /// Continues a `.jsonl` from where an earlier pass stopped; `prefix` is
+    /// the digest state of its bytes up to `offset`.
+    public func seek(to offset: Int64, line: Int, prefix: SHA256) throws(SystemError) {
         finishReadAhead()
         ahead = []
         aheadFailure = nil
@@ -172,6 +180,32 @@ public final class MessageFileReader {
         pendingOffset = offset
         lineNumber = line
         atEOF = false
+        consumed = prefix
+    }
+
+    /// Adds the file's bytes from `start` to `end` to `hasher`, reading them
+    /// at their place (the reading position, and a read-ahead in flight, are
+    /// untouched). False when the file ends before `end`.
+    public func hash(into hasher: inout SHA256, from start: Int64, to end: Int64) throws(SystemError) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset = start
+        while offset < end {
+            let want = Int(min(Int64(buffer.count), end - offset))
+            var failure: SystemError?
+            let count = buffer.withUnsafeMutableBytes { raw in
+                do throws(SystemError) {
+                    return try Sys.pread(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<want]), at: offset, path: display)
+                } catch {
+                    failure = error
+                    return 0
+                }
+            }
+            if let failure { throw failure }
+            hasher.update(data: buffer[0..<count])
+            offset += Int64(count)
+            if count < want { return false }
+        }
+        return true
     }
 
     /// Up to `limit` more copies; empty at the end of the file.
@@ -234,7 +268,12 @@ public final class MessageFileReader {
         // is done, this thread only waits for it (`finishReadAhead`), and
         // the group's wait orders the two threads' accesses.
         let reader = HandedOver(self)
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        // Default QoS, not .userInitiated: libdispatch gives each new worker
+        // thread a nice value to match its QoS (-2 for .userInitiated), which
+        // a daemon without CAP_SYS_NICE may not take: EACCES, and "Failed to
+        // set thread priority for worker thread" in the journal whenever a
+        // worker was made anew, as at the rescan after each reload.
+        DispatchQueue.global().async(group: group) {
             do throws(SystemError) {
                 reader.value.ahead = try reader.value.nextLines(limit: limit, bytes: bytes)
             } catch {
@@ -291,7 +330,7 @@ public final class MessageFileReader {
         // In file order: a line to validate, or a copy already made (a line
         // too long to be a message).
         enum Cut {
-            case line(number: Int, raw: [UInt8], end: Int64)
+            case line(number: Int, raw: [UInt8], end: Int64, prefix: SHA256)
             /// The copy at this index of `made`.
             case made(Int)
         }
@@ -309,8 +348,9 @@ public final class MessageFileReader {
                 lineNumber += 1
                 let line = pending[start..<newline]
                 let end = pendingOffset + Int64(newline + 1 - start)
+                consumed.update(data: pending[start...newline])
                 if !isBlank(line) {
-                    found.append(.line(number: lineNumber, raw: Array(line), end: end))
+                    found.append(.line(number: lineNumber, raw: Array(line), end: end, prefix: consumed))
                     taken += line.count
                 }
                 start = newline + 1
@@ -330,8 +370,9 @@ public final class MessageFileReader {
                 if !pending.isEmpty {
                     lineNumber += 1
                     let end = pendingOffset + Int64(pending.count)
+                    consumed.update(data: pending)
                     if !isBlank(pending[...]) {
-                        found.append(.line(number: lineNumber, raw: pending, end: end))
+                        found.append(.line(number: lineNumber, raw: pending, end: end, prefix: consumed))
                     }
                     pending = []
                     pendingOffset = end
@@ -341,11 +382,12 @@ public final class MessageFileReader {
             let block = try readBlock()
             if block.isEmpty { atEOF = true } else { pending.append(contentsOf: block) }
         }
-        let lines = found.compactMap { cut in if case .line(_, let raw, _) = cut { raw } else { nil } }
+        let lines = found.compactMap { cut in if case .line(_, let raw, _, _) = cut { raw } else { nil } }
         var readings = Self.readings(of: lines, policy: policy).makeIterator()
         return found.map { cut in
             switch cut {
-            case .line(let number, let raw, let end): FileCopy(line: number, reading: readings.next()!, endOffset: end, raw: raw)
+            case .line(let number, let raw, let end, let prefix):
+                FileCopy(line: number, reading: readings.next()!, endOffset: end, raw: raw, prefix: FileCopy.Prefix(hasher: prefix))
             case .made(let index): made[index]
             }
         }
@@ -384,6 +426,7 @@ public final class MessageFileReader {
         while true {
             if let newline = pending.firstIndex(of: 0x0A) {
                 hasher.update(data: pending[0..<newline])
+                consumed.update(data: pending[0...newline])
                 length += Int64(newline)
                 let end = pendingOffset + Int64(newline + 1)
                 pending.removeSubrange(0...newline)
@@ -391,6 +434,7 @@ public final class MessageFileReader {
                 break
             }
             hasher.update(data: pending)
+            consumed.update(data: pending)
             length += Int64(pending.count)
             pendingOffset += Int64(pending.count)
             pending = []
@@ -402,7 +446,7 @@ public final class MessageFileReader {
             identity: .bytesDigest(Array(hasher.finalize())), envelope: nil,
             verdict: .failure(Rejection(.tooLarge, "line is \(length) bytes; the limit is \(ValidationPolicy.maximumMessageBytes) (64 KiB)"))
         )
-        return FileCopy(line: lineNumber, reading: reading, endOffset: pendingOffset, raw: nil)
+        return FileCopy(line: lineNumber, reading: reading, endOffset: pendingOffset, raw: nil, prefix: FileCopy.Prefix(hasher: consumed))
     }
 
     private func readBlock() throws(SystemError) -> [UInt8] {

@@ -34,15 +34,18 @@ public enum PathExpansion {
                 continue
             }
             if info.isDirectory {
-                let names: [String]
+                let entries: [FileName]
                 do {
-                    names = try Sys.listDirectory(path).sorted()
+                    entries = try Sys.listDirectoryEntries(path)
                 } catch {
                     skipped.append(Skipped(path: path, why: error.description))
                     continue
                 }
                 let base = path.hasSuffix("/") ? path : path + "/"
-                for name in names {
+                for entry in entries where entry.text == nil && SpoolName(entry.escaped) != .ignore {
+                    skipped.append(Skipped(path: base + entry.escaped, why: "its name is not UTF-8 (shown with those bytes as %XX); rename it to ingest it"))
+                }
+                for name in entries.compactMap(\.text).sorted() {
                     let full = base + name
                     switch SpoolName(name) {
                     case .ignore: continue

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import StrikeOS
+import Synchronization
 
 // SECURITY: the spool is where strangers' files land. The daemon holds open
 // descriptors on its three directories and works relative to them (openat,
@@ -9,14 +10,18 @@ import StrikeOS
 // cannot redirect it. One daemon per spool, enforced with a lock, because two
 // would each count the same file.
 
-/// The spool directory: `incoming/`, `tmp/`, `quarantine/` (DESIGN.md §4).
+/// The spool directory: `incoming/`, `tmp/`, `quarantine/` (docs/design.md, "The spool").
 public final class SpoolLayout: Sendable {
     public let root: String
     public let incoming: String
     public let tmp: String
     public let quarantine: String
-    public let incomingFD: Int32
-    public let quarantineFD: Int32
+    /// Descriptors of `incoming/` and `quarantine/`. They change only in
+    /// `refresh()`, which the spool's thread calls between passes.
+    public var incomingFD: Int32 { incomingDescriptor.load(ordering: .acquiring) }
+    public var quarantineFD: Int32 { quarantineDescriptor.load(ordering: .acquiring) }
+    private let incomingDescriptor: Atomic<Int32>
+    private let quarantineDescriptor: Atomic<Int32>
     private let lockFD: Int32
 
     public enum Failure: Error, CustomStringConvertible {
@@ -67,11 +72,47 @@ public final class SpoolLayout: Sendable {
             throw .locked(root)
         }
         do {
-            incomingFD = try Sys.open(incoming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
-            quarantineFD = try Sys.open(quarantine, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+            incomingDescriptor = Atomic(try Sys.open(incoming, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
+            quarantineDescriptor = Atomic(try Sys.open(quarantine, O_RDONLY | O_DIRECTORY | O_NOFOLLOW))
         } catch {
             throw .system(error)
         }
+    }
+
+    /// What `refresh()` found.
+    public struct Refresh: Sendable, Equatable {
+        /// Paths whose directory had been replaced (`rm -rf incoming; mkdir
+        /// incoming`), or recreated (quarantine/), and were opened anew.
+        public var reopened: [String] = []
+        /// `incoming/` is gone: nothing can be read until it is back.
+        public var incomingMissing = false
+    }
+
+    /// Makes the descriptors name the directories now at the spool's paths.
+    /// A descriptor keeps the directory it was opened on, so a removed and
+    /// recreated `incoming/` would otherwise never be read again, and
+    /// quarantine/ removed would fail every write. A missing quarantine/ is
+    /// created again (0750); a missing incoming/ is reported, for the
+    /// operator (strikecd does not guess at a writer's directory). Only
+    /// for the spool's thread, between passes: the old descriptors are closed.
+    public func refresh() throws(SystemError) -> Refresh {
+        var result = Refresh()
+        if try swapIfReplaced(incoming, incomingDescriptor) { result.reopened.append(incoming) }
+        if (try? Sys.lstatPath(incoming)) == nil { result.incomingMissing = true }
+        if (try? Sys.lstatPath(quarantine)) == nil { try Self.ensureDirectory(quarantine, mode: 0o750) }
+        if try swapIfReplaced(quarantine, quarantineDescriptor) { result.reopened.append(quarantine) }
+        return result
+    }
+
+    private func swapIfReplaced(_ path: String, _ descriptor: borrowing Atomic<Int32>) throws(SystemError) -> Bool {
+        let old = descriptor.load(ordering: .acquiring)
+        guard let now = try? Sys.lstatPath(path), now.isDirectory else { return false }
+        let held = try Sys.fstat(old, path: path)
+        guard now.st_dev != held.st_dev || now.st_ino != held.st_ino else { return false }
+        let fresh = try Sys.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        descriptor.store(fresh, ordering: .releasing)
+        Sys.close(old)
+        return true
     }
 
     deinit {

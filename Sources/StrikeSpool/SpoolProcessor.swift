@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Crypto
 import Dispatch
 import StrikeCore
 import StrikeOS
@@ -14,8 +15,13 @@ import StrikeStore
 // the directory is fsynced is its ledger row deleted. A crash at any instant
 // therefore leaves either an uncommitted batch (its files are still there and
 // are read again) or a committed one (the ledger says what remains to do).
-// Bad lines of a .jsonl are written into quarantine/ inside the transaction,
-// under names that a retry reuses, so a rollback cannot leave them uncounted.
+// Bad lines of a .jsonl are recorded inside the transaction and written into
+// quarantine/ after it, under names that a retry reuses. Whatever fails after
+// COMMIT (a full disk, quarantine/ removed) changes nothing that was counted:
+// memory follows the database first, the report is handed on, and only then
+// are files written and removed, to be retried if that fails.
+// A .jsonl in progress is resumed where it stopped only while the bytes
+// accounted for are still the bytes there (a digest of them is in the ledger).
 
 /// What a pass did, for logs, STATUS= and the change feed.
 public struct PassReport: Sendable {
@@ -49,6 +55,9 @@ public struct PassReport: Sendable {
     /// before it was removed or quarantined: the new file was left in place,
     /// to be read in its turn.
     public var changedAfterReading: [String] = []
+    /// `.jsonl` files in progress whose bytes already accounted for changed
+    /// (rewritten in place, or a new file on the same inode): read afresh.
+    public var rewritten: [String] = []
     /// True when the pass stopped early because shutdown was requested.
     public var interrupted = false
 
@@ -96,6 +105,26 @@ public final class SpoolProcessor {
     /// Bad lines durably written into quarantine/; their records are deleted
     /// in the next transaction.
     private var writtenLines: [Int64] = []
+    /// Bad lines counted by a committed batch whose copies in quarantine/
+    /// could not be written yet (disk full, quarantine/ gone): retried first
+    /// thing in each pass.
+    private var unwritten: [PendingLine] = []
+    /// A running digest of what has been accounted for of each `.jsonl` in
+    /// progress (by name): the bytes up to `end`, of the file on `device`
+    /// and `inode`. Saves hashing the whole prefix again at each commit.
+    private var prefixes: [String: Prefix] = [:]
+    /// Rejected one-message files of the batch being disposed of whose copies
+    /// in quarantine/ are written but not yet durable: removed once they are.
+    private var copiedOriginals: [LedgerEntry] = []
+
+    private struct Prefix {
+        let device: UInt64
+        let inode: UInt64
+        var hasher = SHA256()
+        var end: Int64 = 0
+
+        var hex: String { hasher.finalize().map { String(format: "%02x", $0) }.joined() }
+    }
     /// Receives the details of each commit (rejections, conflicts, applied
     /// messages) as soon as it is durable, so a pass over a huge file never
     /// holds more than one batch of them.
@@ -119,7 +148,7 @@ public final class SpoolProcessor {
         self.settings = settings
         self.quarantine = Quarantine(layout: layout)
         // Temporary files of writes into quarantine/ that a crash interrupted.
-        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where name.hasPrefix(".tmp-") {
+        for name in (try? Sys.listDirectory(layout.quarantine)) ?? [] where QuarantineNames.isTemporary(name) {
             try? Sys.unlinkat(layout.quarantineFD, name)
         }
         do {
@@ -132,28 +161,45 @@ public final class SpoolProcessor {
     }
 
     /// Finishes what a previous run committed but did not complete (unlinks,
-    /// moves into quarantine) and forgets ledger rows of vanished files.
+    /// moves into quarantine, bad lines into quarantine/) and forgets ledger
+    /// rows of vanished files. Files still in progress are left to the
+    /// passes after READY=1: a big `.jsonl` interrupted half way must not
+    /// hold up the start.
     public func recover(now: Int64) throws(SpoolTrouble) -> PassReport {
         var report = PassReport()
-        let pending: [PendingLine]
         do {
-            pending = try store.read { db in try SpoolLedger.pendingLines(db) }
+            unwritten = try store.read { db in try SpoolLedger.pendingLines(db) }
         } catch {
             throw .store(error)
         }
-        try writePending(pending, report: &report)
-        let names = Array(ledger.keys).sorted()
+        // And rows of files gone meanwhile, to be forgotten.
+        let names = ledger.values.filter { entry in
+            entry.disposition != nil || (try? Sys.lstatat(layout.incomingFD, entry.name)) == nil
+        }.map(\.name).sorted()
         try process(names, now: now, report: &report, shouldStop: { false })
         return report
     }
 
     /// One pass over `names` (from a scan or inotify). Returns when all are
-    /// handled, or early when `shouldStop()` turns true (after committing the
-    /// batch in flight).
+    /// handled, or early when `shouldStop()` turns true: it is asked between
+    /// files and between the batches of a `.jsonl`, and the batch in flight
+    /// is committed first (a `.jsonl` stopped half way resumes from its
+    /// ledger row).
     public func process(_ names: [String], now: Int64, shouldStop: () -> Bool) throws(SpoolTrouble) -> PassReport {
         var report = PassReport()
         try process(names, now: now, report: &report, shouldStop: shouldStop)
         return report
+    }
+
+    /// `pass`, and if it fails, hands on what was committed before it
+    /// failed: Watch and the journal hear of every batch that counted.
+    private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
+        do {
+            try pass(names, now: now, report: &report, shouldStop: shouldStop)
+        } catch {
+            flush(&report)
+            throw error
+        }
     }
 
     // MARK: - The pass
@@ -179,7 +225,9 @@ public final class SpoolProcessor {
         var bytes = 0
     }
 
-    private func process(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
+    private func pass(_ names: [String], now: Int64, report: inout PassReport, shouldStop: () -> Bool) throws(SpoolTrouble) {
+        // What the last pass committed but could not write into quarantine/.
+        try writeUnwritten(report: &report)
         var batch = Batch()
         let policy = ValidationPolicy(now: now, maximumFutureSkew: settings.maximumFutureSkew, signatures: settings.signatures)
         // A name twice in one pass (an inotify event and a due retry) would
@@ -198,7 +246,8 @@ public final class SpoolProcessor {
             }
             readAheadSingles(names, from: position + 1, policy: policy)
             upcoming = position + 1 < names.count ? (names[position + 1], policy) : nil
-            try handle(name, now: now, policy: policy, batch: &batch, report: &report)
+            try handle(name, now: now, policy: policy, batch: &batch, report: &report, shouldStop: shouldStop)
+            if report.interrupted { break }
         }
         upcoming = nil
         try commit(&batch, now: now, report: &report)
@@ -219,7 +268,9 @@ public final class SpoolProcessor {
         }
     }
 
-    private func handle(_ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+    private func handle(
+        _ name: String, now: Int64, policy: ValidationPolicy, batch: inout Batch, report: inout PassReport, shouldStop: () -> Bool
+    ) throws(SpoolTrouble) {
         let kind = SpoolName(name)
         let display = layout.incoming + "/" + name
         if kind == .ignore { return }
@@ -241,6 +292,7 @@ public final class SpoolProcessor {
             }
         } catch where error.isNotFound {
             if ledger[name] != nil { cleanup.append(name); ledger[name] = nil }
+            prefixes[name] = nil
             return
         } catch where error.errno == EACCES || error.errno == EPERM {
             // Left in place, never dropped: the writer must fix its mode.
@@ -259,7 +311,15 @@ public final class SpoolProcessor {
         case .tooLarge(let size, let identity):
             let rejection = Rejection(.tooLarge, "file is \(size) bytes; the limit (max_file_size) is \(settings.limits.maximumFileBytes)")
             let info = (try? Sys.lstatat(layout.incomingFD, name)) ?? stat()
-            var file = PendingFile(entry: LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: Self.ctime(info)), single: true)
+            // Accounted for before a crash: only the move into quarantine/
+            // remains, as in `read`. Judged again instead, it was a duplicate
+            // of itself, and deleted.
+            if let known = ledger[name], known.disposition != nil, known.device == UInt64(info.st_dev),
+               known.inode == UInt64(info.st_ino), known.ctime == info.changedNanoseconds {
+                try dispose(known, now: now, report: &report)
+                return
+            }
+            var file = PendingFile(entry: LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: info.changedNanoseconds), single: true)
             file.complete = true
             file.size = size
             batch.files.append(file)
@@ -267,13 +327,18 @@ public final class SpoolProcessor {
             batch.items.append(Item(file: batch.files.count - 1, copy: copy))
             try commitIfFull(&batch, now: now, report: &report)
         case .reader(let reader):
-            try read(name, reader, single: kind == .message, now: now, batch: &batch, report: &report)
+            try read(name, reader, single: kind == .message, now: now, batch: &batch, report: &report, shouldStop: shouldStop)
         }
     }
 
-    private func read(_ name: String, _ reader: MessageFileReader, single: Bool, now: Int64, batch: inout Batch, report: inout PassReport) throws(SpoolTrouble) {
+    private func read(
+        _ name: String, _ reader: MessageFileReader, single: Bool, now: Int64, batch: inout Batch, report: inout PassReport,
+        shouldStop: () -> Bool
+    ) throws(SpoolTrouble) {
         let info = reader.info
-        var entry = LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: Self.ctime(info))
+        var entry = LedgerEntry(name: name, device: UInt64(info.st_dev), inode: UInt64(info.st_ino), ctime: info.changedNanoseconds)
+        entry.openedSize = Int64(info.st_size)
+        var prefix = Prefix(device: entry.device, inode: entry.inode)
         if let known = ledger[name], known.device == entry.device, known.inode == entry.inode {
             if known.disposition != nil {
                 // Accounted for before a crash or an unfinished pass; only the
@@ -284,12 +349,18 @@ public final class SpoolProcessor {
                     return
                 }
             } else if !single {
-                // Resumed where it stopped; lines appended since changed its
-                // ctime, and are read now.
-                entry = known
-                entry.ctime = Self.ctime(info)
                 do {
-                    try reader.seek(to: known.doneBytes, line: known.linesDone)
+                    if let resumed = try resumable(known, reader) {
+                        // Resumed where it stopped; lines appended since
+                        // changed its ctime, and are read now.
+                        entry = known
+                        entry.ctime = info.changedNanoseconds
+                        entry.openedSize = Int64(info.st_size)
+                        prefix = resumed
+                        try reader.seek(to: known.doneBytes, line: known.linesDone, prefix: resumed.hasher)
+                    } else {
+                        report.rewritten.append(name)
+                    }
                 } catch {
                     throw .system(error)
                 }
@@ -299,8 +370,10 @@ public final class SpoolProcessor {
             // The next batch's lines are read while this one commits.
             reader.readAhead = (copies: settings.batchSize, bytes: settings.batchBytes)
         }
-        let mtime = Int64(info.st_mtim.tv_sec)
-        let young = now - mtime < settings.gracePeriod
+        // File times are the writer's to set: saturated, never trapping.
+        let lastWrite = info.lastWriteSeconds
+        let young = now.subtractingReportingOverflow(lastWrite).overflow ? lastWrite > 0 : now - lastWrite < settings.gracePeriod
+        let quietAt = Self.adding(lastWrite, settings.gracePeriod)
         var file = PendingFile(entry: entry, single: single)
         file.size = Int64(info.st_size)
         batch.files.append(file)
@@ -319,7 +392,7 @@ public final class SpoolProcessor {
                     // Every line so far is applied, but a writer that appends
                     // in place may not be done: the file goes only once it has
                     // been quiet for the grace period.
-                    report.waiting[name] = mtime + settings.gracePeriod
+                    report.waiting[name] = quietAt
                 }
                 break
             }
@@ -328,7 +401,8 @@ public final class SpoolProcessor {
                     if young {
                         // Not complete yet, or not meant to be read yet: a
                         // writer may still be at work. What is before it stays.
-                        report.waiting[name] = mtime + settings.gracePeriod
+                        report.waiting[name] = quietAt
+                        advance(&prefix, of: name, index: index, batch: &batch)
                         return
                     }
                     if copy.endedEarly {
@@ -337,7 +411,7 @@ public final class SpoolProcessor {
                         copy = FileCopy(
                             line: copy.line,
                             reading: CopyReading(identity: copy.reading.identity, envelope: nil, verdict: .failure(Rejection(.truncated, detail))),
-                            endOffset: copy.endOffset, raw: copy.raw
+                            endOffset: copy.endOffset, raw: copy.raw, prefix: copy.prefix
                         )
                     }
                 }
@@ -352,14 +426,60 @@ public final class SpoolProcessor {
                 try commitIfFull(&batch, now: now, report: &report)
                 return
             }
+            advance(&prefix, of: name, index: index, batch: &batch)
             if batch.items.count >= settings.batchSize || batch.bytes >= settings.batchBytes {
                 try commit(&batch, now: now, report: &report)
+                // A stop (SIGTERM) is heard between batches, not only between
+                // files: a .jsonl of a million lines takes minutes.
+                if shouldStop() {
+                    report.interrupted = true
+                    return
+                }
                 // The file carries on in the next batch, from its new ledger entry.
                 batch.files.append(PendingFile(entry: ledger[name] ?? entry, single: single))
                 index = batch.files.count - 1
             }
         }
         try commitIfFull(&batch, now: now, report: &report)
+    }
+
+    /// Takes the digest of `name`'s bytes up to the end of its last copy in
+    /// the batch (the reader hashed them as it cut the lines) into its
+    /// ledger entry.
+    private func advance(_ prefix: inout Prefix, of name: String, index: Int, batch: inout Batch) {
+        guard let last = batch.items.last(where: { $0.file == index })?.copy, last.endOffset > prefix.end,
+              let hasher = last.prefix?.hasher else { return }
+        prefix.hasher = hasher
+        prefix.end = last.endOffset
+        prefixes[name] = prefix
+        batch.files[index].entry.prefixSHA256 = prefix.hex
+    }
+
+    /// Where `known`'s file may be resumed: the digest of its first
+    /// `doneBytes` bytes, when they are still the bytes accounted for; nil
+    /// when they are not (rewritten in place, or a new file on the same
+    /// inode), or cannot be told (a row without a digest), and the file is
+    /// to be read afresh. Unchanged since it was last opened (same size and
+    /// change time) and hashed in this run, it is not read again.
+    private func resumable(_ known: LedgerEntry, _ reader: MessageFileReader) throws(SystemError) -> Prefix? {
+        let info = reader.info
+        let fresh = Prefix(device: known.device, inode: known.inode)
+        if known.doneBytes == 0 { return fresh }
+        guard let digest = known.prefixSHA256, Int64(info.st_size) >= known.doneBytes else { return nil }
+        if let kept = prefixes[known.name], kept.device == known.device, kept.inode == known.inode, kept.end == known.doneBytes,
+           known.openedSize == Int64(info.st_size), known.ctime == info.changedNanoseconds {
+            return kept
+        }
+        var prefix = fresh
+        guard try reader.hash(into: &prefix.hasher, from: 0, to: known.doneBytes) else { return nil }
+        prefix.end = known.doneBytes
+        return prefix.hex == digest ? prefix : nil
+    }
+
+    /// `time + seconds`, saturated: for file times, which are input.
+    static func adding(_ time: Int64, _ seconds: Int64) -> Int64 {
+        let (sum, overflow) = time.addingReportingOverflow(seconds)
+        return overflow ? (seconds > 0 ? .max : .min) : sum
     }
 
     private func commitIfFull(_ batch: inout Batch, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
@@ -451,11 +571,12 @@ public final class SpoolProcessor {
         } catch {
             throw .store(StoreError.from(error))
         }
+        // Now durable. Memory follows the database before anything else can
+        // fail: a retry must resume after this batch, not count it again.
         writtenLines.removeAll { writtenNow.contains($0) }
-        // Now durable: write the bad lines into quarantine/.
-        try writePending(pending, report: &report)
         cleanup.removeAll { cleanupNow.contains($0) }
         for index in files.indices where touched.contains(index) { ledger[files[index].entry.name] = files[index].entry }
+        unwritten += pending
         report.copies += items.count
         report.conflicts += events
         for (item, outcome) in zip(items, outcomes) {
@@ -472,15 +593,41 @@ public final class SpoolProcessor {
         }
         report.changes += Change.eventChanges(events)
         batch = Batch()
-        // Now durable: take the finished files out of incoming/.
+        // Write the bad lines into quarantine/, then take the finished files
+        // out of incoming/. If this fails, the caller hands the report on.
+        try writeUnwritten(report: &report)
         var disposed = false
         var quarantined = false
+        copiedOriginals = []
         for file in files where file.complete {
-            try dispose(file.entry, now: now, report: &report, sync: false)
+            try dispose(file.entry, now: now, report: &report, sync: false, grouped: true)
             disposed = true
             quarantined = quarantined || file.entry.disposition == .quarantine
         }
+        let copied = copiedOriginals
+        copiedOriginals = []
+        if !copied.isEmpty {
+            // The batch's copies in quarantine/ made durable together; only
+            // then do their originals go.
+            do {
+                try Sys.syncfs(layout.quarantineFD, path: layout.quarantine)
+                for entry in copied {
+                    // As in `dispose`: another file under the name stays, to be read.
+                    if try namesAnotherFile(entry) {
+                        report.changedAfterReading.append(entry.name)
+                        report.waiting[entry.name] = now
+                        continue
+                    }
+                    do {
+                        try Sys.unlinkat(layout.incomingFD, entry.name, display: layout.incoming + "/" + entry.name)
+                    } catch where error.isNotFound {}
+                }
+            } catch {
+                throw .system(error)
+            }
+        }
         if disposed { try syncDirectories(quarantine: quarantined) }
+        for entry in copied { forget(entry, report: &report) }
         flush(&report)
     }
 
@@ -519,7 +666,8 @@ public final class SpoolProcessor {
             let reading = ReadAheadRun(names: run)
             for (index, name) in run.enumerated() { readingAhead[name] = (reading, index) }
             let (directory, display, limits) = (layout.incomingFD, layout.incoming, settings.limits)
-            DispatchQueue.global(qos: .userInitiated).async(group: reading.done) {
+            // Default QoS, as MessageFileReader's read-ahead (see there why).
+            DispatchQueue.global().async(group: reading.done) {
                 reading.read(in: directory, display: display, policy: policy, limits: limits)
             }
         }
@@ -560,9 +708,10 @@ public final class SpoolProcessor {
 
     /// Writes counted bad lines into quarantine/ (idempotent: the same bytes
     /// under the same name are reused), fsyncs it, and queues the records for
-    /// deletion.
-    private func writePending(_ lines: [PendingLine], report: inout PassReport) throws(SpoolTrouble) {
-        guard !lines.isEmpty else { return }
+    /// deletion. What fails stays in `unwritten`, for the next pass.
+    private func writeUnwritten(report: inout PassReport) throws(SpoolTrouble) {
+        guard !unwritten.isEmpty else { return }
+        let lines = unwritten
         do {
             for line in lines {
                 let reason = QuarantineReason(
@@ -574,15 +723,22 @@ public final class SpoolProcessor {
                     report.rejected.append(.init(file: line.file, line: line.line, rejection: Rejection(code, line.detail), quarantinedAs: written))
                 }
             }
+            // Every line's file at once, then the directory's entries.
+            try Sys.syncfs(layout.quarantineFD, path: layout.quarantine)
             try layout.syncQuarantine()
         } catch {
             throw .system(error)
         }
         writtenLines += lines.map(\.id)
+        unwritten = []
     }
 
-    /// Carries out a committed disposition, then queues the ledger row for deletion.
-    private func dispose(_ entry: LedgerEntry, now: Int64, report: inout PassReport, sync: Bool = true) throws(SpoolTrouble) {
+    /// Carries out a committed disposition, then queues the ledger row for
+    /// deletion. `grouped`: a rejected one-message file is copied into
+    /// quarantine/ without an fsync and left in place, and its entry added to
+    /// `copiedOriginals`; the caller syncs the batch's copies at once,
+    /// removes the originals, and then `forget`s them.
+    private func dispose(_ entry: LedgerEntry, now: Int64, report: inout PassReport, sync: Bool = true, grouped: Bool = false) throws(SpoolTrouble) {
         guard entry.disposition != nil else { return }
         do throws(SystemError) {
             // Only the file that was read goes. One renamed over its name
@@ -593,6 +749,7 @@ public final class SpoolProcessor {
                 report.waiting[entry.name] = now
                 cleanup.append(entry.name)
                 ledger[entry.name] = nil
+                prefixes[entry.name] = nil
                 return
             }
             switch entry.disposition {
@@ -607,13 +764,18 @@ public final class SpoolProcessor {
                 )
                 // A message-sized file is copied in as the daemon's own; a larger
                 // one (never read whole) is renamed in as it is.
+                var copiedInPlace = false
                 let moved = if let sha256 = entry.sha256, (entry.size ?? .max) <= Int64(ValidationPolicy.maximumMessageBytes) {
-                    try quarantine.copyFile(entry.name, sha256: sha256, reason: reason)
+                    try quarantine.copyFile(entry.name, sha256: sha256, reason: reason, grouped: grouped, left: &copiedInPlace)
                 } else {
                     try quarantine.moveFile(entry.name, reason: reason)
                 }
                 if let code = ReasonCode(rawValue: reason.code) {
                     report.rejected.append(.init(file: entry.name, line: nil, rejection: Rejection(code, reason.detail), quarantinedAs: moved))
+                }
+                if copiedInPlace {
+                    copiedOriginals.append(entry)
+                    return
                 }
             case nil:
                 return
@@ -622,9 +784,15 @@ public final class SpoolProcessor {
             throw .system(error)
         }
         if sync { try syncDirectories() }
+        forget(entry, report: &report)
+    }
+
+    /// A disposed file is durably gone: its ledger row goes in the next transaction.
+    private func forget(_ entry: LedgerEntry, report: inout PassReport) {
         report.filesDone += 1
         cleanup.append(entry.name)
         ledger[entry.name] = nil
+        prefixes[entry.name] = nil
     }
 
     /// Whether `entry.name` now names a file other than the one read under
@@ -640,8 +808,7 @@ public final class SpoolProcessor {
             return false
         }
         if UInt64(info.st_dev) != entry.device || UInt64(info.st_ino) != entry.inode { return true }
-        let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        return Self.ctime(info) != entry.ctime && modified > entry.ctime
+        return info.changedNanoseconds != entry.ctime && info.modifiedNanoseconds > entry.ctime
     }
 
     /// Makes unlinks and moves durable; quarantine/ only needs it when a file
@@ -656,12 +823,13 @@ public final class SpoolProcessor {
     }
 
     /// A file that is not a copy at all (FIFO, symlink, sync conflict): moved
-    /// into quarantine unread and not counted.
-    private func setAside(_ name: String, code: ReasonCode, detail: String, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
+    /// into quarantine unread and not counted. `source` is its name in
+    /// incoming/ when that is not `name` (which is then its escaped form).
+    private func setAside(_ name: String, source: FileName? = nil, code: ReasonCode, detail: String, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
         let reason = QuarantineReason(code: code.rawValue, detail: detail, line: nil, sha256: nil, size: nil,
                                       time: Timestamp.utcText(epochSeconds: now), original: name)
         do {
-            let moved = try quarantine.moveFile(name, reason: reason)
+            let moved = try quarantine.moveFile(name, source: source, reason: reason)
             try syncDirectories()
             report.setAside.append(.init(file: name, line: nil, rejection: Rejection(code, detail), quarantinedAs: moved))
         } catch let error as SystemError {
@@ -671,8 +839,37 @@ public final class SpoolProcessor {
         }
     }
 
-    static func ctime(_ info: stat) -> Int64 {
-        Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+    /// Sets aside, unread, the entries of `entries` whose names are not
+    /// UTF-8, and returns the names of the others, to be processed.
+    ///
+    /// Such a name cannot be written into a log, a reply or the ledger, and
+    /// its file can only be reached by the name's bytes: it is renamed into
+    /// quarantine/ under its escaped form (`FileName.escaped`), with reason
+    /// `name-not-utf8`, whence `strikectl requeue` has it read under that
+    /// name. Read as it was, decoded with replacement characters, the name
+    /// opened nothing (ENOENT), and the file was taken for gone and left in
+    /// incoming/ for ever, unlogged. Names the spool ignores (hidden and
+    /// temporary ones) are ignored, and directories left, as elsewhere.
+    public func setAsideUndecodable(_ entries: [FileName], now: Int64) throws(SpoolTrouble) -> [String] {
+        var names: [String] = []
+        names.reserveCapacity(entries.count)
+        var report = PassReport()
+        for entry in entries {
+            if case .text(let name) = entry {
+                names.append(name)
+                continue
+            }
+            let escaped = entry.escaped
+            if SpoolName(escaped) == .ignore { continue }
+            if let info = try? Sys.lstatat(layout.incomingFD, entry), info.isDirectory {
+                report.skipped.append(escaped)
+                continue
+            }
+            let detail = "the file's name is not UTF-8 (perhaps a Windows code page's, from a USB stick), so it cannot be shown in logs and replies; it was set aside unread under its name with those bytes written %XX: requeue it under that name to have it read"
+            try setAside(escaped, source: entry, code: .nameNotUTF8, detail: detail, now: now, report: &report)
+        }
+        if !report.setAside.isEmpty || !report.skipped.isEmpty { reporter?(report) }
+        return names
     }
 }
 

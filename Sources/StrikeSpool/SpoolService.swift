@@ -47,12 +47,15 @@ public final class SpoolService: Sendable {
     public enum RequeueError: Error, CustomStringConvertible {
         case notFound(String)
         case invalidName(String)
+        /// The name of a reason file an earlier version wrote beside `copy`.
+        case reasonFile(String, copy: String)
         case trouble(String)
 
         public var description: String {
             switch self {
             case .notFound(let name): "no file \"\(name)\" in quarantine/"
-            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a .reason file)"
+            case .invalidName(let name): "\"\(name)\" is not the name of a quarantined copy (a plain file name, not a hidden file or a copy's reason file)"
+            case .reasonFile(let name, let copy): "\"\(name)\" is the reason file of the quarantined copy \"\(copy)\", not a copy; requeue \"\(copy)\""
             case .trouble(let why): why
             }
         }
@@ -63,15 +66,18 @@ public final class SpoolService: Sendable {
         var rescan = false
         var settings: Settings
         var requeues: [(name: String, done: @Sendable (Result<String, RequeueError>) -> Void)] = []
+        var requeuesByHash: [(hash: [UInt8], done: @Sendable (Result<[String], RequeueError>) -> Void)] = []
     }
 
-    let layout: SpoolLayout
+    public let layout: SpoolLayout
     let store: Store
     let logger: Logger
     let hooks: Hooks
     private let control: Mutex<Control>
     /// Names already warned about as unreadable (once each per run).
     private let unreadableWarned = Mutex<Set<String>>([])
+    /// Origins warned about as failing every signature (once each per run).
+    private let keyWarned = Mutex<Set<String>>([])
     private let wakePipe: WakePipe
 
     public init(layout: SpoolLayout, store: Store, settings: Settings, logger: Logger, hooks: Hooks) throws(SystemError) {
@@ -113,6 +119,17 @@ public final class SpoolService: Sendable {
         return try result.get()
     }
 
+    /// Requeues every quarantined copy of the rejected version whose identity
+    /// is `hash` (as ListRejected shows it), found by reading the copies, not
+    /// by their names. Returns their names in incoming/.
+    public func requeueRejected(hash: [UInt8]) async throws(RequeueError) -> [String] {
+        let result: Result<[String], RequeueError> = await withCheckedContinuation { continuation in
+            control.withLock { $0.requeuesByHash.append((hash, { continuation.resume(returning: $0) })) }
+            wake()
+        }
+        return try result.get()
+    }
+
     private func wake() { wakePipe.wake() }
 
     // MARK: - The loop
@@ -133,12 +150,21 @@ public final class SpoolService: Sendable {
         }
     }
 
+    /// How long the first pass may work before READY=1 (it stops at the end
+    /// of the batch in flight): strikecd(8) promises READY=1 within a second.
+    static let readyBudget: UInt64 = 500_000_000
+
     private func loop() throws {
         var settings = control.withLock { $0.settings }
         let processor = try SpoolProcessor(layout: layout, store: store, settings: settings.processor)
         var waiting: [String: Int64] = [:]
         // Details of each commit are logged as soon as it is durable.
-        processor.reporter = { [self] report in log(report, backlog: report.waiting.count) }
+        // A commit is a sign of life for the watchdog: a .jsonl of a million
+        // lines is one pass of minutes, with a commit every fraction of a second.
+        processor.reporter = { [self] report in
+            hooks.alive()
+            log(report, backlog: report.waiting.count)
+        }
         let inotify = try Inotify()
         try inotify.watch(layout.incoming)
         var backoff: Double = 0
@@ -163,10 +189,11 @@ public final class SpoolService: Sendable {
         }
 
         while true {
-            let (stop, rescan, newSettings, requeues) = control.withLock { state in
-                let result = (state.stop, state.rescan, state.settings, state.requeues)
+            let (stop, rescan, newSettings, requeues, requeuesByHash) = control.withLock { state in
+                let result = (state.stop, state.rescan, state.settings, state.requeues, state.requeuesByHash)
                 state.rescan = false
                 state.requeues = []
+                state.requeuesByHash = []
                 return result
             }
             hooks.alive()
@@ -185,18 +212,21 @@ public final class SpoolService: Sendable {
             for request in requeues {
                 request.done(requeue(request.name, processor: processor))
             }
+            for request in requeuesByHash {
+                request.done(requeueRejected(request.hash, processor: processor))
+            }
 
             var names: [String] = []
+            var undecodable: [FileName] = []
             for event in drainEvents(inotify, needScan: &needScan) {
                 switch event {
                 case .name(let name): names.append(name)
+                case .undecodableName(let bytes): undecodable.append(.undecodable(bytes))
                 case .overflow:
                     logger.notice("inotify queue overflowed; rescanning the spool", metadata: JournalEvent.spoolError.metadata())
                     needScan = true
                 case .directoryGone:
-                    logger.error("the spool's incoming/ directory was removed or moved; restart strikecd after restoring it", metadata: JournalEvent.spoolError.metadata([
-                        "file": "\(layout.incoming)", "reason": "directory removed or moved",
-                    ]))
+                    // The scan that follows looks at what is there now.
                     needScan = true
                 }
             }
@@ -214,8 +244,13 @@ public final class SpoolService: Sendable {
                 retryAt = nil
                 do {
                     let shouldStop = { self.control.withLock { $0.stop } }
+                    if !undecodable.isEmpty { names += try processor.setAsideUndecodable(undecodable, now: now) }
                     if needScan || !names.isEmpty { worked = true }
-                    if needScan {
+                    if needScan, try !directoriesInPlace(inotify) {
+                        // incoming/ is gone: nothing to read until it is back.
+                        needScan = false
+                        nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
+                    } else if needScan {
                         let stream = try DirectoryStream(fd: layout.incomingFD, path: layout.incoming)
                         // In chunks, so memory stays bounded however many files
                         // wait, and so the loop shows signs of life between them.
@@ -223,14 +258,30 @@ public final class SpoolService: Sendable {
                         // (transactions of 1,000 files wrote 2.9 GB for 100,000
                         // files, of 10,000 about 0.6 GB), but a small first one
                         // before READY=1.
+                        var scanAgain = false
                         while true {
-                            let chunk = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
-                            if chunk.isEmpty { break }
-                            let report = try processor.process(chunk, now: Sys.now(), shouldStop: shouldStop)
+                            let entries = try stream.next(limit: readySent ? settings.processor.batchSize : 1000)
+                            if entries.isEmpty { break }
+                            let chunk = try processor.setAsideUndecodable(entries, now: Sys.now())
+                            // Before READY=1 a pass stops after about half a
+                            // second (at the end of a batch): a big .jsonl, new or
+                            // interrupted by the last stop, is finished after it.
+                            let readyBy = readySent ? UInt64.max : Sys.monotonicNanoseconds() + Self.readyBudget
+                            let report = try processor.process(chunk, now: Sys.now()) {
+                                shouldStop() || Sys.monotonicNanoseconds() > readyBy
+                            }
                             // A name processed again has news: done, or waiting anew.
                             for name in chunk { waiting[name] = nil }
                             for (name, due) in report.waiting { waiting[name] = due }
-                            if report.interrupted { break }
+                            if report.interrupted {
+                                // Out of time before READY=1: scan again at once, after it.
+                                scanAgain = !shouldStop()
+                                if scanAgain, !readySent {
+                                    readySent = true
+                                    hooks.ready()
+                                }
+                                break
+                            }
                             hooks.alive()
                             // Ready once working: a courier's backlog of 100,000
                             // files must not hold READY=1 past systemd's start timeout.
@@ -239,7 +290,7 @@ public final class SpoolService: Sendable {
                                 hooks.ready()
                             }
                         }
-                        needScan = false
+                        needScan = scanAgain
                         nextRescan = Sys.monotonicNanoseconds() + UInt64(settings.rescanInterval * 1e9)
                     } else if !names.isEmpty {
                         let report = try processor.process(names, now: now, shouldStop: shouldStop)
@@ -250,7 +301,9 @@ public final class SpoolService: Sendable {
                         logger.notice("the spool is being processed again", metadata: JournalEvent.recovered.metadata())
                     }
                     backoff = 0
-                } catch let error as SpoolTrouble {
+                } catch {
+                    // Trouble of the environment, reading the directory too
+                    // (EMFILE, ENOMEM, EIO): back off and retry, never stop.
                     backoff = min(60, max(1, backoff * 2))
                     retryAt = Sys.monotonicNanoseconds() + UInt64(backoff * 1e9)
                     needScan = true
@@ -268,7 +321,10 @@ public final class SpoolService: Sendable {
             var deadline = nextRescan
             if let due = retryAt { deadline = min(deadline, due) }
             if let soonest = waiting.values.min() {
-                let seconds = max(0, soonest - Sys.now())
+                // Due times come from file times, which a writer sets: at most
+                // a day ahead here, however far off they claim to be.
+                let (ahead, overflow) = soonest.subtractingReportingOverflow(Sys.now())
+                let seconds = overflow ? (soonest > 0 ? 86_400 : 0) : min(86_400, max(0, ahead))
                 deadline = min(deadline, Sys.monotonicNanoseconds() + UInt64(seconds) * 1_000_000_000 + 50_000_000)
             }
             let clockNow = Sys.monotonicNanoseconds()
@@ -287,6 +343,36 @@ public final class SpoolService: Sendable {
             }
         }
     }
+
+    /// Whether incoming/ is there, checked before each scan: a directory
+    /// removed and made again (`rm -rf incoming; mkdir incoming`) is another
+    /// directory, which the descriptor held since start-up does not see. It
+    /// is opened and watched anew, and the journal says so.
+    private func directoriesInPlace(_ inotify: Inotify) throws(SpoolTrouble) -> Bool {
+        let refresh: SpoolLayout.Refresh
+        do {
+            refresh = try layout.refresh()
+            if refresh.reopened.contains(layout.incoming) { try inotify.watch(layout.incoming) }
+        } catch {
+            throw .system(error)
+        }
+        for path in refresh.reopened {
+            logger.notice("\(path) was replaced by another directory; reading the new one", metadata: JournalEvent.spoolError.metadata([
+                "file": "\(path)", "reason": "directory replaced",
+            ]))
+        }
+        let missing = refresh.incomingMissing
+        if missing, !incomingReportedMissing.withLock({ $0 }) {
+            logger.error("the spool's incoming/ directory was removed or moved; files will be read again once it is back", metadata: JournalEvent.spoolError.metadata([
+                "file": "\(layout.incoming)", "reason": "directory removed or moved",
+            ]))
+        }
+        incomingReportedMissing.withLock { $0 = missing }
+        return !missing
+    }
+
+    /// Whether the journal has been told that incoming/ is gone (once, until it is back).
+    private let incomingReportedMissing = Mutex(false)
 
     /// The events waiting, or none (and a rescan) when they cannot be read.
     private func drainEvents(_ inotify: Inotify, needScan: inout Bool) -> [Inotify.Event] {
@@ -341,6 +427,14 @@ public final class SpoolService: Sendable {
             logger.notice("rejected \(place): \(item.rejection.code.rawValue); moved to quarantine/\(item.quarantinedAs ?? item.file) with its reason", metadata: metadata)
             logger.debug("rejected \(place): \(item.rejection.detail)", metadata: ["file": "\(item.file)"])
         }
+        if report.rejected.contains(where: { $0.rejection.code == .badSignature }),
+           let failing = try? store.originsFailingEverySignature() {
+            for (origin, failed) in failing where keyWarned.withLock({ $0.insert(origin).inserted }) {
+                logger.warning("every message of \(origin) so far (\(failed)) failed its signature: the keyring's key for \(origin) may be wrong (compare \(origin).pub with the committee's key by phone), or someone else is signing as \(origin)", metadata: JournalEvent.configError.metadata([
+                    "origin": "\(origin)", "failed": "\(failed)",
+                ]))
+            }
+        }
         for item in report.setAside {
             logger.notice("set aside \(item.file) unread (\(item.rejection.code.rawValue)): \(item.rejection.detail)", metadata: JournalEvent.quarantined.metadata([
                 "file": "\(item.file)", "reason": "\(item.rejection.code.rawValue)",
@@ -364,6 +458,11 @@ public final class SpoolService: Sendable {
             logger.warning("cannot read incoming/\(name): permission denied; it stays there until its writer makes it group-readable (chmod 0640)", metadata: JournalEvent.spoolError.metadata([
                 "file": "\(name)", "reason": "permission denied",
             ]))
+        }
+        for name in report.rewritten {
+            logger.notice("incoming/\(name) was rewritten while it was being read (the lines read before are no longer there); it is read afresh", metadata: [
+                "file": "\(name)",
+            ])
         }
         for name in report.changedAfterReading {
             logger.notice("incoming/\(name) was replaced or written to after it was read; the new file stays, to be read next", metadata: [
@@ -399,24 +498,51 @@ public final class SpoolService: Sendable {
         }
     }
 
-    private func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), !name.hasSuffix(".reason") else {
-            return .failure(.invalidName(name))
+    /// The identities the quarantined copy `name` may have been recorded
+    /// under: as it is read now, and, for a file over 64 KiB, as a file over
+    /// max_file_size is (a digest of its whole content), in case that limit
+    /// was lower when it was judged.
+    func recordedIdentities(ofQuarantined name: String, limits: FileLimits) -> [CopyReading.Identity] {
+        let display = layout.quarantine + "/" + name
+        func open(_ limits: FileLimits) -> MessageFileReader.Opened? {
+            try? MessageFileReader.open(at: layout.quarantineFD, name, display: display, lines: false, policy: .stored, limits: limits)
+        }
+        switch open(limits) {
+        case .tooLarge(_, let identity)?:
+            return [identity]
+        case .reader(let reader)?:
+            guard let copy = try? reader.next(limit: 1).first else { return [] }
+            var identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+            let smallest = FileLimits(maximumFileBytes: Int64(ValidationPolicy.maximumMessageBytes))
+            if Int64(reader.info.st_size) > smallest.maximumFileBytes, case .tooLarge(_, let whole)? = open(smallest) {
+                identities.append(whole)
+            }
+            return identities
+        case .notRegular?, nil:
+            return []
+        }
+    }
+
+    func requeue(_ name: String, processor: SpoolProcessor) -> Result<String, RequeueError> {
+        // Hidden names are reason files and temporaries; `X.reason` beside
+        // `X` is the reason an earlier version wrote. A copy may well be
+        // named `X.reason`: its own reason is `.X.reason.reason`.
+        guard QuarantineNames.isCopyName(name) else { return .failure(.invalidName(name)) }
+        if QuarantineNames.isLegacyReason(name, in: layout.quarantineFD) {
+            return .failure(.reasonFile(name, copy: String(name.dropLast(".reason".count))))
         }
         guard let info = try? Sys.lstatat(layout.quarantineFD, name), info.isRegularFile || info.isSymlink || !info.isDirectory else {
             return .failure(.notFound(name))
         }
         // Forget the version first: if the move then fails, requeueing again
         // finds nothing to forget and moves it.
-        if info.isRegularFile, case .reader(let reader)? = try? MessageFileReader.open(
-            at: layout.quarantineFD, name, display: layout.quarantine + "/" + name, lines: false, policy: .stored
-        ), let copy = try? reader.next(limit: 1).first {
+        let identities = info.isRegularFile ? recordedIdentities(ofQuarantined: name, limits: processor.settings.limits) : []
+        if !identities.isEmpty {
             do {
                 let events = try store.write { db in
                     var reconciler = Reconciler(db, now: Sys.now())
-                    // The policy or keyring may have changed since the copy
-                    // was judged: forget the first identity it was recorded under.
-                    let identities = copy.raw.map { MessageReader.recordedIdentities($0) } ?? [copy.reading.identity]
+                    // The policy, keyring or max_file_size may have changed since
+                    // the copy was judged: forget the first identity it was recorded under.
                     var forgotten = false
                     for identity in identities where !forgotten {
                         if try Reconciler.recordedState(of: identity, in: db) == "applied" { continue }
@@ -438,13 +564,14 @@ public final class SpoolService: Sendable {
                 return .failure(.trouble("could not forget the rejected version: \(error)"))
             }
         }
+        let reasonFile = QuarantineNames.reasonFile(of: name, in: layout.quarantineFD)
         let base = name.replacingOccurrences(of: ".sync-conflict-", with: ".resolved-conflict-")
         for attempt in 0..<1000 {
             let target = attempt == 0 ? base : "\(base).\(attempt)"
             if (try? Sys.lstatat(layout.incomingFD, target)) != nil { continue }
             do {
                 try Sys.renameat(layout.quarantineFD, name, layout.incomingFD, target, display: layout.quarantine + "/" + name)
-                try? Sys.unlinkat(layout.quarantineFD, name + ".reason")
+                if let reasonFile { try? Sys.unlinkat(layout.quarantineFD, reasonFile) }
                 try layout.syncQuarantine()
                 try layout.syncIncoming()
                 logger.notice("requeued \(name) as incoming/\(target)", metadata: JournalEvent.requeued.metadata(["file": "\(name)"]))

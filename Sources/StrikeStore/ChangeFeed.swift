@@ -95,24 +95,53 @@ public struct Change: Sendable, Equatable {
 ///
 /// The daemon's ingest loop (and anything else that commits, such as
 /// `Admin.Submit`) calls `publish` after each commit. A watcher that falls
-/// more than `bufferSize` changes behind is cut off rather than silently
-/// skipped: its stream ends and `Subscription.overflowed` turns true, so it can
-/// resynchronise (Summary, then watch again). Publishing never blocks.
+/// behind is cut off rather than silently skipped: its stream ends and
+/// `Subscription.overflowed` turns true, so it can resynchronise (Summary,
+/// then watch again). Falling behind means still having more than
+/// `bufferSize` changes of earlier commits unread when the next commit is
+/// published: a commit is delivered whole, however large (the spool commits
+/// up to 10,000 copies at once), so an idle watcher is never cut off by one
+/// big commit; it holds at most `bufferSize` changes plus one commit's.
+/// Publishing never blocks.
 public final class ChangeFeed: Sendable {
     public static let defaultBufferSize = 1024
 
     /// One watcher's view of the feed.
     public struct Subscription: Sendable {
         /// The changes, in commit order. Ends when the watcher overflows or the feed finishes.
-        public let changes: AsyncStream<Change>
+        public let changes: Changes
         fileprivate let flag: OverflowFlag
 
         /// True once the stream ended because the watcher fell behind.
         public var overflowed: Bool { flag.value.load(ordering: .acquiring) }
     }
 
+    /// A watcher's changes; taking one counts it as read.
+    public struct Changes: AsyncSequence, Sendable {
+        public typealias Element = Change
+        fileprivate let stream: AsyncStream<Change>
+        fileprivate let flag: OverflowFlag
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            fileprivate var base: AsyncStream<Change>.Iterator
+            fileprivate let flag: OverflowFlag
+
+            public mutating func next() async -> Change? {
+                let change = await base.next()
+                if change != nil { flag.unread.subtract(1, ordering: .relaxed) }
+                return change
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(base: stream.makeAsyncIterator(), flag: flag)
+        }
+    }
+
     fileprivate final class OverflowFlag: Sendable {
         let value = Atomic<Bool>(false)
+        /// Changes published to the watcher and not yet taken.
+        let unread = Atomic<Int>(0)
     }
 
     private struct Subscriber {
@@ -145,7 +174,8 @@ public final class ChangeFeed: Sendable {
     /// task that iterates the stream, or dropping the stream, unsubscribes.
     public func subscribe() -> Subscription {
         let flag = OverflowFlag()
-        let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .bufferingNewest(bufferSize))
+        // Unbounded here; `publish` bounds it, by the changes left unread.
+        let (stream, continuation) = AsyncStream.makeStream(of: Change.self, bufferingPolicy: .unbounded)
         let id: UInt64? = state.withLock { state in
             guard !state.finished else { return nil }
             let id = state.nextID
@@ -155,12 +185,12 @@ public final class ChangeFeed: Sendable {
         }
         guard let id else {
             continuation.finish()
-            return Subscription(changes: stream, flag: flag)
+            return Subscription(changes: Changes(stream: stream, flag: flag), flag: flag)
         }
         continuation.onTermination = { [weak self] _ in
             _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
         }
-        return Subscription(changes: stream, flag: flag)
+        return Subscription(changes: Changes(stream: stream, flag: flag), flag: flag)
     }
 
     /// Delivers committed changes to every watcher, in order.
@@ -169,14 +199,15 @@ public final class ChangeFeed: Sendable {
         publishing.withLock { _ in
             let subscribers = state.withLock { $0.subscribers }
             for (id, subscriber) in subscribers {
-                for change in changes {
-                    if case .dropped = subscriber.continuation.yield(change) {
-                        subscriber.flag.value.store(true, ordering: .releasing)
-                        _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
-                        subscriber.continuation.finish()
-                        break
-                    }
+                // Behind by more than the buffer from earlier commits: cut off.
+                if subscriber.flag.unread.load(ordering: .relaxed) > bufferSize {
+                    subscriber.flag.value.store(true, ordering: .releasing)
+                    _ = state.withLock { $0.subscribers.removeValue(forKey: id) }
+                    subscriber.continuation.finish()
+                    continue
                 }
+                subscriber.flag.unread.add(changes.count, ordering: .relaxed)
+                for change in changes { subscriber.continuation.yield(change) }
             }
         }
     }

@@ -79,15 +79,44 @@ public struct WorkplaceRecord: Sendable, Equatable {
     public var headcount: Int64?
     public var status: StrikeStatus?
     public var participants: Int64?
+    /// When the latest message that reported on it was sent, in UTC (RFC
+    /// 3339); nil for a workplace that messages only name.
+    public var reportedAt: String? = nil
 
     public var striking: Bool { status?.isStriking ?? false }
 }
 
+/// A delegate with one of its mandates: in GetWorkplace, a mandate the
+/// workplace gave; in ListDelegates, its latest matching the filter.
 public struct DelegateRecord: Sendable, Equatable {
     public var id: String
-    public var workplace: String
+    /// The electing body of the mandate shown: a workplace or a council.
+    public var workplace: String?
+    public var fromCouncil: String?
     public var council: String
+    /// Held, missing or exiled if so; otherwise (in GetWorkplace) the
+    /// mandate's status, or (in ListDelegates) how the Summary counts it.
     public var status: DelegateStatus
+    /// From the greatest-key safety report; nil when there is none.
+    public var safety: SafetyStatus?
+    /// The shown mandate's status (ListDelegates).
+    public var mandate: MandateStatus?
+    /// When the latest message about the delegate (an election, a recall,
+    /// a status or safety report) was sent, in UTC (RFC 3339); nil where it
+    /// is not read (a workplace's list).
+    public var reportedAt: String?
+
+    public init(id: String, workplace: String? = nil, fromCouncil: String? = nil, council: String, status: DelegateStatus,
+                safety: SafetyStatus? = nil, mandate: MandateStatus? = nil, reportedAt: String? = nil) {
+        self.id = id
+        self.workplace = workplace
+        self.fromCouncil = fromCouncil
+        self.council = council
+        self.status = status
+        self.safety = safety
+        self.mandate = mandate
+        self.reportedAt = reportedAt
+    }
 }
 
 public struct CouncilRecord: Sendable, Equatable {
@@ -95,7 +124,7 @@ public struct CouncilRecord: Sendable, Equatable {
     public var name: String?
     public var level: CouncilLevel
     public var area: String?
-    /// Delegates last elected to it whose status is active.
+    /// Active mandates in it whose delegate is not held, missing or exiled.
     public var activeDelegates: Int64
 }
 
@@ -232,10 +261,16 @@ public struct DelegateQuery: Sendable, Equatable {
     public var workplace: String?
     public var council: String?
     public var status: DelegateStatus?
+    public var safety: SafetyStatus?
+    /// Delegates with a mandate in this status.
+    public var mandate: MandateStatus?
 
-    public init(workplace: String? = nil, council: String? = nil, status: DelegateStatus? = nil) {
+    public init(workplace: String? = nil, council: String? = nil, status: DelegateStatus? = nil,
+                safety: SafetyStatus? = nil, mandate: MandateStatus? = nil) {
         self.workplace = workplace
         self.council = council
         self.status = status
+        self.safety = safety
+        self.mandate = mandate
     }
 }

@@ -1,4 +1,5 @@
 import GRDB
+import StrikeCore
 
 /// The database schema, as migrations.
 ///
@@ -10,10 +11,127 @@ import GRDB
 enum Schema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1", migrate: v1)
-        migrator.registerMigration("v2", migrate: v2)
-        migrator.registerMigration("v3", migrate: v3)
+        for (identifier, migrate) in migrations { migrator.registerMigration(identifier, migrate: migrate) }
         return migrator
+    }
+
+    /// The migrations, in order.
+    static var migrations: [(identifier: String, migrate: @Sendable (Database) throws -> Void)] {
+        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-mandates", v4Mandates)]
+    }
+
+    /// Every migration this version knows, by identifier: a database that
+    /// records another was migrated by a newer strikecd.
+    static var migrationIdentifiers: Set<String> { Set(migrations.map(\.identifier)) }
+
+    /// A `.jsonl` in progress was resumed at `done_bytes` on its device and
+    /// inode alone: rewritten in place (`cp` truncates and keeps the inode),
+    /// or replaced by a new file that reused the inode, it lost the new
+    /// file's first `done_bytes` bytes. The ledger now keeps a digest of the
+    /// bytes accounted for and the file's size when opened; a row without
+    /// them (written by an older strikecd) is read afresh, where duplicates
+    /// cost nothing.
+    private static func v4(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE spool_file ADD COLUMN prefix_sha256 TEXT;
+            ALTER TABLE spool_file ADD COLUMN opened_size INTEGER;
+            """)
+    }
+
+    /// Delegation at every level (format v2): a delegate holds one mandate
+    /// per council, given by a workplace or by a council; its safety is kept
+    /// apart from its mandates. v3's `delegate` row (one workplace, one
+    /// council, one status) gives way to a `delegate` row (Summary status,
+    /// safety, resignation, recalls) and `mandate` rows; see
+    /// SubjectRows+Delegate.swift. The new rules give some stored messages a
+    /// new meaning (a recalled delegate detained and released stays
+    /// recalled), so every delegate is folded again from its applied
+    /// messages, and the Summary's delegate tallies are counted afresh.
+    private static func v4Mandates(_ db: Database) throws {
+        try db.execute(sql: """
+            DROP TABLE delegate;
+            CREATE TABLE delegate (
+                id TEXT PRIMARY KEY NOT NULL,
+                -- How the Summary counts it; NULL until it has an election.
+                status TEXT CHECK (status IN ('active','detained','missing','exiled','recalled','resigned')),
+                safety TEXT CHECK (safety IN ('free','detained','arrested','charged','sentenced','missing','exiled')),
+                safety_until TEXT,
+                safety_k TEXT,
+                resigned_k TEXT,
+                -- The greatest-key recall by each body: `kind body key` lines.
+                recalls TEXT,
+                CHECK ((safety IS NULL) = (safety_k IS NULL)),
+                CHECK (safety_until IS NULL OR safety IS NOT NULL)
+            ) WITHOUT ROWID;
+            CREATE INDEX delegate_status ON delegate(status) WHERE status IS NOT NULL;
+            CREATE INDEX delegate_safety ON delegate(safety) WHERE safety IS NOT NULL;
+            CREATE INDEX delegate_recalls ON delegate(id) WHERE recalls IS NOT NULL;
+
+            CREATE TABLE mandate (
+                delegate TEXT NOT NULL,
+                council TEXT NOT NULL,
+                -- The body that gave it: the greatest-key election's.
+                body_kind TEXT NOT NULL CHECK (body_kind IN ('workplace','council')),
+                body TEXT NOT NULL,
+                election_k TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('active','recalled','resigned')),
+                status_k TEXT NOT NULL,
+                -- The greatest-key election of each other body that elected
+                -- the delegate to this council (irregular): `kind body key` lines.
+                others TEXT,
+                PRIMARY KEY (delegate, council)
+            ) WITHOUT ROWID;
+            CREATE INDEX mandate_council ON mandate(council, delegate, status, body_kind, body);
+            CREATE INDEX mandate_body ON mandate(body_kind, body, delegate, council, status);
+            CREATE INDEX mandate_others ON mandate(delegate, council) WHERE others IS NOT NULL;
+
+            DELETE FROM tally WHERE name IN ('active','detained','missing','exiled','recalled','resigned',
+                'mandates_active','mandates_recalled','mandates_resigned');
+            """)
+        try refoldDelegates(db)
+    }
+
+    /// Folds every delegate from its applied messages into empty tables and
+    /// adds their tallies (a migration's step; the fold is the reconciler's).
+    static func refoldDelegates(_ db: Database) throws {
+        var rows = SubjectRows(db)
+        var tally = Tally()
+        var subject: String?
+        var messages: [Message] = []
+        func flush() throws {
+            guard let first = messages.first else { return }
+            let state = SubjectState.fold(first.subject, messages)
+            try rows.save(state, subject: first.subject, before: SubjectState(empty: first.subject))
+            guard let sum = tally.adding(state.tally, minus: Tally()) else {
+                throw StoreError.corrupt("a Summary total would leave 64 bits")
+            }
+            tally = sum
+            messages.removeAll(keepingCapacity: true)
+        }
+        // In subject order, through message_subject: one delegate's messages together.
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT m.subject, v.body FROM message m JOIN version v ON v.id = m.version
+            WHERE m.subject >= 'delegate/' AND m.subject < 'delegate0' ORDER BY m.subject
+            """)
+        while let row = try cursor.next() {
+            let key: String = row[0]
+            guard let body: String = row[1], let message = MessageReader.read(Array(body.utf8), policy: .stored).message,
+                  message.subject.key == key else {
+                throw StoreError.corrupt("a stored message of \(key) no longer validates")
+            }
+            if key != subject {
+                try flush()
+                subject = key
+            }
+            messages.append(message)
+        }
+        try flush()
+        for (name, value) in zip(Tally.names, tally.values) where value != 0 {
+            try db.execute(sql: """
+                INSERT INTO tally (name, value) VALUES (?, ?)
+                ON CONFLICT (name) DO UPDATE SET value = value + excluded.value
+                """, arguments: [name, value])
+        }
     }
 
     /// A workplace's adoptions, outcomes, participations and delegates are
@@ -62,7 +180,15 @@ enum Schema {
     private static func v1(_ db: Database) throws {
         // Every distinct version ever seen: a JSON value (by its canonical
         // bytes) or, for a copy that is not a readable JSON value, its bytes.
-        // `hash` is SHA-256 over a domain byte ('j' or 'b') and those bytes.
+        // `hash` is SHA-256 over a domain byte and an identity's bytes
+        // (Reconciler.hash), so that no two domains can collide:
+        // 'j' the canonical JSON without a top-level `sig` (a message's
+        //     identity: copies that differ only in `sig` are one version);
+        // 's' the canonical JSON with `sig`, of a copy refused for its
+        //     signature (a stranger's claim keeps an identity of its own);
+        // 'b' the raw bytes of a copy that is not a JSON value or is too large
+        //     to be a message (hashed as they are read when too large to hold).
+        // (This comment was corrected after v1 shipped; the SQL is unchanged.)
         //
         // A rowid table, so that versions (bodies included) are appended in
         // arrival order rather than scattered by their random hashes: every

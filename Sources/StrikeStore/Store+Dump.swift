@@ -19,6 +19,7 @@ extension Store {
                 ("workplace", "SELECT * FROM workplace ORDER BY id"),
                 ("council", "SELECT * FROM council ORDER BY id"),
                 ("delegate", "SELECT * FROM delegate ORDER BY id"),
+                ("mandate", "SELECT * FROM mandate ORDER BY delegate, council"),
                 ("demand", "SELECT * FROM demand ORDER BY id"),
                 ("support", "SELECT * FROM support ORDER BY demand, workplace"),
                 ("outcome", "SELECT * FROM outcome ORDER BY demand, workplace"),
@@ -68,15 +69,19 @@ extension Store {
             s.striking = try count("SELECT count(*) FROM workplace WHERE \(striking)")
             s.participants = try count("SELECT coalesce(sum(participants), 0) FROM workplace WHERE \(striking)")
             for status in DelegateStatus.allCases {
-                let n = try count("SELECT count(*) FROM delegate WHERE election_k IS NOT NULL AND status = '\(status.rawValue)'")
+                let n = try count("SELECT count(*) FROM delegate WHERE status = '\(status.rawValue)'")
                 switch status {
                 case .active: s.delegates.active = n
                 case .detained: s.delegates.detained = n
                 case .missing: s.delegates.missing = n
+                case .exiled: s.delegates.exiled = n
                 case .recalled: s.delegates.recalled = n
                 case .resigned: s.delegates.resigned = n
                 }
             }
+            s.mandates.active = try count("SELECT count(*) FROM mandate WHERE status = 'active'")
+            s.mandates.recalled = try count("SELECT count(*) FROM mandate WHERE status = 'recalled'")
+            s.mandates.resigned = try count("SELECT count(*) FROM mandate WHERE status = 'resigned'")
             s.demands.economic = try count("SELECT count(*) FROM demand WHERE category = 'economic'")
             s.demands.democratic = try count("SELECT count(*) FROM demand WHERE category = 'democratic'")
             s.messages.applied = try count("SELECT count(*) FROM message")

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import StrikeCore
 
-// The read side (DESIGN.md §5): every list is paged by a cursor (the sort key
+// The read side (docs/protocol.md): every list is paged by a cursor (the sort key
 // of the last item returned) and a clamped limit, and every nested list is cut
 // at a fixed length, so no answer grows with the store. Each query is a value
 // (`StoreQuery`) that the caller runs on GRDB's reader pool, either without
@@ -19,7 +19,7 @@ import StrikeCore
 //   appear in unresolved(), and their per-workplace lists are still readable.
 
 extension Store {
-    /// The Summary of DESIGN.md §5, from the running tallies.
+    /// The Summary of docs/protocol.md, from the running tallies.
     public static var summaryQuery: StoreQuery<Summary> {
         StoreQuery { db in try Store.summary(db) }
     }
@@ -55,7 +55,8 @@ extension Store {
             // look-ups (docs/performance.md).
             let record: WorkplaceRecord
             let row = try DirectStatement(cached: db, sql: """
-                SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants
+                SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants,
+                       max(coalesce(reported_k, ''), coalesce(strike_k, ''))
                 FROM workplace WHERE id = ?
                 """)
             defer { row.reset() }
@@ -66,7 +67,7 @@ extension Store {
                     kind: try Self.optionalEnum(row.string(3), WorkplaceKind.self), sector: row.string(4), town: row.string(5),
                     region: row.string(6), ownership: try Self.optionalEnum(row.string(7), Ownership.self),
                     headcount: row.int64OrNil(8), status: try Self.optionalEnum(row.string(9), StrikeStatus.self),
-                    participants: row.int64OrNil(10))
+                    participants: row.int64OrNil(10), reportedAt: Self.instant(row.string(11)))
             } else {
                 let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM entity WHERE kind = 'workplace' AND id = ?")
                 defer { named.reset() }
@@ -77,8 +78,10 @@ extension Store {
             let cap = WorkplaceDetail.listLimit
             let delegates = try Self.workplaceList(db, Self.workplaceDelegatesSQL, id, limit: cap + 1) { row in
                 DelegateRecord(
-                    id: row.string(0) ?? "", workplace: row.string(1) ?? "", council: row.string(2) ?? "",
-                    status: try Self.requiredEnum(row.string(3), DelegateStatus.self))
+                    id: row.string(0) ?? "", workplace: row.string(1), council: row.string(2) ?? "",
+                    status: try Self.shownStatus(mandate: row.string(3), delegate: row.string(4)),
+                    safety: try Self.optionalEnum(row.string(5), SafetyStatus.self),
+                    mandate: try Self.optionalEnum(row.string(3), MandateStatus.self))
             }
             // The demands it adopted and those it reported an outcome for, each
             // in demand order from its own index, merged here. One query over
@@ -119,11 +122,23 @@ extension Store {
 
     // GetWorkplace's lists, each read from its table's index on `workplace`
     // alone (schema v3: the indexes hold the columns read here; a test
-    // checks the plans). A delegate with a workplace has an election (a
-    // CHECK of the table), so that needs no test here.
+    // checks the plans). Delegates: one row per mandate the workplace gave,
+    // from mandate_body, each with its delegate's row by primary key.
     static let workplaceDelegatesSQL = """
-        SELECT id, workplace, council, status FROM delegate WHERE workplace = ? ORDER BY id LIMIT ?
+        SELECT m.delegate, m.body, m.council, m.status, d.status, d.safety
+        FROM mandate m JOIN delegate d ON d.id = m.delegate
+        WHERE m.body_kind = 'workplace' AND m.body = ? ORDER BY m.delegate, m.council LIMIT ?
         """
+
+    /// A delegate shown with one mandate: held, missing or exiled says more
+    /// than the mandate's status; otherwise the mandate's own.
+    static func shownStatus(mandate: String?, delegate: String?) throws -> DelegateStatus {
+        let status = try requiredEnum(delegate, DelegateStatus.self)
+        switch status {
+        case .detained, .missing, .exiled: return status
+        case .active, .recalled, .resigned: return try requiredEnum(mandate, DelegateStatus.self)
+        }
+    }
     static let workplaceAdoptionsSQL = """
         SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain
         FROM support s LEFT JOIN demand d ON d.id = s.demand
@@ -182,17 +197,36 @@ extension Store {
         return merged
     }
 
-    /// Delegates with an election, by id.
+    /// Delegates with an election, by id, each with its latest mandate
+    /// among those that match the filter (workplace, council, mandate status
+    /// apply to one and the same mandate).
     public static func listDelegates(_ filter: DelegateQuery, page: PageRequest) throws(QueryError) -> StoreQuery<Page<DelegateRecord>> {
         let after = try Cursor.slug(page.cursor)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            var sql = "SELECT id, workplace, council, status FROM delegate WHERE election_k IS NOT NULL AND id > ?"
+            var mandateFilter = ""
+            var mandateArguments: [any DatabaseValueConvertible] = []
+            if let workplace = filter.workplace {
+                mandateFilter += " AND x.body_kind = 'workplace' AND x.body = ?"
+                mandateArguments.append(workplace)
+            }
+            if let council = filter.council { mandateFilter += " AND x.council = ?"; mandateArguments.append(council) }
+            if let mandate = filter.mandate { mandateFilter += " AND x.status = ?"; mandateArguments.append(mandate.rawValue) }
+            var sql = """
+                SELECT d.id, d.status, d.safety, m.council, m.body_kind, m.body, m.status AS mandate,
+                    (SELECT max(l.k) FROM message l WHERE l.subject = 'delegate/' || d.id) AS latest_k
+                FROM delegate d JOIN mandate m ON m.delegate = d.id
+                WHERE d.status IS NOT NULL AND d.id > ?
+                """
             var arguments: [any DatabaseValueConvertible] = [after]
-            if let workplace = filter.workplace { sql += " AND workplace = ?"; arguments.append(workplace) }
-            if let council = filter.council { sql += " AND council = ?"; arguments.append(council) }
-            if let status = filter.status { sql += " AND status = ?"; arguments.append(status.rawValue) }
-            sql += " ORDER BY id LIMIT ?"
+            if let status = filter.status { sql += " AND d.status = ?"; arguments.append(status.rawValue) }
+            if let safety = filter.safety { sql += " AND d.safety = ?"; arguments.append(safety.rawValue) }
+            sql += """
+                 AND m.council = (SELECT x.council FROM mandate x WHERE x.delegate = d.id\(mandateFilter)
+                    ORDER BY x.election_k DESC LIMIT 1)
+                ORDER BY d.id LIMIT ?
+                """
+            arguments += mandateArguments
             arguments.append(limit + 1)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             return try Self.page(rows, limit: limit, decode: Self.delegate) { $0.id }
@@ -200,14 +234,16 @@ extension Store {
     }
 
     /// Councils with a `council.formed`, by id.
-    /// `+d.status`: the unary plus keeps SQLite from counting through the
-    /// status index, which it otherwise prefers (it has no statistics): that
-    /// walked every active delegate once per council, 1.9 s for 50 councils
-    /// and 150,000 delegates, instead of each council's own (delegate_council).
+    /// Its active delegates: active mandates in it whose delegate is counted
+    /// active (not held, missing or exiled), from mandate_council, which
+    /// holds the status, and each delegate's row by its key (`+m.status`,
+    /// `+d.status`: the unary plus keeps SQLite from preferring a status
+    /// index, which it may without statistics: that walked every active
+    /// delegate once per council, 1.9 s for 50 councils and 150,000 delegates).
     static let listCouncilsSQL = """
         SELECT c.id, c.name, c.level, c.area,
-            (SELECT count(*) FROM delegate d
-             WHERE d.council = c.id AND d.election_k IS NOT NULL AND +d.status = 'active') AS active
+            (SELECT count(*) FROM mandate m JOIN delegate d ON d.id = m.delegate
+             WHERE m.council = c.id AND +m.status = 'active' AND +d.status = 'active') AS active
         FROM council c WHERE c.formed_k IS NOT NULL AND c.id > ? ORDER BY c.id LIMIT ?
         """
 
@@ -300,11 +336,12 @@ extension Store {
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments))
             return try Self.page(rows, limit: limit, decode: { row throws in
                 let id: String = row["id"]
-                // total() never fails on overflow as sum() does; beyond 2^53
-                // (no real count) it is approximate, and CAST saturates.
+                // sum(), exact: every count is at most ValidationPolicy.maximumCount,
+                // which keeps the sum within 64 bits (total() would round
+                // beyond 2^53, and saturate).
                 let totals = try Row.fetchOne(
                     db.cachedStatement(sql: """
-                        SELECT count(*) AS joined, CAST(total(participants) AS INTEGER) AS participants
+                        SELECT count(*) AS joined, coalesce(sum(participants), 0) AS participants
                         FROM participation WHERE action = ?
                         """), arguments: [id])
                 let inline = ActionRecord.inlineWorkplaces
@@ -412,7 +449,7 @@ extension Store {
                  AND CASE kind
                     WHEN 'workplace' THEN NOT EXISTS (SELECT 1 FROM workplace x WHERE x.id = r.id AND x.reported_k IS NOT NULL)
                     WHEN 'council' THEN NOT EXISTS (SELECT 1 FROM council x WHERE x.id = r.id AND x.formed_k IS NOT NULL)
-                    WHEN 'delegate' THEN NOT EXISTS (SELECT 1 FROM delegate x WHERE x.id = r.id AND x.election_k IS NOT NULL)
+                    WHEN 'delegate' THEN NOT EXISTS (SELECT 1 FROM delegate x WHERE x.id = r.id AND x.status IS NOT NULL)
                     WHEN 'demand' THEN NOT EXISTS (SELECT 1 FROM demand x WHERE x.id = r.id)
                     WHEN 'action' THEN NOT EXISTS (SELECT 1 FROM action x WHERE x.id = r.id)
                     END
@@ -474,13 +511,25 @@ extension Store {
             kind: try optionalEnum(row["kind"], WorkplaceKind.self), sector: row["sector"], town: row["town"],
             region: row["region"], ownership: try optionalEnum(row["ownership"], Ownership.self),
             headcount: row["headcount"], status: try optionalEnum(row["status"], StrikeStatus.self),
-            participants: row["participants"])
+            participants: row["participants"],
+            reportedAt: instant(max(row["reported_k"] as String? ?? "", row["strike_k"] as String? ?? "")))
     }
 
     static func delegate(_ row: Row) throws -> DelegateRecord {
-        DelegateRecord(
-            id: row["id"], workplace: row["workplace"], council: row["council"],
-            status: try requiredEnum(row["status"], DelegateStatus.self))
+        let kind: String = row["body_kind"]
+        return DelegateRecord(
+            id: row["id"], workplace: kind == "workplace" ? row["body"] : nil,
+            fromCouncil: kind == "council" ? row["body"] : nil, council: row["council"],
+            status: try requiredEnum(row["status"], DelegateStatus.self),
+            safety: try optionalEnum(row["safety"], SafetyStatus.self),
+            mandate: try optionalEnum(row["mandate"], MandateStatus.self),
+            reportedAt: instant(row["latest_k"]))
+    }
+
+    /// The sent_at of an order key (`UTC-instant origin seq`) as RFC 3339 UTC.
+    static func instant(_ key: String?) -> String? {
+        guard let key, let space = key.firstIndex(of: " ") else { return nil }
+        return String(key[..<space]) + "Z"
     }
 
     static func votes(_ row: Row) -> Votes? {

@@ -21,6 +21,12 @@ public struct LedgerEntry: Sendable, Equatable {
     public var detail: String?
     public var sha256: String?
     public var size: Int64?
+    /// For a `.jsonl`: SHA-256 (hex) of its first `doneBytes` bytes, and its
+    /// size when it was last opened. A file is resumed at `doneBytes` only
+    /// while those bytes are still there: one rewritten in place, or a new
+    /// file that took the name and the inode, is read afresh.
+    public var prefixSHA256: String?
+    public var openedSize: Int64?
 
     public init(name: String, device: UInt64, inode: UInt64, ctime: Int64, doneBytes: Int64 = 0, linesDone: Int = 0) {
         self.name = name
@@ -47,6 +53,8 @@ public enum SpoolLedger {
         entry.detail = row["detail"]
         entry.sha256 = row["sha256"]
         entry.size = row["size"]
+        entry.prefixSHA256 = row["prefix_sha256"]
+        entry.openedSize = row["opened_size"]
         return entry
     }
 
@@ -74,8 +82,9 @@ public struct LedgerWriter: ~Copyable {
     public mutating func save(_ entry: LedgerEntry) throws {
         if saveStatement == nil {
             saveStatement = try DirectStatement(db, sql: """
-                INSERT OR REPLACE INTO spool_file (name, device, inode, ctime, done_bytes, lines_done, disposition, code, detail, sha256, size)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO spool_file
+                    (name, device, inode, ctime, done_bytes, lines_done, disposition, code, detail, sha256, size, prefix_sha256, opened_size)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         }
         let s = saveStatement!
@@ -91,6 +100,8 @@ public struct LedgerWriter: ~Copyable {
         s.bind(9, entry.detail)
         s.bind(10, entry.sha256)
         s.bind(11, entry.size)
+        s.bind(12, entry.prefixSHA256)
+        s.bind(13, entry.openedSize)
         try s.execute()
     }
 

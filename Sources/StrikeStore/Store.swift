@@ -75,6 +75,11 @@ public final class Store: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "strikecd"
+        // GRDB's default, .userInitiated, has libdispatch give each new worker
+        // thread of its queues nice -2, which the daemon may not take under
+        // systemd (EACCES, logged as "Failed to set thread priority for worker
+        // thread"); reads and writes gain nothing from it on Linux.
+        config.qos = .default
         config.prepareDatabase { db in
             // Keep temporary b-trees in memory: the state directory may be the
             // only writable place under systemd's ProtectSystem=strict.
@@ -94,11 +99,34 @@ public final class Store: Sendable {
                 try db.execute(sql: "PRAGMA cache_size = -16384")
             }
             let migrator = Schema.migrator
+            try pool.read { db in try Self.checkUsable(db, migrator: migrator, path: path) }
             try migrator.migrate(pool)
         } catch {
             throw StoreError.from(error)
         }
         threadReaders = ThreadReaders(path: path, configuration: config)
+    }
+
+    /// Refuses, before anything is written, a database that a newer
+    /// strikecd has migrated (its schema has changes this version does not
+    /// know, and this version would write rows that break them) and one
+    /// with damaged pages (PRAGMA quick_check): either would otherwise be
+    /// used until a query or a commit hit the damage, for ever after.
+    static func checkUsable(_ db: Database, migrator: DatabaseMigrator, path: String) throws {
+        let unknown = try migrator.appliedIdentifiers(db).subtracting(Schema.migrationIdentifiers).sorted()
+        if !unknown.isEmpty {
+            throw StoreError(.open, """
+                \(path) was updated by a newer strikecd (schema changes \(unknown.joined(separator: ", ")), unknown to \
+                this version): run that version, or a copy of the database made before the update
+                """)
+        }
+        let problems = try String.fetchAll(db, sql: "PRAGMA quick_check(5)")
+        if problems != ["ok"] {
+            throw StoreError.corrupt("""
+                \(path) is damaged (SQLite's quick_check: \(problems.joined(separator: "; "))): stop using it; \
+                restore the last copy (strikecd(8), BACKUP), or recover what can be read with `sqlite3 \(path) .recover`
+                """)
+        }
     }
 
     deinit {
@@ -188,7 +216,7 @@ public final class Store: Sendable {
         return (outcomes, reconciler.events)
     }
 
-    /// The Summary of DESIGN.md §5, from the running tallies.
+    /// The Summary of docs/protocol.md, from the running tallies.
     public func summary() throws(StoreError) -> Summary {
         try read { db in try Self.summary(db) }
     }
@@ -210,6 +238,10 @@ public final class Store: Sendable {
             case "missing": summary.delegates.missing = value
             case "recalled": summary.delegates.recalled = value
             case "resigned": summary.delegates.resigned = value
+            case "exiled": summary.delegates.exiled = value
+            case "mandates_active": summary.mandates.active = value
+            case "mandates_recalled": summary.mandates.recalled = value
+            case "mandates_resigned": summary.mandates.resigned = value
             case "economic": summary.demands.economic = value
             case "democratic": summary.demands.democratic = value
             case "applied": summary.messages.applied = value

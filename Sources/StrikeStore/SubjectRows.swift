@@ -11,24 +11,24 @@ import StrikeCore
 /// prepared on first use and run through SQLite's C API (`DirectStatement`),
 /// since a subject's row is read and written for nearly every message.
 struct SubjectRows {
-    private let db: Database
+    let db: Database
     private var statements: [Query: DirectStatement] = [:]
 
     init(_ db: Database) {
         self.db = db
     }
 
-    private enum Query: Hashable {
+    enum Query: Hashable {
         case load(Kind)
         case save(Kind)
         case delete(Kind)
     }
 
-    private enum Kind: Hashable {
-        case workplace, council, delegate, demand, support, outcome, action, participation
+    enum Kind: Hashable {
+        case workplace, council, delegate, mandate, demand, support, outcome, action, participation
     }
 
-    private mutating func statement(_ query: Query, _ sql: @autoclosure () -> String) throws -> DirectStatement {
+    mutating func statement(_ query: Query, _ sql: @autoclosure () -> String) throws -> DirectStatement {
         if let statement = statements[query] {
             statement.reset()
             return statement
@@ -79,17 +79,7 @@ struct SubjectRows {
             s.reset()
             return .council(state)
         case .delegate(let id):
-            var state = DelegateState(id: id)
-            let s = try statement(.load(.delegate), "SELECT election_k, workplace, council, status, status_k FROM delegate WHERE id = ?")
-            s.bind(1, id.rawValue)
-            if try s.step() {
-                if let electionKey = Self.key(s, 0), let workplace = Slug(s.string(1)), let council = Slug(s.string(2)) {
-                    state.election = Stamped(.init(workplace: workplace, council: council), at: electionKey)
-                }
-                state.status = Self.stampedEnum(s, 3)
-            }
-            s.reset()
-            return .delegate(state)
+            return .delegate(try loadDelegate(id))
         case .demand(let id):
             var state = DemandState(id: id)
             let s = try statement(.load(.demand), "SELECT proposal_k, category, text FROM demand WHERE id = ?")
@@ -162,7 +152,9 @@ struct SubjectRows {
     }
 
     /// Writes the state, or deletes the row when no message is left for it.
-    mutating func save(_ state: SubjectState, subject: Subject) throws {
+    /// `before` is the state as loaded: a delegate's mandate rows are written
+    /// only where they changed.
+    mutating func save(_ state: SubjectState, subject: Subject, before: SubjectState) throws {
         if state.isEmpty {
             try delete(subject)
             return
@@ -210,17 +202,8 @@ struct SubjectRows {
             s.bind(8, v.area?.key.rawValue)
             try s.execute()
         case .delegate(let v):
-            let s = try statement(.save(.delegate), """
-                INSERT OR REPLACE INTO delegate (id, workplace, council, election_k, status, status_k)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            s.bind(1, v.id.rawValue)
-            s.bind(2, v.election?.value.workplace.rawValue)
-            s.bind(3, v.election?.value.council.rawValue)
-            s.bind(4, v.election?.key.rawValue)
-            s.bind(5, v.status?.value.rawValue)
-            s.bind(6, v.status?.key.rawValue)
-            try s.execute()
+            guard case .delegate(let old) = before else { preconditionFailure("delegate \(v.id) saved over another subject") }
+            try saveDelegate(v, before: old)
         case .demand(let v):
             let s = try statement(.save(.demand), "INSERT OR REPLACE INTO demand (id, text, category, proposal_k) VALUES (?, ?, ?, ?)")
             s.bind(1, v.id.rawValue)
@@ -287,7 +270,9 @@ struct SubjectRows {
         switch subject {
         case .workplace(let id): try db.cachedStatement(sql: "DELETE FROM workplace WHERE id = ?").execute(arguments: [id.rawValue])
         case .council(let id): try db.cachedStatement(sql: "DELETE FROM council WHERE id = ?").execute(arguments: [id.rawValue])
-        case .delegate(let id): try db.cachedStatement(sql: "DELETE FROM delegate WHERE id = ?").execute(arguments: [id.rawValue])
+        case .delegate(let id):
+            try db.cachedStatement(sql: "DELETE FROM delegate WHERE id = ?").execute(arguments: [id.rawValue])
+            try db.cachedStatement(sql: "DELETE FROM mandate WHERE delegate = ?").execute(arguments: [id.rawValue])
         case .demand(let id): try db.cachedStatement(sql: "DELETE FROM demand WHERE id = ?").execute(arguments: [id.rawValue])
         case .support(let demand, let workplace):
             try db.cachedStatement(sql: "DELETE FROM support WHERE demand = ? AND workplace = ?").execute(arguments: [demand.rawValue, workplace.rawValue])
@@ -301,7 +286,7 @@ struct SubjectRows {
 
     // MARK: - Helpers
 
-    private static func key(_ s: DirectStatement, _ column: Int32) -> OrderKey? {
+    static func key(_ s: DirectStatement, _ column: Int32) -> OrderKey? {
         s.string(column).map(OrderKey.init(rawValue:))
     }
 
@@ -316,7 +301,7 @@ struct SubjectRows {
         return Stamped(value, at: key)
     }
 
-    private static func stampedEnum<E: RawRepresentable & Sendable & Equatable>(_ s: DirectStatement, _ column: Int32) -> Stamped<E>? where E.RawValue == String {
+    static func stampedEnum<E: RawRepresentable & Sendable & Equatable>(_ s: DirectStatement, _ column: Int32) -> Stamped<E>? where E.RawValue == String {
         guard let key = key(s, column + 1), let text = s.string(column), let value = E(rawValue: text) else { return nil }
         return Stamped(value, at: key)
     }

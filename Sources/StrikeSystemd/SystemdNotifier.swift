@@ -22,7 +22,7 @@ public enum NotifyResult: Sendable, Equatable {
 /// `NOTIFY_SOCKET` is read on each call and left in the environment (the watchdog keeps
 /// needing it); child processes should be started with a cleaned environment.
 ///
-/// Protocol for `Type=notify` (DESIGN.md §7): ``ready(status:)`` once the store is open, the
+/// Protocol for `Type=notify` (docs/design.md, "systemd"): ``ready(status:)`` once the store is open, the
 /// spool scanned and the socket listening; ``status(_:)`` with live counts; ``reloading()``
 /// on SIGHUP and ``ready(status:)`` again when the reload is done; ``stopping()`` on SIGTERM;
 /// ``watchdog()`` every ``watchdogPingInterval`` (or run ``runWatchdog()``).

@@ -34,7 +34,12 @@ public enum QueryCall: Sendable, Equatable {
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
-    case listDelegates(workplace: String?, council: String?, status: DelegateStatus?, page: PageParameters)
+    case listDelegates(workplace: String?, council: String?, status: DelegateStatus?, safety: SafetyStatus? = nil,
+                       mandate: MandateStatus? = nil, page: PageParameters)
+    case getDelegate(id: String)
+    case getCouncil(id: String)
+    /// `limit`: at most this many (the server caps it at 1000).
+    case irregular(limit: Int?)
     case listCouncils(page: PageParameters)
     case listDemands(category: DemandCategory?, workplace: String?, page: PageParameters)
     case listDemandWorkplaces(demand: String, page: PageParameters)
@@ -66,10 +71,18 @@ public enum QueryCall: Sendable, Equatable {
         case "GetWorkplace":
             self = .getWorkplace(id: try read(["id"]).slug("id"))
         case "ListDelegates":
-            let p = try read(PageParameters.keys.union(["workplace", "council", "status"]))
+            let p = try read(PageParameters.keys.union(["workplace", "council", "status", "safety", "mandate"]))
             self = .listDelegates(
                 workplace: try p.optionalSlug("workplace"), council: try p.optionalSlug("council"),
-                status: try p.optionalEnum("status", DelegateStatus.self), page: try PageParameters(p))
+                status: try p.optionalEnum("status", DelegateStatus.self), safety: try p.optionalEnum("safety", SafetyStatus.self),
+                mandate: try p.optionalEnum("mandate", MandateStatus.self), page: try PageParameters(p))
+        case "GetDelegate":
+            self = .getDelegate(id: try read(["id"]).slug("id"))
+        case "GetCouncil":
+            self = .getCouncil(id: try read(["id"]).slug("id"))
+        case "Irregular":
+            let p = try read(["limit"])
+            self = .irregular(limit: try p.optionalInt("limit", minimum: 1).map { Int(min($0, PageParameters.maximumLimit)) })
         case "ListCouncils":
             self = .listCouncils(page: try PageParameters(try read(PageParameters.keys)))
         case "ListDemands":
@@ -109,6 +122,9 @@ public enum QueryCall: Sendable, Equatable {
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
         case .listDelegates: "ListDelegates"
+        case .getDelegate: "GetDelegate"
+        case .getCouncil: "GetCouncil"
+        case .irregular: "Irregular"
         case .listCouncils: "ListCouncils"
         case .listDemands: "ListDemands"
         case .listDemandWorkplaces: "ListDemandWorkplaces"
@@ -124,9 +140,10 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .watch: self
+        case .summary, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
-        case .listDelegates(let workplace, let council, let status, _): .listDelegates(workplace: workplace, council: council, status: status, page: page)
+        case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
+            .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
         case .listCouncils: .listCouncils(page: page)
         case .listDemands(let category, let workplace, _): .listDemands(category: category, workplace: workplace, page: page)
         case .listDemandWorkplaces(let demand, _): .listDemandWorkplaces(demand: demand, page: page)
@@ -145,9 +162,11 @@ public enum QueryCall: Sendable, Equatable {
         case .summary, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
-        case .getWorkplace(let id): b.add("id", id)
-        case .listDelegates(let workplace, let council, let status, let page):
-            b.add("workplace", workplace); b.add("council", council); b.add("status", status?.rawValue); page.add(to: &b)
+        case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)
+        case .irregular(let limit): b.add("limit", limit.map(Int64.init))
+        case .listDelegates(let workplace, let council, let status, let safety, let mandate, let page):
+            b.add("workplace", workplace); b.add("council", council); b.add("status", status?.rawValue)
+            b.add("safety", safety?.rawValue); b.add("mandate", mandate?.rawValue); page.add(to: &b)
         case .listCouncils(let page), .listRejected(let page): page.add(to: &b)
         case .listDemands(let category, let workplace, let page):
             b.add("category", category?.rawValue); b.add("workplace", workplace); page.add(to: &b)
@@ -167,6 +186,8 @@ public enum AdminCall: Sendable {
     case submit([JSONValue])
     /// A file name in the quarantine directory (no directory part).
     case requeue(name: String)
+    /// Every quarantined copy of a rejected version: its identity, 32 bytes.
+    case requeueRejected(hash: [UInt8])
     case rescan
     /// A rejected version's identity: 32 bytes.
     case forget(hash: [UInt8])
@@ -188,10 +209,10 @@ public enum AdminCall: Sendable {
         case "Rescan":
             _ = try Parameters(object, allowed: [])
             self = .rescan
-        case "Forget", "ShowRejected":
+        case "Forget", "ShowRejected", "RequeueRejected":
             let text = try Parameters(object, allowed: ["hash"]).string("hash", maximumLength: 64)
             guard let hash = AdminCall.hashBytes(text) else { throw .invalidParameter("hash") }
-            self = name == "Forget" ? .forget(hash: hash) : .showRejected(hash: hash)
+            self = name == "Forget" ? .forget(hash: hash) : name == "ShowRejected" ? .showRejected(hash: hash) : .requeueRejected(hash: hash)
         default:
             throw .methodNotFound(Interface.admin + "." + name)
         }
@@ -234,6 +255,7 @@ public enum AdminCall: Sendable {
         switch self {
         case .submit: "Submit"
         case .requeue: "Requeue"
+        case .requeueRejected: "RequeueRejected"
         case .rescan: "Rescan"
         case .forget: "Forget"
         case .showRejected: "ShowRejected"
@@ -246,7 +268,7 @@ public enum AdminCall: Sendable {
         case .submit(let messages): b.add("messages", .array(messages))
         case .requeue(let name): b.add("name", name)
         case .rescan: break
-        case .forget(let hash), .showRejected(let hash):
+        case .forget(let hash), .showRejected(let hash), .requeueRejected(let hash):
             b.add("hash", AdminCall.hashText(hash))
         }
         return VarlinkCall(method: Interface.admin + "." + name, parameters: b.object)

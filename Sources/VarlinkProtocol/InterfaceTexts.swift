@@ -59,17 +59,30 @@ error ExpectedMore ()
 # after the last item already returned.
 interface org.strikecd.Query
 
-# Delegates with an election, counted by status.
+# Delegates with an election, each counted once, by the first that applies:
+# detained, missing, exiled, active, recalled, resigned.
 type DelegateCounts (
-  # Elected and active, or released.
+  # Not held, missing or exiled, with at least one active mandate.
   active: int,
-  # Reported detained.
+  # Their latest safety report says detained, arrested, charged or sentenced.
   detained: int,
-  # Reported missing.
+  # Their latest safety report says missing.
   missing: int,
-  # Recalled by their workplace's assembly.
+  # Their latest safety report says exiled.
+  exiled: int,
+  # No active mandate, and their mandates' latest event was a recall.
   recalled: int,
-  # Resigned.
+  # No active mandate otherwise: they resigned.
+  resigned: int
+)
+
+# Mandates (a delegate's seat in one council), counted by status.
+type MandateCounts (
+  # Given by the latest election and neither recalled nor resigned since.
+  active: int,
+  # Recalled by the body that gave them.
+  recalled: int,
+  # Ended by the delegate's resignation.
   resigned: int
 )
 
@@ -101,6 +114,8 @@ type Totals (
   participants: int,
   # Delegates by status.
   delegates: DelegateCounts,
+  # Mandates by status.
+  mandates: MandateCounts,
   # Demands by category.
   demands: DemandCounts,
   # Messages by fate.
@@ -119,8 +134,18 @@ type Ownership (state, private, mixed)
 # The level of a council.
 type CouncilLevel (local, regional, national, neighbourhood)
 
-# Where a delegate stands.
-type DelegateStatus (active, detained, missing, recalled, resigned)
+# How a delegate is counted: held (detained), missing, exiled, or else by
+# its mandates: active, recalled, resigned.
+type DelegateStatus (active, detained, missing, exiled, recalled, resigned)
+
+# What the latest safety report says of a delegate.
+type SafetyStatus (free, detained, arrested, charged, sentenced, missing, exiled)
+
+# Where a mandate stands.
+type MandateStatus (active, recalled, resigned)
+
+# The kind of an electing body.
+type BodyKind (workplace, council)
 
 # The kind of a demand.
 type DemandCategory (economic, democratic)
@@ -168,19 +193,103 @@ type Workplace (
   # How many take part, from the same report.
   participants: ?int,
   # True when the status is strike, partial, go-slow or work-to-rule.
-  striking: bool
+  striking: bool,
+  # When the latest message reporting on it was sent (its sent_at), in UTC;
+  # absent for a workplace that messages only name.
+  reported_at: ?string
 )
 
-# A delegate with an election.
+# A delegate with an election, shown with one mandate: in GetWorkplace one
+# the workplace gave, in ListDelegates its latest that matches the filter.
 type Delegate (
   # The delegate's pseudonym.
   id: string,
-  # The workplace that elected the delegate, from the latest election.
-  workplace: string,
-  # The council the delegate sits on, from the latest election.
+  # The workplace that gave the mandate, when a workplace gave it.
+  workplace: ?string,
+  # The council that gave the mandate, when a council gave it.
+  from_council: ?string,
+  # The council the mandate is in.
   council: string,
-  # Where the delegate stands.
-  status: DelegateStatus
+  # Detained, missing or exiled when so; otherwise in GetWorkplace the
+  # mandate's status, in ListDelegates how the delegate is counted.
+  status: DelegateStatus,
+  # What its latest safety report says, if any.
+  safety: ?SafetyStatus,
+  # The mandate's status (ListDelegates).
+  mandate: ?MandateStatus,
+  # When the latest message about the delegate (an election, a recall, a
+  # status or safety report) was sent, in UTC (ListDelegates; absent in a
+  # workplace's list).
+  reported_at: ?string
+)
+
+# An applied message, named by its place in the order.
+type MessageRef (
+  # Its sent_at as a UTC instant.
+  at: string,
+  # Its origin.
+  origin: string,
+  # Its seq.
+  seq: int
+)
+
+# A body that elects and recalls delegates.
+type Body (
+  # A workplace assembly, or a council's delegates.
+  kind: BodyKind,
+  # The workplace's or the council's id.
+  id: string
+)
+
+# A delegate's seat in one council.
+type Mandate (
+  # The delegate's pseudonym.
+  delegate: string,
+  # The council.
+  council: string,
+  # The body that gave it: that of the latest election.
+  by: Body,
+  # Where it stands.
+  status: MandateStatus,
+  # The election that gave it.
+  elected: MessageRef,
+  # The message that set its status: that election, a recall or a
+  # resignation.
+  since: MessageRef,
+  # Other bodies that elected the delegate to this council (irregular).
+  other_bodies: []Body
+)
+
+# A delegate's safety, from its latest safety report.
+type Safety (
+  # What the report says.
+  status: SafetyStatus,
+  # The end of an arrest of fixed length, a date YYYY-MM-DD.
+  until: ?string,
+  # The report: its origin is who reported it, its time since when.
+  reported: MessageRef
+)
+
+# What an irregular delegation is.
+type IrregularKind (level, bodies, recall)
+
+# A delegation kept and applied as far as the rules say, but not merged
+# silently.
+type Irregular (
+  # level: a council elected to a council of the same or a lower level;
+  # bodies: two or more bodies elected one delegate to one council;
+  # recall: a body recalled a delegate it never elected.
+  kind: IrregularKind,
+  # The delegate's pseudonym.
+  delegate: string,
+  # The council of the mandate; absent for a recall.
+  council: ?string,
+  # The bodies involved.
+  bodies: []Body,
+  # The messages involved: each body's latest election, or the recall.
+  messages: []MessageRef,
+  # What is irregular, for people.
+  detail: string
 )
 
 # A council described by a council.formed message.
@@ -193,7 +302,8 @@ type Council (
   level: CouncilLevel,
   # The area it covers.
   area: ?string,
-  # How many active delegates were last elected to it.
+  # How many active mandates it holds whose delegate is not detained,
+  # missing or exiled.
   active_delegates: int
 )
 
@@ -372,6 +482,8 @@ method Summary() -> (
   participants: int,
   # Delegates by status.
   delegates: DelegateCounts,
+  # Mandates by status.
+  mandates: MandateCounts,
   # Demands by category.
   demands: DemandCounts,
   # Messages by fate.
@@ -407,7 +519,7 @@ method GetWorkplace(
 ) -> (
   # The workplace.
   workplace: Workplace,
-  # Delegates it elected, by id.
+  # The mandates it gave, by delegate and council.
   delegates: []Delegate,
   # Demands it adopted or reported an outcome for, by id.
   demands: []WorkplaceDemand,
@@ -418,15 +530,20 @@ method GetWorkplace(
   truncated: bool
 )
 
-# Delegates with an election, by id. A delegate that only status messages
-# name is listed by Unresolved.
+# Delegates with an election, by id. A delegate that only status or safety
+# messages name is listed by Unresolved. 'workplace', 'council' and
+# 'mandate' select one and the same mandate.
 method ListDelegates(
-  # Only those last elected by this workplace.
+  # Only those with a mandate this workplace gave.
   workplace: ?string,
-  # Only those last elected to this council.
+  # Only those with a mandate in this council.
   council: ?string,
-  # Only those with this status.
+  # Only those counted with this status.
   status: ?DelegateStatus,
+  # Only those whose latest safety report says this.
+  safety: ?SafetyStatus,
+  # Only those with a mandate in this status.
+  mandate: ?MandateStatus,
   # The most delegates to return.
   limit: ?int,
   # Where to continue: a 'next' from the previous page.
@@ -436,6 +553,72 @@ method ListDelegates(
   delegates: []Delegate,
   # Pass as 'cursor' for the next page; absent on the last page.
   next: ?string
+)
+
+# One delegate with all its mandates and its safety. The list of mandates
+# holds at most 100; 'truncated' says when it was cut.
+method GetDelegate(
+  # The delegate's pseudonym.
+  id: string
+) -> (
+  # The delegate's pseudonym.
+  id: string,
+  # How it is counted; absent until it has an election.
+  status: ?DelegateStatus,
+  # Its latest safety report, if any.
+  safety: ?Safety,
+  # Its mandates, by council.
+  mandates: []Mandate,
+  # True when the list was cut.
+  truncated: bool,
+  # When the latest message about it (an election, a recall, a status or
+  # safety report) was sent, in UTC.
+  reported_at: ?string,
+  # The note of its latest status or safety report, if it had one: for the
+  # service's users only (strikecd never logs it).
+  note: ?string
+)
+
+# One council: its facts, the mandates in it, the other councils its
+# delegates sit in, and the mandates it gave to councils above it. Each list
+# holds at most 100; 'truncated' says when one was cut.
+method GetCouncil(
+  # The council's id.
+  id: string
+) -> (
+  # The council's id.
+  id: string,
+  # True once a council.formed message described it.
+  described: bool,
+  # Its name.
+  name: ?string,
+  # Its level.
+  level: ?CouncilLevel,
+  # The area it covers.
+  area: ?string,
+  # The mandates in it, by delegate.
+  mandates: []Mandate,
+  # The other mandates of its delegates, by delegate and council.
+  seats: []Mandate,
+  # The mandates it gave, by delegate and council.
+  elected: []Mandate,
+  # True when a list was cut.
+  truncated: bool
+)
+
+# Irregular delegations: elections from a council to a council of the same
+# or a lower level, one delegate elected to one council by two or more
+# bodies, recalls by a body that never elected the delegate. They are kept
+# and applied as far as the rules say; this lists them with the messages
+# involved, level first, then bodies, then recalls, each by delegate.
+method Irregular(
+  # The most to return (default and cap 1000).
+  limit: ?int
+) -> (
+  # The irregular delegations.
+  irregular: []Irregular,
+  # True when there are more than 'limit'.
+  truncated: bool
 )
 
 # Councils described by a council.formed message, by id.
@@ -581,6 +764,18 @@ error WorkplaceNotFound (
   id: string
 )
 
+# No applied message names this delegate.
+error DelegateNotFound (
+  # The id asked for.
+  id: string
+)
+
+# No applied message names this council.
+error CouncilNotFound (
+  # The id asked for.
+  id: string
+)
+
 # No demand with this id was proposed or named by any message.
 error DemandNotFound (
   # The id asked for.
@@ -652,6 +847,17 @@ method Requeue(
   name: string
 )
 
+# Moves every quarantined copy of a rejected version back into the spool's
+# incoming directory and forgets the version, so that they are judged afresh.
+# The copies are found by what they hold, whatever their names.
+method RequeueRejected(
+  # The version's identity, 64 hexadecimal digits, as ListRejected gives it.
+  hash: string
+) -> (
+  # The names the copies were given in the incoming directory.
+  names: []string
+)
+
 # Scans the spool's incoming directory now instead of at the next timer.
 method Rescan() -> ()
 
@@ -676,10 +882,13 @@ error TooManyMessages (
   maximum: int
 )
 
-# The quarantine directory has no file of this name.
+# The quarantine directory has no file of this name (RequeueRejected: no
+# copy of this version).
 error QuarantinedFileNotFound (
-  # The name asked for.
-  name: string
+  # The name asked for (RequeueRejected: the hash).
+  name: string,
+  # The quarantine directory's path.
+  directory: ?string
 )
 
 # What is kept of a rejected version, to compare the sides of a conflict

@@ -52,6 +52,14 @@ public struct VarlinkError: Error, Sendable, CustomStringConvertible {
         VarlinkError(Interface.query + ".WorkplaceNotFound", JSONObject([("id", .string(id))]))
     }
 
+    public static func delegateNotFound(_ id: String) -> VarlinkError {
+        VarlinkError(Interface.query + ".DelegateNotFound", JSONObject([("id", .string(id))]))
+    }
+
+    public static func councilNotFound(_ id: String) -> VarlinkError {
+        VarlinkError(Interface.query + ".CouncilNotFound", JSONObject([("id", .string(id))]))
+    }
+
     public static func demandNotFound(_ id: String) -> VarlinkError {
         VarlinkError(Interface.query + ".DemandNotFound", JSONObject([("id", .string(id))]))
     }
@@ -72,8 +80,9 @@ public struct VarlinkError: Error, Sendable, CustomStringConvertible {
         VarlinkError(Interface.admin + ".TooManyMessages", JSONObject([("maximum", .number(JSONNumber(Int64(maximum))))]))
     }
 
-    public static func quarantinedFileNotFound(_ name: String) -> VarlinkError {
-        VarlinkError(Interface.admin + ".QuarantinedFileNotFound", JSONObject([("name", .string(name))]))
+    public static func quarantinedFileNotFound(_ name: String, directory: String? = nil) -> VarlinkError {
+        VarlinkError(Interface.admin + ".QuarantinedFileNotFound",
+                     JSONObject([("name", .string(name))] + (directory.map { [("directory", JSONValue.string($0))] } ?? [])))
     }
 
     public static func rejectedVersionNotFound(_ hash: String) -> VarlinkError {

@@ -10,7 +10,9 @@ struct Check: ParsableCommand {
             Run this before handing a USB stick to a courier. Each problem is printed as
             `file[:line]: reason: detail` (reason codes: see docs/messages.md). Two
             different valid versions of the same (origin, seq) among the files are reported
-            as a conflict: the daemon would reject both.
+            as a conflict: the daemon would reject both. A message dated before a lower
+            seq of its origin is reported as `back in time` (a clock set wrong when it was
+            written); it is valid, but counts as older than the messages before it.
 
             Signatures are judged as the daemon on this machine would: with the signatures
             and keyring settings of the configuration file, unless --signatures or
@@ -44,6 +46,7 @@ struct Check: ParsableCommand {
         var copies = 0
         var invalid = 0
         var versions: [Envelope: (canonical: [UInt8], source: String)] = [:]
+        var dated: [Slug: [(seq: Int64, sentAt: Timestamp, source: String)]] = [:]
         for file in named {
             let opened: MessageFileReader.Opened
             do {
@@ -67,6 +70,11 @@ struct Check: ParsableCommand {
                         copies += 1
                         let source = copy.line.map { "\(file.path):\($0)" } ?? file.path
                         switch copy.reading.verdict {
+                        case .failure(let rejection) where rejection.code == .unknownOrigin:
+                            // Not a fault of the message: this machine cannot judge it.
+                            invalid += 1
+                            let origin = copy.reading.envelope.map { "\($0.origin)" } ?? "its origin"
+                            Console.line("\(source): \(rejection.code.rawValue): not verified here (no key for \(origin) in the keyring); this daemon would quarantine it until the key is added (a secretary checks her own messages with `strikectl check`)")
                         case .failure(let rejection):
                             invalid += 1
                             Console.line("\(source): \(rejection.code.rawValue): \(rejection.detail)")
@@ -77,6 +85,7 @@ struct Check: ParsableCommand {
                                 invalid += 1
                                 Console.line("\(source): \(ReasonCode.conflict.rawValue): \(message.origin) #\(message.seq) differs from the version in \(earlier.source); the daemon would reject both")
                             } else {
+                                if versions[envelope] == nil { dated[message.origin, default: []].append((message.seq, message.sentAt, source)) }
                                 versions[envelope] = (message.content, source)
                             }
                         }
@@ -84,12 +93,38 @@ struct Check: ParsableCommand {
                 }
             }
         }
+        let backwards = Check.backInTime(dated)
+        for step in backwards {
+            Console.line("\(step.later.source): back in time: \(step.origin) #\(step.later.seq) is dated \(step.later.sentAt.text), before #\(step.earlier.seq) (\(step.earlier.sentAt.text), in \(step.earlier.source)); messages are ordered by sent_at, so #\(step.later.seq) counts as the older: was the clock of the computer that wrote it wrong?")
+        }
         if named.isEmpty {
             Console.warning("no message files to check")
-        } else if !quiet || invalid > 0 {
-            Console.line("checked \(copies) \(copies == 1 ? "copy" : "copies") in \(named.count) \(named.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")")
+        } else if !quiet || invalid > 0 || !backwards.isEmpty {
+            let times = backwards.isEmpty ? "" : "; \(backwards.count) \(backwards.count == 1 ? "goes" : "go") back in time"
+            Console.line("checked \(copies) \(copies == 1 ? "copy" : "copies") in \(named.count) \(named.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")\(times)")
         }
         if invalid > 0 { throw ExitCode(1) }
         if unreadable { throw ExitCode(2) }
+    }
+}
+
+extension Check {
+    typealias Dated = (seq: Int64, sentAt: Timestamp, source: String)
+
+    /// Each message dated before a lower seq of its origin: a clock that
+    /// went back (a flat battery, a reset laptop) between two messages.
+    static func backInTime(_ dated: [Slug: [Dated]]) -> [(origin: Slug, earlier: Dated, later: Dated)] {
+        var steps: [(origin: Slug, earlier: Dated, later: Dated)] = []
+        for origin in dated.keys.sorted() {
+            var latest: Dated?
+            for message in dated[origin]!.sorted(by: { $0.seq < $1.seq }) {
+                if let latest, message.sentAt < latest.sentAt {
+                    steps.append((origin, latest, message))
+                } else {
+                    latest = message
+                }
+            }
+        }
+        return steps
     }
 }

@@ -14,6 +14,7 @@ import StrikeStore
 import StrikeSystemd
 import Synchronization
 import UnixSignals
+import VarlinkProtocol
 
 /// The running daemon: wires the store, the spool loop, signals and (later)
 /// the Varlink server and systemd notifications. Owns no logic of its own.
@@ -106,6 +107,7 @@ final class Daemon: Sendable {
         limits.maximumConnectionsPerUID = config.maxConnectionsPerUser
         limits.maximumMessageBytes = config.maxRequestSize
         limits.partialMessageTimeout = .milliseconds(Int64(config.requestTimeout * 1000))
+        limits.idleTimeout = config.idleTimeout > 0 ? .milliseconds(Int64(config.idleTimeout * 1000)) : nil
         let serverConfiguration = ServerConfiguration(
             listen: listen, info: ServiceInfo(version: StrikeVersion.text),
             queryGroup: config.queryGroup, adminGroup: config.adminGroup, limits: limits
@@ -151,6 +153,9 @@ final class Daemon: Sendable {
         logger.notice("started: spool \(settings.spool), database \(settings.database)", metadata: JournalEvent.started.metadata([
             "spool": "\(settings.spool)", "database": "\(settings.database)",
         ]))
+        // Which origins' messages can pass: a key filed under a wrong name
+        // shows here, not only as messages failing their signatures.
+        logger.notice("keyring \(settings.keyring) (signatures \(settings.signatures.rawValue)): \(SignatureSetup.describe(signatures.rules))", metadata: ["keyring": "\(settings.keyring)"])
         let group = ServiceGroup(
             services: [
                 SpoolRunner(spool: spool, notifier: notifier, logger: logger), server, ReadyRunner(daemon: self),
@@ -203,8 +208,8 @@ final class Daemon: Sendable {
         }
         let rules: SignatureRules
         do {
-            let (loaded, warning) = try SignatureSetup.rules(policy: fresh.signatures, keyring: fresh.keyring)
-            if let warning {
+            let (loaded, warnings) = try SignatureSetup.rules(policy: fresh.signatures, keyring: fresh.keyring)
+            for warning in warnings {
                 logger.warning("\(warning)", metadata: JournalEvent.configError.metadata(["file": "\(fresh.keyring)"]))
             }
             rules = loaded

@@ -20,8 +20,22 @@ struct DaemonAdmin: AdminBackend {
             return try await spool.requeue(name)
         } catch {
             switch error {
-            case .notFound(let name): throw .quarantinedFileNotFound(name)
+            case .notFound(let name): throw .quarantinedFileNotFound(name, directory: spool.layout.quarantine)
             case .invalidName(let name): throw .failed("\"\(name)\" is not the name of a quarantined copy")
+            case .reasonFile: throw .failed(error.description)
+            case .trouble(let why): throw .failed(why)
+            }
+        }
+    }
+
+    func requeueRejected(hash: [UInt8]) async throws(AdminFailure) -> [String] {
+        do {
+            return try await spool.requeueRejected(hash: hash)
+        } catch {
+            switch error {
+            case .notFound(let name): throw .quarantinedFileNotFound(name, directory: spool.layout.quarantine)
+            case .invalidName(let name): throw .failed("\"\(name)\" is not the name of a quarantined copy")
+            case .reasonFile: throw .failed(error.description)
             case .trouble(let why): throw .failed(why)
             }
         }

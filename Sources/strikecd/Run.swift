@@ -45,8 +45,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the daemon in the foreground (the default).",
         discussion: """
             Watches SPOOL/incoming/ and reconciles every file dropped there into the
-            database exactly once; rejected copies go to SPOOL/quarantine/ with a .reason
-            file beside them. SIGTERM or SIGINT finishes the transaction in flight and
+            database exactly once; rejected copies go to SPOOL/quarantine/ with a reason
+            file (.NAME.reason) beside them. SIGTERM or SIGINT finishes the transaction in flight and
             exits 0; SIGHUP re-reads the configuration and rescans the spool.
             """
     )
@@ -74,9 +74,9 @@ struct Run: AsyncParsableCommand {
             throw ExitCode(64)
         }
         let signatures: SignatureRules
-        let keyringWarning: String?
+        let keyringWarnings: [String]
         do {
-            (signatures, keyringWarning) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
+            (signatures, keyringWarnings) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
         } catch {
             Console.error("keyring: \(error)")
             throw ExitCode(78)  // EX_CONFIG
@@ -84,7 +84,7 @@ struct Run: AsyncParsableCommand {
         LoggingSetup.bootstrap(target: log, level: level)
         // Its level is the process-wide one, which a reload can change.
         let logger = Logger(label: "strikecd")
-        if let keyringWarning {
+        for keyringWarning in keyringWarnings {
             logger.warning("\(keyringWarning)", metadata: JournalEvent.configError.metadata(["file": "\(config.keyring)"]))
         }
 
@@ -125,8 +125,8 @@ struct CheckConfig: ParsableCommand {
         }
         let signatures: SignatureRules
         do {
-            let (rules, warning) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
-            if let warning { Console.warning(warning) }
+            let (rules, warnings) = try SignatureSetup.rules(policy: config.signatures, keyring: config.keyring)
+            for warning in warnings { Console.warning(warning) }
             signatures = rules
         } catch {
             Console.error("keyring: \(error)")

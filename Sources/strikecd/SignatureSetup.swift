@@ -20,22 +20,27 @@ final class CurrentSignatures: Sendable {
 /// The signature policy and keyring the commands use, from the configuration.
 enum SignatureSetup {
     /// Loads the keyring of `config`; the warning says when nothing can pass.
-    static func rules(policy: SignaturePolicy, keyring: String) throws(KeyError) -> (rules: SignatureRules, warning: String?) {
+    static func rules(policy: SignaturePolicy, keyring: String) throws(KeyError) -> (rules: SignatureRules, warnings: [String]) {
         let loaded = try Keyring.load(directory: keyring)
-        var warning: String?
+        var warnings = loaded.warnings
         if policy != .off, loaded.keyTotal == 0 {
             let what = loaded.exists ? "has no keys" : "does not exist"
-            warning = policy == .required
+            warnings.append(policy == .required
                 ? "signatures: required, but the keyring \(keyring) \(what): every message will be quarantined (unsigned or unknown-origin) until origins' keys are added"
-                : "signatures: optional, but the keyring \(keyring) \(what): every origin's messages are accepted unsigned"
+                : "signatures: optional, but the keyring \(keyring) \(what): every origin's messages are accepted unsigned")
         }
-        return (SignatureRules(policy: policy, verifier: loaded), warning)
+        return (SignatureRules(policy: policy, verifier: loaded), warnings)
     }
 
+    /// "2 keys of 2 origins: granit-plant, mtz": the origins named, so that a
+    /// key filed under the wrong name shows at once.
     static func describe(_ rules: SignatureRules) -> String {
         guard let keyring = rules.verifier as? Keyring else { return "no keyring" }
-        let origins = keyring.origins.count
-        return "\(keyring.keyTotal) \(keyring.keyTotal == 1 ? "key" : "keys") of \(origins) \(origins == 1 ? "origin" : "origins")"
+        let origins = keyring.origins
+        let count = "\(keyring.keyTotal) \(keyring.keyTotal == 1 ? "key" : "keys") of \(origins.count) \(origins.count == 1 ? "origin" : "origins")"
+        if origins.isEmpty { return count }
+        let shown = origins.prefix(20).map(\.rawValue).joined(separator: ", ")
+        return "\(count): \(shown)\(origins.count > 20 ? ", and \(origins.count - 20) more" : "")"
     }
 }
 
@@ -72,8 +77,8 @@ struct SignatureOptions: ParsableArguments {
         if let signatures { policy = SignaturePolicy(rawValue: signatures)! }
         if let keyring { directory = keyring }
         do {
-            let (rules, warning) = try SignatureSetup.rules(policy: policy, keyring: directory)
-            if let warning { Console.warning(warning) }
+            let (rules, warnings) = try SignatureSetup.rules(policy: policy, keyring: directory)
+            for warning in warnings { Console.warning(warning) }
             return rules
         } catch {
             Console.error("keyring: \(error)")

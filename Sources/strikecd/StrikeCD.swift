@@ -1,4 +1,5 @@
 import ArgumentParser
+import VarlinkProtocol
 
 /// strikecd: the strike-committee coordination daemon and its one-shot tools.
 @main
@@ -14,8 +15,4 @@ struct StrikeCD: AsyncParsableCommand {
         subcommands: [Run.self, Ingest.self, Check.self, CheckConfig.self],
         defaultSubcommand: Run.self
     )
-}
-
-enum StrikeVersion {
-    static let text = "0.1.0"
 }

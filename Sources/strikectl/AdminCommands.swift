@@ -10,7 +10,8 @@ struct Submit: ParsableCommand {
             By default each file is dropped atomically into the spool's incoming/ directory
             (written in tmp/, synced, then moved), where strikecd picks it up: this works
             even while strikecd is stopped. Files are checked first; an invalid file is not
-            dropped unless --force is given.
+            dropped unless --force is given, and a name strikecd never reads (*.tmp, *.part,
+            a sync tool's conflict copy) never is.
 
             With --socket-submit, the messages are sent over the socket instead (needs group
             strikecd-admin) and each message's result is printed.
@@ -46,6 +47,12 @@ struct Submit: ParsableCommand {
             Console.note("strikectl: note: \(count) \(count == 1 ? "message is" : "messages are") not signed; a strikecd that requires signatures (the default) quarantines \(count == 1 ? "it" : "them") as unsigned (sign with `strikectl sign FILE`)")
         }
         if socketSubmit { return try submitOverSocket(read, policy: policy) }
+        // Dropped under such a name, a file would wait in incoming/ for ever.
+        let refusals = files.compactMap(SpoolDrop.refusal(for:))
+        if !refusals.isEmpty {
+            for refusal in refusals { Console.note(refusal) }
+            throw Failure("\(refusals.count) \(refusals.count == 1 ? "file has a name" : "files have names") strikecd never reads: nothing was dropped", status: Failure.usage)
+        }
         var invalid = 0
         for file in read {
             for copy in file.copies {
@@ -97,28 +104,87 @@ struct Submit: ParsableCommand {
             let detail = result.string("code").map { "\($0): \(result.cell("detail"))" } ?? "-"
             table.add(source, result.cell("origin"), result.cell("seq"), result.cell("outcome"), detail)
         }
-        Console.out(table.render())
+        Console.out(table.render(width: Table.terminalWidth))
         if rejected > 0 { throw Failure("\(rejected) of \(messages.count) rejected") }
     }
 }
 
 struct Requeue: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send a quarantined spool file back to incoming/ to be judged afresh (needs group strikecd-admin).")
+        abstract: "Send rejected copies back to incoming/ to be judged afresh (needs group strikecd-admin).",
+        discussion: """
+            Name what to requeue as `strikectl rejected` shows it: by ID (at least 8 of its
+            hexadecimal digits), by SOURCE (a file, or file:line of a .jsonl), or all of an
+            origin's (--origin) or of one reason (--reason, e.g. unknown-origin once its key
+            is in the keyring). A name in SPOOL/quarantine/ also works. Each rejected
+            version's quarantined copies are found by what they hold and moved back to
+            incoming/, and the version is forgotten, so that it is judged afresh.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "The file's name in SPOOL/quarantine/.") var name: String
+    @Option(help: "Requeue every rejected copy of this origin.") var origin: String?
+    @Option(help: ArgumentHelp("Requeue every rejected copy with this reason code.", valueName: "code")) var reason: String?
+    @Argument(help: ArgumentHelp("An ID or SOURCE from `strikectl rejected`, or a file name in SPOOL/quarantine/.", valueName: "id|source|name"))
+    var targets: [String] = []
 
     func validate() throws {
-        if !AdminCall.isPlainFileName(name) {
-            throw ValidationError("give the file's name inside the quarantine directory, without a directory part")
+        if targets.isEmpty && origin == nil && reason == nil {
+            throw ValidationError("say what to requeue: an ID or SOURCE from `strikectl rejected`, --origin ORIGIN or --reason CODE")
+        }
+        for target in targets where target.isEmpty || target.utf8.count > 255 || target.utf8.contains(0) {
+            throw ValidationError("\"\(target)\" names no rejected copy")
+        }
+        try checkIDs(["--origin": origin])
+        if let reason, ReasonCode(rawValue: reason) == nil {
+            throw ValidationError("--reason \"\(reason)\" is not a reason code (see docs/messages.md, or the CODE column of `strikectl rejected`)")
         }
     }
 
     func run() throws {
-        let reply = try connection.call(AdminCall.requeue(name: name).call)
-        if connection.json { return printJSON(.object(reply)) }
-        Console.out("\(name) is back in incoming/ as \(reply.cell("name"))")
+        var rejected: [JSONObject] = []
+        try connection.page(.listRejected(page: PageParameters()), key: "rejected", limit: nil) { rejected += $0 }
+        // (hash, what to call it), in the order asked.
+        var versions: [(hash: String, label: String)] = []
+        var names: [String] = []
+        func take(_ item: JSONObject) {
+            guard let hash = item.string("hash"), !versions.contains(where: { $0.hash == hash }) else { return }
+            versions.append((hash, "\(hash.prefix(12)) (\(item.cell("source")))"))
+        }
+        for item in rejected {
+            if let origin, item.string("origin") == origin { take(item) }
+            if let reason, item.string("code") == reason { take(item) }
+        }
+        for target in targets {
+            let lowered = target.lowercased()
+            let byID = target.count >= 8 && target.allSatisfy(\.isHexDigit) ? rejected.filter { $0.string("hash")?.hasPrefix(lowered) == true } : []
+            if byID.count > 1 { throw Failure("\(byID.count) rejected versions have IDs starting with \(lowered); give more digits", status: Failure.usage) }
+            let bySource = rejected.filter { $0.string("source") == target }
+            let matches = byID.isEmpty ? bySource : byID
+            if !matches.isEmpty {
+                matches.forEach(take)
+            } else if AdminCall.isPlainFileName(target) {
+                names.append(target)
+            } else {
+                throw Failure("\"\(target)\" is neither an ID nor a SOURCE that `strikectl rejected` shows, nor a file name in the quarantine directory", status: Failure.usage)
+            }
+        }
+        if versions.isEmpty && names.isEmpty {
+            throw Failure("nothing rejected matches\(origin.map { " --origin \($0)" } ?? "")\(reason.map { " --reason \($0)" } ?? "") (see `strikectl rejected`)")
+        }
+        for name in names {
+            let reply = try connection.call(AdminCall.requeue(name: name).call)
+            if connection.json { printJSON(.object(reply)); continue }
+            Console.out("\(name) is back in incoming/ as \(reply.cell("name"))")
+        }
+        for version in versions {
+            let reply = try connection.call(AdminCall.requeueRejected(hash: AdminCall.hashBytes(version.hash)!).call)
+            if connection.json { printJSON(.object(reply)); continue }
+            let requeued = reply.array("names").compactMap { value -> String? in
+                if case .string(let text) = value { return text }
+                return nil
+            }
+            Console.out("\(version.label) is back in incoming/ as \(requeued.joined(separator: ", "))")
+        }
     }
 }
 

@@ -67,6 +67,10 @@ struct Failure: Error {
             return Failure("strikecd refused the value of \(error.string("parameter") ?? "a parameter")")
         case Interface.query + ".WorkplaceNotFound":
             return Failure("no workplace \"\(error.string("id") ?? "")\": no message reports on it or names it (see `strikectl workplaces`)")
+        case Interface.query + ".DelegateNotFound":
+            return Failure("no delegate \"\(error.string("id") ?? "")\": no message elects, recalls or reports on it (see `strikectl delegates`)")
+        case Interface.query + ".CouncilNotFound":
+            return Failure("no council \"\(error.string("id") ?? "")\": no message forms or names it (see `strikectl councils`)")
         case Interface.query + ".DemandNotFound":
             return Failure("no demand \"\(error.string("id") ?? "")\": no message proposes or names it (see `strikectl demands`)")
         case Interface.query + ".ActionNotFound":
@@ -78,7 +82,12 @@ struct Failure: Error {
         case Interface.admin + ".TooManyMessages":
             return Failure("too many messages for one submit (at most \(error.parameters["maximum"].map { JSONWriter.string($0, style: .compact) } ?? "1000")): split the files")
         case Interface.admin + ".QuarantinedFileNotFound":
-            return Failure("no file \"\(error.string("name") ?? "")\" in the spool's quarantine directory (list it with `ls /var/spool/strikecd/quarantine`)")
+            let directory = error.string("directory") ?? "SPOOL/quarantine"
+            let name = error.string("name") ?? ""
+            if name.count == 64, name.allSatisfy(\.isHexDigit) {
+                return Failure("no copy of \(name.prefix(12)) is left in \(directory) (a copy submitted over the socket, or one removed by hand, cannot be requeued: drop the file again)")
+            }
+            return Failure("no file \"\(name)\" in \(directory) (list it with `ls \(directory)`, or name the copy by its ID or SOURCE from `strikectl rejected`)")
         case Interface.admin + ".RejectedVersionNotFound":
             return Failure("no rejected version \(error.string("hash").map { String($0.prefix(12)) } ?? ""): it was forgotten already, or it is applied (see `strikectl rejected`)")
         case Interface.admin + ".Failed":

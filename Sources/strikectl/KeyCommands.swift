@@ -60,7 +60,7 @@ struct Keygen: ParsableCommand {
     @OptionGroup var keys: KeyOptions
 
     func validate() throws {
-        if !Slug.isValid(origin) { throw ValidationError("\"\(origin)\" is not a slug: 1 to 63 of a-z, 0-9 and '-'") }
+        if !Slug.isValid(origin) { throw ValidationError(SlugAdvice.message("the origin", origin)) }
     }
 
     func run() throws {
@@ -120,9 +120,17 @@ struct Sign: ParsableCommand {
         discussion: """
             Each message (each line of a .jsonl file) gets a sig: the Ed25519 signature, by
             its origin's secret key in KEY-DIR/ORIGIN.key (or --key), of its canonical form
-            without sig (docs/messages.md). An existing sig is replaced. Each file is checked
-            first and replaced atomically only when all its messages could be signed; a
-            one-line file stays one line, others are written with one member per line.
+            without sig (docs/messages.md). Each file is checked first and replaced
+            atomically only when all its messages could be signed; a one-line file stays
+            one line, others are written with one member per line.
+
+            A message that is signed already but no longer matches its sig was changed
+            after it was signed, and may have been sent as it was: it is refused, unless
+            --force. Do not change a message that may have been sent; write a new one, which
+            supersedes it: `strikectl new TYPE --origin ORIGIN --corrects SEQ …`.
+
+            The origins' counters (--state, as for `strikectl new`) are raised to the highest
+            seq signed, so that `strikectl new` never writes the same number again.
             """)
 
     @OptionGroup var keys: KeyOptions
@@ -130,6 +138,12 @@ struct Sign: ParsableCommand {
     @Option(help: ArgumentHelp("Sign with this secret key file, whatever the messages' origin.", valueName: "file"),
             completion: .file(extensions: ["key"]))
     var key: String?
+
+    @Flag(help: "Sign again a message changed after it was signed (only if it was never sent).")
+    var force = false
+
+    @Option(help: ArgumentHelp("The seq state file, as for `strikectl new`.", valueName: "file"), completion: .file())
+    var state: String?
 
     @Argument(help: ArgumentHelp("Message files (*.json one message, *.jsonl one per line).", valueName: "file"),
               completion: .file(extensions: ["json", "jsonl"]))
@@ -140,6 +154,25 @@ struct Sign: ParsableCommand {
     }
 
     func run() throws {
+        var signedSeqs: [String: SeqState.Entry] = [:]
+        defer {
+            // Even when some file failed: those that were signed are numbered.
+            if !signedSeqs.isEmpty {
+                do {
+                    try SeqState(path: state ?? SeqState.defaultPath).update { last in
+                        for (origin, signed) in signedSeqs {
+                            var entry = last[origin] ?? SeqState.Entry(seq: 0, sentAt: nil)
+                            entry.take(seq: signed.seq, sentAt: signed.sentAt!)
+                            last[origin] = entry
+                        }
+                    }
+                } catch let failure as Failure {
+                    Console.error("the files were signed, but \(failure.message)")
+                } catch {
+                    Console.error("the files were signed, but the seq state was not updated: \(error)")
+                }
+            }
+        }
         let given = try key.map { path throws(Failure) in
             do { return try SigningKey.load(file: path) } catch { throw Failure("cannot use the secret key: \(error)") }
         }
@@ -150,6 +183,7 @@ struct Sign: ParsableCommand {
             let file = try MessageFile.read(path)
             var output: [UInt8] = []
             var problems: [String] = []
+            var seqs: [String: SeqState.Entry] = [:]
             let copies = file.copies
             for copy in copies {
                 let place = path + (copy.line.map { ":\($0)" } ?? "")
@@ -169,7 +203,20 @@ struct Sign: ParsableCommand {
                     cache[origin] = found
                     signer = found
                 }
-                let signed = JSONValue.object(signer!.sign(object))
+                let signedObject = signer!.sign(object)
+                if let old = message.sig, !force, case .string(let new)? = signedObject["sig"], old != new {
+                    problems.append("""
+                        \(place): \(origin) #\(message.seq) no longer matches its sig (changed after it was signed, or \
+                        signed with another key): it may have been sent as it was, and two versions of one #\(message.seq) are rejected as a conflict. \
+                        Write a new message instead, which supersedes it: `strikectl new \(message.type.rawValue) --origin \(origin) \
+                        --corrects \(message.seq) …` (if it was only signed with another key, or never sent, sign it anyway with --force)
+                        """)
+                    continue
+                }
+                var entry = seqs[origin] ?? SeqState.Entry(seq: 0, sentAt: nil)
+                entry.take(seq: message.seq, sentAt: message.sentAt)
+                seqs[origin] = entry
+                let signed = JSONValue.object(signedObject)
                 let multiline = !file.isLines && copy.bytes.dropLast(while: { $0 == 0x0A || $0 == 0x0D }).contains(0x0A)
                 output += JSONWriter.bytes(signed, style: multiline ? .pretty : .compact) + [0x0A]
             }
@@ -185,6 +232,11 @@ struct Sign: ParsableCommand {
                 continue
             }
             try replace(path, with: output)
+            for (origin, entry) in seqs {
+                var all = signedSeqs[origin] ?? SeqState.Entry(seq: 0, sentAt: nil)
+                all.take(seq: entry.seq, sentAt: entry.sentAt!)
+                signedSeqs[origin] = all
+            }
             Console.note("\(path): signed \(copies.count) \(copies.count == 1 ? "message" : "messages")")
         }
         if failed > 0 {

@@ -21,6 +21,13 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON for scripts: one value per line.")
     var json = false
 
+    @Flag(name: .long, help: "Show every cell whole, however wide (tables fit the terminal, or COLUMNS, otherwise).")
+    var wide = false
+
+    func validate() throws {
+        Table.wide = wide
+    }
+
     var socketPath: String { socket ?? environment("STRIKECD_SOCKET") ?? "/run/strikecd/socket" }
 
     /// Connects, or fails with the exit status and advice for the user.

@@ -12,20 +12,33 @@ struct Status: ParsableCommand {
     func run() throws {
         let summary = try connection.call(QueryCall.summary.call)
         if connection.json { return printJSON(.object(summary)) }
-        Console.out(Status.describe(summary))
+        // Names that messages use but none describes: often a guessed id
+        // (`city-council` for `city-strike-council`), counted apart.
+        var unresolved = 0
+        try connection.page(.unresolved(kind: nil, page: PageParameters()), key: "unresolved", limit: Status.unresolvedShown + 1) { unresolved += $0.count }
+        let shown = unresolved > Status.unresolvedShown ? "more than \(Status.unresolvedShown)" : "\(unresolved)"
+        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)")
     }
+
+    static let unresolvedShown = 10_000
 
     static func describe(_ s: JSONObject) -> String {
         let d = s.object("delegates") ?? JSONObject()
+        let mandates = s.object("mandates") ?? JSONObject()
         let m = s.object("messages") ?? JSONObject()
         let c = s.object("demands") ?? JSONObject()
         var table = Table("", "")
-        table.add("workplaces", s.cell("workplaces"))
-        table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants)")
-        table.add("delegates", "\(d.cell("active")) active, \(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
+        table.add("workplaces", "\(s.cell("workplaces")) described (by a workplace.reported)")
+        // `striking` counts every workplace a strike.reported is about,
+        // described or only named: say so, or the two numbers look wrong.
+        table.add("striking", "\(s.cell("striking")) (\(s.cell("participants")) participants), whether described or only named")
+        // Two rows: one would be cut at the table's 60 characters.
+        table.add("delegates", "\(d.cell("active")) active, \(d.cell("recalled")) recalled, \(d.cell("resigned")) resigned")
+        table.add("", "\(d.cell("detained")) detained, \(d.cell("missing")) missing, \(d.cell("exiled")) exiled")
+        table.add("mandates", "\(mandates.cell("active")) active, \(mandates.cell("recalled")) recalled, \(mandates.cell("resigned")) resigned")
         table.add("demands", "\(c.cell("economic")) economic, \(c.cell("democratic")) democratic")
         table.add("messages", "\(m.cell("applied")) applied, \(m.cell("duplicates")) duplicates, \(m.cell("rejected")) rejected")
-        return table.render().split(separator: "\n").dropFirst().joined(separator: "\n")
+        return table.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
     }
 }
 
@@ -52,11 +65,13 @@ struct Workplaces: ParsableCommand {
 
     func run() throws {
         let query = QueryCall.listWorkplaces(region: region, town: town, strike: striking ? "striking" : status, page: PageParameters())
-        var table = Table("ID", "NAME", "TOWN", "REGION", "STATUS", "PARTICIPANTS")
+        var table = Table("ID", "NAME", "TOWN", "REGION", "STATUS", "PARTICIPANTS", "LAST REPORT")
+        let now = Clock.now()
         try connection.page(query, key: "workplaces", limit: page.limit) { items in
             for w in items {
                 if connection.json { printJSON(.object(w)); continue }
-                table.add(w.cell("id"), w.cell("name"), w.cell("town"), w.cell("region"), w.cell("status"), w.cell("participants"))
+                table.add(w.cell("id"), w.cell("name"), w.cell("town"), w.cell("region"), w.cell("status"), w.cell("participants"),
+                          Age.describe(w.string("reported_at"), now: now))
             }
         }
         if !connection.json { table.print(empty: "no workplaces") }
@@ -71,7 +86,7 @@ struct WorkplaceCommand: ParsableCommand {
     @Argument(help: "The workplace's id.") var id: String
 
     func validate() throws {
-        if !Slug.isValid(id) { throw ValidationError("\"\(id)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'") }
+        if !Slug.isValid(id) { throw ValidationError(SlugAdvice.message("the workplace", id)) }
     }
 
     func run() throws {
@@ -82,10 +97,13 @@ struct WorkplaceCommand: ParsableCommand {
         for key in ["id", "name", "kind", "sector", "town", "region", "ownership", "headcount", "status", "participants"] {
             facts.add(key, w.cell(key))
         }
+        facts.add("last report", Age.describe(w.string("reported_at"), now: Clock.now()))
         if !w.bool("described") { facts.add("note", "no workplace.reported describes it yet") }
-        var out = facts.render().split(separator: "\n").dropFirst().joined(separator: "\n")
-        var delegates = Table("DELEGATE", "COUNCIL", "STATUS")
-        for d in reply.array("delegates").compactMap(\.objectValue) { delegates.add(d.cell("id"), d.cell("council"), d.cell("status")) }
+        var out = facts.render(width: Table.terminalWidth).split(separator: "\n").dropFirst().joined(separator: "\n")
+        var delegates = Table("DELEGATE", "COUNCIL", "STATUS", "SAFETY")
+        for d in reply.array("delegates").compactMap(\.objectValue) {
+            delegates.add(d.cell("id"), d.cell("council"), d.cell("status"), d.cell("safety"))
+        }
         var demands = Table("DEMAND", "ADOPTED", "OUTCOME", "TEXT")
         for d in reply.array("demands").compactMap(\.objectValue) {
             demands.add(d.cell("demand"), d.cell("adopted"), d.cell("outcome"), d.cell("text"))
@@ -95,7 +113,7 @@ struct WorkplaceCommand: ParsableCommand {
             actions.add(a.cell("action"), a.cell("kind"), a.cell("starts_at"), a.cell("participants"))
         }
         for table in [delegates, demands, actions] where !table.rows.isEmpty {
-            out += "\n\n" + table.render()
+            out += "\n\n" + table.render(width: Table.terminalWidth)
         }
         if reply.bool("truncated") {
             out += "\n\n(lists cut at 100: see `strikectl delegates --workplace \(id)`, `demands --workplace \(id)`, `actions --workplace \(id)`)"
@@ -111,26 +129,42 @@ struct Delegates: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var page: LimitOption
-    @Option(help: "Only delegates elected by this workplace.") var workplace: String?
-    @Option(help: "Only delegates elected to this council.") var council: String?
-    @Option(help: "Only delegates with this status.", completion: .list(DelegateStatus.allCases.map(\.rawValue)))
+    @Option(help: "Only delegates with a mandate this workplace gave.") var workplace: String?
+    @Option(help: "Only delegates with a mandate in this council.") var council: String?
+    @Option(help: "Only delegates counted with this status.", completion: .list(DelegateStatus.allCases.map(\.rawValue)))
     var status: String?
+    @Option(help: "Only delegates whose latest safety report says this.", completion: .list(SafetyStatus.allCases.map(\.rawValue)))
+    var safety: String?
+    @Option(help: "Only delegates with a mandate in this status (with --workplace and --council: that same mandate).",
+            completion: .list(MandateStatus.allCases.map(\.rawValue)))
+    var mandate: String?
 
     func validate() throws {
         if let status, DelegateStatus(rawValue: status) == nil {
             throw ValidationError("--status must be one of \(DelegateStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let safety, SafetyStatus(rawValue: safety) == nil {
+            throw ValidationError("--safety must be one of \(SafetyStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let mandate, MandateStatus(rawValue: mandate) == nil {
+            throw ValidationError("--mandate must be one of \(MandateStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try checkIDs(["--workplace": workplace, "--council": council])
     }
 
     func run() throws {
         let query = QueryCall.listDelegates(
-            workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)), page: PageParameters())
-        var table = Table("ID", "WORKPLACE", "COUNCIL", "STATUS")
+            workplace: workplace, council: council, status: status.flatMap(DelegateStatus.init(rawValue:)),
+            safety: safety.flatMap(SafetyStatus.init(rawValue:)), mandate: mandate.flatMap(MandateStatus.init(rawValue:)),
+            page: PageParameters())
+        var table = Table("ID", "BY", "COUNCIL", "MANDATE", "STATUS", "SAFETY", "LAST REPORT")
+        let now = Clock.now()
         try connection.page(query, key: "delegates", limit: page.limit) { items in
             for d in items {
                 if connection.json { printJSON(.object(d)); continue }
-                table.add(d.cell("id"), d.cell("workplace"), d.cell("council"), d.cell("status"))
+                let by = d["workplace"] != nil ? "workplace:\(d.cell("workplace"))" : "council:\(d.cell("from_council"))"
+                table.add(d.cell("id"), by, d.cell("council"), d.cell("mandate"), d.cell("status"), d.cell("safety"),
+                          Age.describe(d.string("reported_at"), now: now))
             }
         }
         if !connection.json { table.print(empty: "no delegates") }
@@ -248,7 +282,7 @@ struct Actions: ParsableCommand {
 struct Rejected: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List rejected messages, oldest first.",
-        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine. ID names a version for `strikectl forget`.")
+        discussion: "Reason codes are explained in docs/messages.md. Quarantined spool files are in SPOOL/quarantine, each beside its reason, .NAME.reason. ID names a version for `strikectl forget`.")
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var page: LimitOption
@@ -351,7 +385,7 @@ struct Watch: ParsableCommand {
 func checkIDs(_ values: KeyValuePairs<String, String?>) throws {
     for (name, value) in values {
         if let value, !Slug.isValid(value) {
-            throw ValidationError("\(name) \"\(value)\" is not an id: ids are 1 to 63 of a-z, 0-9 and '-'")
+            throw ValidationError(SlugAdvice.message(name, value))
         }
     }
 }

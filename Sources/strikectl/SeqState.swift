@@ -4,14 +4,32 @@ import Glibc
 import StrikeCore
 import StrikeOS
 
-/// Each origin's last used seq, in a small JSON file, so that `strikectl new`
-/// numbers an origin's messages 1, 2, 3, … without anyone counting.
+/// Each origin's last used seq and the latest sent_at given to it, in a small
+/// JSON file, so that `strikectl new` numbers an origin's messages 1, 2, 3, …
+/// without anyone counting, and never dates one before the one before it.
+///
+/// The file is `{"ORIGIN": {"seq": N, "sent_at": "…"}, …}`; a bare number
+/// (`{"ORIGIN": N}`, as strikectl wrote it before it kept sent_at) is read as
+/// a seq with no sent_at.
 ///
 /// The file is read and written under an exclusive lock (a `.lock` file
 /// beside it), and replaced atomically, so two `new` at once never hand out
 /// the same seq and a crash never leaves half a file.
 struct SeqState {
     let path: String
+
+    /// One origin's counter.
+    struct Entry: Equatable {
+        var seq: Int64
+        /// The greatest sent_at of this origin's numbered messages, if known.
+        var sentAt: Timestamp?
+
+        /// Takes a message that was written or signed: the counter only goes up.
+        mutating func take(seq: Int64, sentAt: Timestamp) {
+            self.seq = max(self.seq, seq)
+            if self.sentAt.map({ $0 < sentAt }) ?? true { self.sentAt = sentAt }
+        }
+    }
 
     static var defaultPath: String {
         let base = environment("XDG_STATE_HOME") ?? ((environment("HOME") ?? "/root") + "/.local/state")
@@ -20,7 +38,7 @@ struct SeqState {
 
     /// Runs `body` with the state locked; what `body` leaves in the
     /// dictionary is saved when it returns without throwing.
-    func update<T>(_ body: (inout [String: Int64]) throws -> T) throws -> T {
+    func update<T>(_ body: (inout [String: Entry]) throws -> T) throws -> T {
         let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !directory.isEmpty { try makeDirectories(directory) }
         let lock: Int32
@@ -40,7 +58,10 @@ struct SeqState {
         return result
     }
 
-    private func load() throws(Failure) -> [String: Int64] {
+    /// The counters, read without taking the lock (for showing them).
+    func read() throws(Failure) -> [String: Entry] { try load() }
+
+    private func load() throws(Failure) -> [String: Entry] {
         let bytes: [UInt8]
         do {
             switch try Sys.readFile(path, limit: 1 << 20) {
@@ -57,18 +78,32 @@ struct SeqState {
         guard case .object(let object)? = try? JSONReader.read(bytes) else {
             throw Failure("\(path) is damaged (not a JSON object): fix it, or remove it and give --seq")
         }
-        var state: [String: Int64] = [:]
+        var state: [String: Entry] = [:]
         for member in object.members {
-            guard case .number(let number) = member.value, let seq = number.int64 else {
-                throw Failure("\(path) is damaged (\(member.key) is not a number): fix it, or remove it and give --seq")
+            switch member.value {
+            case .number(let number) where number.int64 != nil:
+                state[member.key] = Entry(seq: number.int64!, sentAt: nil)
+            case .object(let entry):
+                guard case .number(let number)? = entry["seq"], let seq = number.int64 else {
+                    throw Failure("\(path) is damaged (\(member.key) has no seq): fix it, or remove it and give --seq")
+                }
+                var sentAt: Timestamp?
+                if case .string(let text)? = entry["sent_at"] { sentAt = Timestamp(text) }
+                state[member.key] = Entry(seq: seq, sentAt: sentAt)
+            default:
+                throw Failure("\(path) is damaged (\(member.key) has no seq): fix it, or remove it and give --seq")
             }
-            state[member.key] = seq
         }
         return state
     }
 
-    private func save(_ state: [String: Int64]) throws(Failure) {
-        let members = state.keys.sorted().map { (key: $0, value: JSONValue.number(JSONNumber(state[$0]!))) }
+    private func save(_ state: [String: Entry]) throws(Failure) {
+        let members = state.keys.sorted().map { origin in
+            let entry = state[origin]!
+            var fields: [(key: String, value: JSONValue)] = [("seq", .number(JSONNumber(entry.seq)))]
+            if let sentAt = entry.sentAt { fields.append(("sent_at", .string(sentAt.text))) }
+            return (key: origin, value: JSONValue.object(JSONObject(fields)))
+        }
         let bytes = JSONWriter.bytes(.object(JSONObject(members)), style: .pretty) + [0x0A]
         let temporary = path + ".tmp"
         do {

@@ -4,7 +4,7 @@ import Glibc
 import StrikeCore
 import StrikeOS
 
-/// Drops files into strikecd's spool atomically (DESIGN.md §4): write into
+/// Drops files into strikecd's spool atomically (docs/design.md, "The spool"): write into
 /// SPOOL/tmp/ under a unique hidden name, fsync, move into SPOOL/incoming/
 /// under a name that cannot clash (never replacing anything), fsync the
 /// directory. The daemon never sees a half-written file.
@@ -26,6 +26,25 @@ struct SpoolDrop {
         if safe.count > 100 { safe = String(safe.suffix(100)) }
         let stamp = Timestamp.utcText(epochSeconds: Sys.now()).filter { $0 != "-" && $0 != ":" }
         return "\(stamp)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(safe)"
+    }
+
+    /// Why strikecd would never read the file `original` under the name
+    /// `incomingName(for:)` gives it (a temporary name, or a sync tool's
+    /// conflict copy), in words with what to do; nil when it would.
+    ///
+    /// Refused rather than renamed: whoever named a file `draft.tmp` may not
+    /// have meant it to count yet, and `report.json.part` may be half a file.
+    static func refusal(for original: String) -> String? {
+        let base = original.split(separator: "/").last.map(String.init) ?? original
+        switch SpoolName(incomingName(for: original)) {
+        case .message, .lines: return nil
+        case .syncConflict:
+            return "\(original): a sync tool's conflict copy (its name holds .sync-conflict-), which strikecd sets aside unread: compare it with the original, and submit what it adds under a name of its own"
+        case .ignore:
+            // Only a suffix survives `incomingName` (hidden names lose their dot, `~` becomes `_`).
+            let suffix = base.hasSuffix(".part") ? ".part" : ".tmp"
+            return "\(original): a name ending in \(suffix) is a file still being written, which strikecd never reads: if it is finished, rename it (to NAME.json, or NAME.jsonl for one message per line) and submit it again"
+        }
     }
 
     /// Writes `bytes` into incoming/ and returns the name it got there.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import VarlinkProtocol
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,11 +23,12 @@ struct StrikeCtl: ParsableCommand {
             Shell completion: strikectl --generate-completion-script bash (or zsh, fish).
             See strikectl(1) and docs/protocol.md.
             """,
-        version: "0.1.0",
+        version: StrikeVersion.text,
         subcommands: [
-            Status.self, Workplaces.self, WorkplaceCommand.self, Delegates.self, Councils.self, Demands.self,
+            Status.self, Workplaces.self, WorkplaceCommand.self, Delegates.self, DelegateCommand.self, Councils.self,
+            CouncilCommand.self, Tree.self, IrregularCommand.self, Demands.self,
             Actions.self, Rejected.self, Gaps.self, UnresolvedCommand.self, Watch.self,
-            Submit.self, Requeue.self, Show.self, Forget.self, Rescan.self, New.self, Keygen.self, Sign.self,
+            Submit.self, Requeue.self, Show.self, Forget.self, Rescan.self, New.self, SeqCommand.self, Keygen.self, Sign.self, StickCheck.self, Names.self,
         ]
     )
 

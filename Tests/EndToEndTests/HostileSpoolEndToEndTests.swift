@@ -37,7 +37,7 @@ let underAddressSanitizer = dlsym(nil, "__asan_init") != nil
         // name → the reason code it must be quarantined with.
         var expected: [String: String] = [:]
 
-        // A sparse 4 GiB file: over max_file_size, quarantined after 64 KiB.
+        // A sparse 4 GiB file: over max_file_size, quarantined; its holes are not read.
         let sparse = fixture.incoming + "/sparse.json"
         let fd = open(sparse, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         #expect(ftruncate(fd, 4 << 30) == 0)

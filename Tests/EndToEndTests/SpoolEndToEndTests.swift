@@ -104,7 +104,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
 }
 
 @Suite(.serialized) struct SpoolEndToEndTests {
-    /// Every way a file can land in the spool (DESIGN.md §4), then the same
+    /// Every way a file can land in the spool (docs/design.md, "The spool"), then the same
     /// Summary as a one-shot ingest of the same copies.
     @Test func filesDroppedInEveryWay() throws {
         let fixture = try DaemonFixture(settings: "grace_period: 2s\nrescan_interval: 1s\nmax_file_size: 1MiB\n")
@@ -172,17 +172,17 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         let quarantined = fixture.names(fixture.quarantine)
         for name in ["link.json", "pipe.json", "report.sync-conflict-20200824-101010-ABCDEFG.json", "huge.json", "big.json"] {
             #expect(quarantined.contains(name), "\(name) in quarantine")
-            #expect(quarantined.contains(name + ".reason"), "\(name).reason in quarantine")
+            #expect(quarantined.contains("." + name + ".reason"), ".\(name).reason in quarantine")
         }
         // Every quarantined copy has a reason with all its fields.
-        for name in quarantined where !name.hasSuffix(".reason") {
-            let data = try Data(contentsOf: URL(fileURLWithPath: fixture.quarantine + "/" + name + ".reason"))
+        for name in quarantined where !name.hasPrefix(".") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: fixture.quarantine + "/." + name + ".reason"))
             let reason = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             for key in ["code", "detail", "line", "sha256", "size", "time"] {
                 #expect(reason.keys.contains(key), "\(name).reason has \(key)")
             }
         }
-        let hugeReason = try String(contentsOfFile: fixture.quarantine + "/huge.json.reason", encoding: .utf8)
+        let hugeReason = try String(contentsOfFile: fixture.quarantine + "/.huge.json.reason", encoding: .utf8)
         #expect(hugeReason.contains("\"too-large\""))
 
         // The huge file is not in the reference (ingest's default limit is
@@ -196,7 +196,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
 
     /// kill -9 at random instants during a large drop, restart, and the
     /// Summary equals a one-shot ingest of the same copies: nothing lost,
-    /// nothing counted twice (DESIGN.md §4, "Exactly once").
+    /// nothing counted twice (docs/design.md, "The spool").
     @Test func killNineAtRandomLosesNothingAndCountsNothingTwice() throws {
         let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\nbatch_size: 40\n")
         var rng = SplitMix(seed: 2020)
@@ -240,8 +240,8 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         #expect(try fixture.summary() == expected)
         // Every quarantined copy has its reason beside it.
         let quarantined = fixture.names(fixture.quarantine)
-        for name in quarantined where !name.hasSuffix(".reason") {
-            #expect(quarantined.contains(name + ".reason"), "\(name) has a reason")
+        for name in quarantined where !name.hasPrefix(".") {
+            #expect(quarantined.contains("." + name + ".reason"), "\(name) has a reason")
         }
         #expect(!quarantined.isEmpty)
         #expect(!quarantined.contains { $0.hasPrefix(".tmp-") }, "no temporary file is left in quarantine/")

@@ -43,6 +43,36 @@ import Testing
         #expect(config.spool == "/etc/strikecd/relative/spool")
     }
 
+    /// Every number of the file at its edges: the largest accepted, one
+    /// more, 64 bits and beyond, negatives, and what a Double parses
+    /// (nan, inf, 1e308): accepted within range, a clear error otherwise,
+    /// never an overflow.
+    @Test(arguments: [
+        ("batch_size: 1", true), ("batch_size: 100000", true), ("batch_size: 100001", false),
+        ("batch_size: 9223372036854775807", false), ("batch_size: 9223372036854775808", false),
+        ("batch_size: -9223372036854775808", false), ("batch_size: -1", false),
+        ("max_connections: 65536", true), ("max_connections: 65537", false), ("max_connections_per_user: 0", false),
+        ("max_file_size: 64KiB", true), ("max_file_size: 65535", false), ("max_file_size: 9223372036854775807", true),
+        ("max_file_size: 9223372036854775807B", true), ("max_file_size: 9223372036854775808", false),
+        ("max_file_size: 8589934591GiB", true), ("max_file_size: 8589934592GiB", false), ("max_file_size: 9007199254740992KiB", false),
+        ("max_request_size: 9223372036854775807", true), ("max_request_size: -1KiB", false),
+        ("max_future_skew: 315360000s", true), ("max_future_skew: 315360001s", false), ("max_future_skew: 3650d", true),
+        ("max_future_skew: 3651d", false), ("max_future_skew: 1e308", false), ("max_future_skew: -1s", false),
+        ("grace_period: nan", false), ("grace_period: inf", false), ("grace_period: -0", true),
+        ("request_timeout: 9223372036854775807ms", false), ("rescan_interval: 0", true),
+    ] as [(String, Bool)])
+    func numbersAtTheirEdges(text: String, accepted: Bool) throws {
+        do {
+            let config = try DaemonConfig.parse(text, file: "/etc/strikecd/strikecd.yaml")
+            #expect(accepted, "\(text) was accepted: \(config)")
+            #expect(config.maxFutureSkew >= 0 && config.maxFutureSkew <= 315_360_000)
+            #expect(config.rescanInterval >= 1)
+        } catch {
+            #expect(!accepted, "\(text): \(error)")
+            #expect(error.line == 1 && error.key != nil, "\(error)")
+        }
+    }
+
     @Test(arguments: [
         ("grace_perod: 5s", 1, "grace_perod", "did you mean \"grace_period\""),
         ("spool: /x\nbatch_size: many", 2, "batch_size", "must be a whole number"),

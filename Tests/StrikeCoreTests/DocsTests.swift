@@ -11,7 +11,7 @@ import Testing
 
     @Test func everyExampleIsValid() throws {
         let blocks = try examples()
-        #expect(blocks.count >= 12)
+        #expect(blocks.count >= 14)
         for block in blocks {
             let reading = read(block, policy: .stored)
             #expect(reading.message != nil, "\(reading.rejection?.code.rawValue ?? ""): \(reading.rejection?.detail ?? "")\n\(block)")
@@ -36,7 +36,7 @@ import Testing
         for type in MessageType.allCases {
             #expect(docs.contains("### `\(type.rawValue)`"), "no section for \(type.rawValue)")
         }
-        let values = workplaceKinds + ownerships + strikeStatuses + councilLevels + delegateEvents
+        let values = workplaceKinds + ownerships + strikeStatuses + councilLevels + delegateEvents + safetyStatuses
             + demandCategories + demandOutcomes + actionKinds
         for value in values {
             #expect(docs.contains("`\(value)`"), "\(value) is not documented")

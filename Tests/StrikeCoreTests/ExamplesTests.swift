@@ -4,7 +4,7 @@ import Testing
 // examples/ tells the story of late August 2020 in message files. These tests
 // keep it honest: every copy there is valid, each copy in examples/bad/ fails
 // the way examples/bad/README.md says, and the Summary that examples/README.md
-// claims is what the rules of DESIGN.md §3 and §5 give.
+// claims is what the rules of docs/design.md ("Reconciliation") and docs/protocol.md give.
 
 /// One copy: a whole `.json` file or one non-blank line of a `.jsonl` file.
 struct Copy: Sendable, CustomStringConvertible {
@@ -36,7 +36,7 @@ func copies(of files: [String]) throws -> [Copy] {
 /// The clock of the examples: 2020-09-01T00:00:00Z, just after the story.
 let examplesPolicy = ValidationPolicy(now: septemberFirst)
 
-/// A small reconciler after DESIGN.md §3 and §5, enough for the examples:
+/// A small reconciler after docs/design.md ("Reconciliation") and docs/protocol.md, enough for the examples:
 /// duplicates by identity, conflicts by (origin, seq), the fold by subject and
 /// the Summary.
 /// A hashable form of a copy's identity.
@@ -91,13 +91,21 @@ struct Reconciliation {
                     summary.participants += Int(strike.participants ?? 0)
                 }
             case .delegate(let delegate):
-                guard delegate.election != nil, let status = delegate.status?.value else { continue }
+                guard let status = delegate.status else { continue }
                 switch status {
                 case .active: summary.delegates.active += 1
                 case .detained: summary.delegates.detained += 1
                 case .missing: summary.delegates.missing += 1
+                case .exiled: summary.delegates.exiled += 1
                 case .recalled: summary.delegates.recalled += 1
                 case .resigned: summary.delegates.resigned += 1
+                }
+                for (_, mandate) in delegate.mandateStatuses {
+                    switch mandate.value {
+                    case .active: summary.mandates.active += 1
+                    case .recalled: summary.mandates.recalled += 1
+                    case .resigned: summary.mandates.resigned += 1
+                    }
                 }
             case .demand(let demand):
                 switch demand.proposal?.value.category {
@@ -157,7 +165,7 @@ func badFiles() throws -> [String] {
             #expect(message.sentAt.text.hasPrefix("2020-08-"), "\(copy)")
             #expect(message.sentAt.text.hasSuffix("+03:00"), "\(copy)")
         }
-        #expect(seqs.count == 5)
+        #expect(seqs.count == 6)
         for (origin, numbers) in seqs {
             #expect(numbers.sorted() == Array(1...Int64(numbers.count)), "\(origin)")
         }
@@ -170,7 +178,7 @@ func badFiles() throws -> [String] {
             guard let message = MessageReader.read(copy.bytes, policy: examplesPolicy).message else { continue }
             if case .delegate(let id) = message.subject { delegates.insert(id.rawValue) }
         }
-        #expect(delegates == ["rook", "kestrel", "lapwing", "heron", "wren"])
+        #expect(delegates == ["rook", "kestrel", "lapwing", "heron", "wren", "swift"])
     }
 
     @Test func finalState() throws {
@@ -178,17 +186,25 @@ func badFiles() throws -> [String] {
         for copy in try copies(of: try storyFiles()) { reconciliation.ingest(copy) }
         let summary = reconciliation.summary
 
-        #expect(summary.messages.applied == 46)
+        #expect(summary.messages.applied == 55)
         #expect(summary.messages.duplicates == 0)
         #expect(summary.messages.rejected == 0)
         #expect(summary.workplaces == 4)
         #expect(summary.striking == 4)
         #expect(summary.participants == 2500 + 900 + 120 + 60)
-        #expect(reconciliation.delegate("rook")?.status?.value == .active)       // detained, then released
-        #expect(reconciliation.delegate("heron")?.status?.value == .detained)    // missing, then found detained
-        #expect(reconciliation.delegate("kestrel")?.status?.value == .recalled)
-        #expect(reconciliation.delegate("wren")?.status?.value == .resigned)
-        #expect(reconciliation.delegate("lapwing")?.status?.value == .active)
+        #expect(reconciliation.delegate("rook")?.status == .active)       // detained, then released
+        #expect(reconciliation.delegate("heron")?.status == .detained)    // missing, then found detained
+        #expect(reconciliation.delegate("kestrel")?.status == .recalled)  // recalled, then detained and released
+        #expect(reconciliation.delegate("wren")?.status == .resigned)
+        #expect(reconciliation.delegate("lapwing")?.status == .active)
+        #expect(reconciliation.delegate("swift")?.status == .active)      // arrested for 15 days, then free
+        // The chain tractor-works → city → region → national.
+        let rook = try #require(reconciliation.delegate("rook"))
+        #expect(rook.mandateStatuses.map { "\($0.council):\($0.status.value)" }
+            == ["city-strike-council:active", "minsk-region-council:active", "national-strike-council:active"])
+        #expect(rook.mandates[Slug("national-strike-council")!]?.giver?.value == .council(Slug("minsk-region-council")!))
+        #expect(rook.irregularities.isEmpty)
+        #expect(reconciliation.delegate("swift")?.safety?.value.status == .free)
 
         // The Summary in examples/README.md is exactly this one.
         let readme = try RepositoryFiles.text("examples/README.md")
@@ -270,11 +286,11 @@ extension StringProtocol {
         var reconciliation = Reconciliation()
         for copy in try copies(of: try storyFiles() + badFiles()) { reconciliation.ingest(copy) }
         let summary = reconciliation.summary
-        #expect(summary.messages.applied == 46)
+        #expect(summary.messages.applied == 55)
         #expect(summary.messages.duplicates == 1)
         #expect(summary.messages.rejected == 3)
         #expect(summary.striking == 4)
-        #expect(summary.delegates.active == 2)
+        #expect(summary.delegates.active == 3)
 
         let readme = try RepositoryFiles.text("examples/README.md")
         let claimed = try #require(RepositoryFiles.codeBlock(after: "<!-- summary-with-bad -->", in: readme))

@@ -2,7 +2,7 @@ import PropertyBased
 import StrikeCore
 import Testing
 
-// The fold (DESIGN.md §3): per-field last writer wins by order key, so any
+// The fold (docs/design.md, "Reconciliation"): per-field last writer wins by order key, so any
 // arrival order of the same messages gives the same state.
 
 /// A valid message of origin `origin`, number `seq`, sent at `at`.
@@ -106,6 +106,8 @@ func stateInEveryOrder(_ messages: [Message], sourceLocation: SourceLocation = #
 }
 
 @Suite struct DelegateFold {
+    static let rook = Subject.delegate(Slug("rook")!)
+
     func elected(_ at: String, seq: Int64, workplace: String = "tractor-works", council: String = "city-strike-council") throws -> Message {
         try msg("delegate.elected", [
             "delegate": "rook", "workplace": .string(workplace), "council": .string(council),
@@ -113,12 +115,29 @@ func stateInEveryOrder(_ messages: [Message], sourceLocation: SourceLocation = #
         ], at, seq: seq)
     }
 
+    func electedByCouncil(_ at: String, seq: Int64, from: String, to council: String) throws -> Message {
+        try msg("delegate.elected", [
+            "delegate": "rook", "from_council": .string(from), "council": .string(council),
+            "votes": .record(["for": 9, "against": 2]),
+        ], at, seq: seq)
+    }
+
     func status(_ event: String, _ at: String, seq: Int64) throws -> Message {
         try msg("delegate.status", ["delegate": "rook", "status": .string(event)], at, seq: seq)
     }
 
-    func recalled(_ at: String, seq: Int64) throws -> Message {
-        try msg("delegate.recalled", ["delegate": "rook", "workplace": "tractor-works", "votes": .record(["for": 300, "against": 12])], at, seq: seq)
+    func safety(_ status: String, _ at: String, seq: Int64, until: String? = nil) throws -> Message {
+        var data: KeyValuePairs<String, JSONValue> = ["delegate": "rook", "status": .string(status)]
+        if let until { data = ["delegate": "rook", "status": .string(status), "until": .string(until)] }
+        return try msg("delegate.safety", data, at, seq: seq)
+    }
+
+    func recalled(_ at: String, seq: Int64, workplace: String = "tractor-works") throws -> Message {
+        try msg("delegate.recalled", ["delegate": "rook", "workplace": .string(workplace), "votes": .record(["for": 300, "against": 12])], at, seq: seq)
+    }
+
+    func recalledByCouncil(_ at: String, seq: Int64, from: String) throws -> Message {
+        try msg("delegate.recalled", ["delegate": "rook", "from_council": .string(from), "votes": .record(["for": 8, "against": 1])], at, seq: seq)
     }
 
     func delegate(_ state: SubjectState) -> DelegateState? {
@@ -126,117 +145,156 @@ func stateInEveryOrder(_ messages: [Message], sourceLocation: SourceLocation = #
         return nil
     }
 
-    /// The story of one delegate, checked after each step, and the whole in every order.
+    /// The story of one delegate, checked after each step, and the whole in
+    /// every order. Safety and mandate are apart: a recall is not undone by
+    /// a release.
     @Test func lifeOfADelegate() throws {
-        let steps: [(Message, DelegateStatus)] = [
-            (try elected("2020-08-19T18:00:00+03:00", seq: 3), .active),
-            (try status("detained", "2020-08-24T09:30:00+03:00", seq: 7), .detained),
-            (try status("released", "2020-08-26T19:00:00+03:00", seq: 9), .active),
-            (try status("missing", "2020-08-27T07:00:00+03:00", seq: 10), .missing),
-            (try status("active", "2020-08-27T20:00:00+03:00", seq: 11), .active),
-            (try recalled("2020-08-28T18:00:00+03:00", seq: 12), .recalled),
-            (try status("resigned", "2020-08-29T18:00:00+03:00", seq: 13), .resigned),
+        let steps: [(Message, DelegateStatus, MandateStatus)] = [
+            (try elected("2020-08-19T18:00:00+03:00", seq: 3), .active, .active),
+            (try status("detained", "2020-08-24T09:30:00+03:00", seq: 7), .detained, .active),
+            (try status("released", "2020-08-26T19:00:00+03:00", seq: 9), .active, .active),
+            (try status("missing", "2020-08-27T07:00:00+03:00", seq: 10), .missing, .active),
+            (try status("active", "2020-08-27T20:00:00+03:00", seq: 11), .active, .active),
+            (try recalled("2020-08-28T18:00:00+03:00", seq: 12), .recalled, .recalled),
+            (try safety("arrested", "2020-08-29T08:00:00+03:00", seq: 13, until: "2020-09-13"), .detained, .recalled),
+            (try safety("free", "2020-09-13T18:00:00+03:00", seq: 14), .recalled, .recalled),
+            (try status("resigned", "2020-09-14T18:00:00+03:00", seq: 15), .resigned, .resigned),
         ]
         for count in 1...steps.count {
             let prefix = steps.prefix(count)
-            let state = delegate(SubjectState.fold(.delegate(Slug("rook")!), prefix.map(\.0)))
-            #expect(state?.status?.value == prefix.last?.1, "after \(count) steps")
-            #expect(state?.status?.key == prefix.last?.0.key)
-            #expect(state?.election?.value.workplace == Slug("tractor-works"))
+            let state = delegate(SubjectState.fold(Self.rook, prefix.map(\.0)))
+            #expect(state?.status == prefix.last?.1, "after \(count) steps")
+            #expect(state?.mandateStatus(Slug("city-strike-council")!)?.value == prefix.last?.2, "after \(count) steps")
+            #expect(state?.mandates[Slug("city-strike-council")!]?.giver?.value == .workplace(Slug("tractor-works")!))
         }
-        // Five of the seven in every order (5! = 120), and all seven reversed.
-        _ = try stateInEveryOrder(Array(steps.prefix(5).map(\.0)))
+        // Five of the nine in every order (5! = 120), and all nine reversed.
+        _ = try stateInEveryOrder(Array(steps.suffix(5).map(\.0)))
         let all = steps.map(\.0)
-        #expect(applied(.delegate(Slug("rook")!), all.reversed()) == applied(.delegate(Slug("rook")!), all))
+        #expect(applied(Self.rook, all.reversed()) == applied(Self.rook, all))
     }
 
-    /// A status older (by key) than the election does not override it; a
-    /// status without any election leaves the delegate uncounted.
-    @Test func statusBeforeElectionByKey() throws {
-        let early = try status("detained", "2020-08-18T09:00:00+03:00", seq: 2)
+    /// One pseudonym in two councils: elected by a workplace to the city
+    /// council, and by the city council to the regional one. Each mandate
+    /// has its own body; a recall by the workplace ends only the city seat.
+    @Test func mandatesInTwoCouncils() throws {
+        let city = try elected("2020-08-19T18:00:00+03:00", seq: 3)
+        let region = try electedByCouncil("2020-08-21T18:00:00+03:00", seq: 4, from: "city-strike-council", to: "minsk-region")
+        let recall = try recalled("2020-08-25T18:00:00+03:00", seq: 5)
+        let state = try #require(delegate(try stateInEveryOrder([city, region, recall])))
+        #expect(state.mandateStatus(Slug("city-strike-council")!)?.value == .recalled)
+        #expect(state.mandateStatus(Slug("minsk-region")!)?.value == .active)
+        #expect(state.status == .active)
+        #expect(state.irregularities.isEmpty)
+        #expect(SubjectState.delegate(state).tally.mandatesActive == 1 && SubjectState.delegate(state).tally.mandatesRecalled == 1)
+    }
+
+    /// A recall counts only from the body that gave the mandate (that of the
+    /// greatest-key election); one from a body that never elected the
+    /// delegate is listed as irregular and recalls nothing.
+    @Test func recallFromTheWrongBody() throws {
         let election = try elected("2020-08-19T18:00:00+03:00", seq: 3)
-        let state = delegate(try stateInEveryOrder([early, election]))
-        #expect(state?.status?.value == .active)
-
-        let alone = delegate(SubjectState.fold(.delegate(Slug("rook")!), [early]))
-        #expect(alone?.status?.value == .detained)
-        #expect(alone?.election == nil)
+        let wrong = try recalled("2020-08-22T18:00:00+03:00", seq: 5, workplace: "other-works")
+        let byCouncil = try recalledByCouncil("2020-08-23T18:00:00+03:00", seq: 6, from: "city-strike-council")
+        let state = try #require(delegate(try stateInEveryOrder([election, wrong, byCouncil])))
+        #expect(state.status == .active)
+        #expect(state.irregularities == [
+            .recallWithoutMandate(body: .workplace(Slug("other-works")!), recall: wrong.key),
+            .recallWithoutMandate(body: .council(Slug("city-strike-council")!), recall: byCouncil.key),
+        ])
     }
 
-    /// Arrival order is irrelevant: the election may arrive after a later status.
-    @Test func statusArrivingBeforeAnEarlierElection() throws {
-        let detained = try status("detained", "2020-08-24T09:30:00+03:00", seq: 7)
-        let election = try elected("2020-08-19T18:00:00+03:00", seq: 3)
-        let state = delegate(applied(.delegate(Slug("rook")!), [detained, election]))
-        #expect(state?.status?.value == .detained)
-        #expect(state?.election != nil)
+    /// Two bodies elect one delegate to one council: the later election's
+    /// body gives the mandate, and only its recall counts.
+    @Test func twoBodiesOneCouncil() throws {
+        let first = try elected("2020-08-19T18:00:00+03:00", seq: 3, workplace: "tractor-works")
+        let second = try elected("2020-08-20T18:00:00+03:00", seq: 4, workplace: "auto-works")
+        let recallByFirst = try recalled("2020-08-22T18:00:00+03:00", seq: 5, workplace: "tractor-works")
+        let state = try #require(delegate(try stateInEveryOrder([first, second, recallByFirst])))
+        #expect(state.mandates[Slug("city-strike-council")!]?.giver?.value == .workplace(Slug("auto-works")!))
+        #expect(state.status == .active)
+        guard case .electedByBodies(_, let elections)? = state.irregularities.first else {
+            Issue.record("not listed: \(state.irregularities)")
+            return
+        }
+        #expect(elections.map(\.key) == [first.key, second.key])
+        let recallBySecond = try recalled("2020-08-23T18:00:00+03:00", seq: 6, workplace: "auto-works")
+        #expect(delegate(try stateInEveryOrder([first, second, recallByFirst, recallBySecond]))?.status == .recalled)
     }
 
-    /// A re-election after a recall makes the delegate active again; workplace
-    /// and council come from the greatest-key election.
+    /// A re-election after a recall makes the mandate active again; a recall
+    /// or resignation older than the election does not count.
     @Test func reElectionAfterRecall() throws {
-        let first = try elected("2020-08-19T18:00:00+03:00", seq: 3, council: "city-strike-council")
+        let first = try elected("2020-08-19T18:00:00+03:00", seq: 3)
         let recall = try recalled("2020-08-22T18:00:00+03:00", seq: 5)
-        let second = try elected("2020-08-25T18:00:00+03:00", seq: 8, council: "national-strike-council")
-        let state = delegate(try stateInEveryOrder([first, recall, second]))
-        #expect(state?.status?.value == .active)
-        #expect(state?.election?.value.council == Slug("national-strike-council"))
-        #expect(state?.election?.key == second.key)
-
-        let withoutSecond = delegate(try stateInEveryOrder([first, recall]))
-        #expect(withoutSecond?.status?.value == .recalled)
-        #expect(withoutSecond?.election?.value.council == Slug("city-strike-council"))
+        let resigned = try status("resigned", "2020-08-23T18:00:00+03:00", seq: 6)
+        let second = try elected("2020-08-25T18:00:00+03:00", seq: 8)
+        #expect(delegate(try stateInEveryOrder([first, recall]))?.status == .recalled)
+        #expect(delegate(try stateInEveryOrder([first, recall, resigned]))?.status == .resigned)
+        #expect(delegate(try stateInEveryOrder([first, recall, resigned, second]))?.status == .active)
     }
 
-    /// An older election arriving late changes neither the status nor the council.
-    @Test func olderElectionDoesNotOverride() throws {
-        let detained = try status("detained", "2020-08-24T09:30:00+03:00", seq: 7)
-        let newer = try elected("2020-08-20T18:00:00+03:00", seq: 4, council: "new")
-        let older = try elected("2020-08-19T18:00:00+03:00", seq: 3, council: "old")
-        let state = delegate(try stateInEveryOrder([detained, newer, older]))
-        #expect(state?.status?.value == .detained)
-        #expect(state?.election?.value.council == Slug("new"))
+    /// A resignation ends every mandate held at its key, and none given later.
+    @Test func resignationEndsEveryMandateThen() throws {
+        let city = try elected("2020-08-19T18:00:00+03:00", seq: 3)
+        let region = try electedByCouncil("2020-08-20T18:00:00+03:00", seq: 4, from: "city-strike-council", to: "minsk-region")
+        let resigned = try status("resigned", "2020-08-22T18:00:00+03:00", seq: 5)
+        let nation = try electedByCouncil("2020-08-24T18:00:00+03:00", seq: 6, from: "minsk-region", to: "nation")
+        let state = try #require(delegate(try stateInEveryOrder([city, region, resigned, nation])))
+        // By council: city-strike-council, minsk-region (both held at the resignation), nation (given after it).
+        #expect(state.mandateStatuses.map(\.council.rawValue) == ["city-strike-council", "minsk-region", "nation"])
+        #expect(state.mandateStatuses.map(\.status.value) == [.resigned, .resigned, .active])
+    }
+
+    /// Safety alone (no election): the delegate is not counted.
+    @Test func safetyWithoutAnElection() throws {
+        let state = try #require(delegate(try stateInEveryOrder([try safety("exiled", "2020-09-01T12:00:00+03:00", seq: 2)])))
+        #expect(state.status == nil)
+        #expect(SubjectState.delegate(state).tally.isZero)
+        #expect(!SubjectState.delegate(state).isEmpty)
+    }
+
+    @Test(arguments: [
+        ("free", DelegateStatus.active), ("detained", .detained), ("arrested", .detained), ("charged", .detained),
+        ("sentenced", .detained), ("missing", .missing), ("exiled", .exiled),
+    ])
+    func safetyMapsToStatus(report: String, expected: DelegateStatus) throws {
+        let election = try elected("2020-08-19T18:00:00+03:00", seq: 3)
+        let state = delegate(SubjectState.fold(Self.rook, [election, try safety(report, "2020-08-24T09:30:00+03:00", seq: 7)]))
+        #expect(state?.status == expected)
     }
 
     @Test(arguments: [
         ("active", DelegateStatus.active), ("detained", .detained), ("missing", .missing),
         ("released", .active), ("resigned", .resigned),
     ])
-    func eventMapsToStatus(event: String, expected: DelegateStatus) throws {
+    func v1EventMapsToStatus(event: String, expected: DelegateStatus) throws {
         let election = try elected("2020-08-19T18:00:00+03:00", seq: 3)
-        let state = delegate(SubjectState.fold(.delegate(Slug("rook")!), [election, try status(event, "2020-08-24T09:30:00+03:00", seq: 7)]))
-        #expect(state?.status?.value == expected)
+        let state = delegate(SubjectState.fold(Self.rook, [election, try status(event, "2020-08-24T09:30:00+03:00", seq: 7)]))
+        #expect(state?.status == expected)
     }
 
-    /// Property: for any subset of events in any order, the status is the
-    /// status of the greatest-key event, and fold equals incremental apply.
-    @Test func statusIsThatOfTheGreatestKeyEvent() async throws {
-        let events: [(Message, DelegateStatus)] = try (0..<12).map { index in
+    /// Property: any subset of events in any order folds the same, with
+    /// duplicates or without.
+    @Test func anyOrderFoldsTheSame() async throws {
+        let events: [Message] = try (0..<14).map { index in
             let at = "2020-08-\(10 + index)T12:00:00+03:00"
             let seq = Int64(index + 1)
-            switch index % 6 {
-            case 0: return (try elected(at, seq: seq, council: "council-\(index)"), .active)
-            case 1: return (try status("detained", at, seq: seq), .detained)
-            case 2: return (try status("released", at, seq: seq), .active)
-            case 3: return (try recalled(at, seq: seq), .recalled)
-            case 4: return (try status("missing", at, seq: seq), .missing)
-            default: return (try status("resigned", at, seq: seq), .resigned)
+            switch index % 7 {
+            case 0: return try elected(at, seq: seq, workplace: index % 2 == 0 ? "tractor-works" : "auto-works")
+            case 1: return try status("detained", at, seq: seq)
+            case 2: return try electedByCouncil(at, seq: seq, from: "city-strike-council", to: "region-\(index % 3)")
+            case 3: return try recalled(at, seq: seq, workplace: index % 2 == 0 ? "tractor-works" : "auto-works")
+            case 4: return try recalledByCouncil(at, seq: seq, from: "city-strike-council")
+            case 5: return try safety(["free", "arrested", "exiled"][index % 3], at, seq: seq)
+            default: return try status("resigned", at, seq: seq)
             }
         }
-        await propertyCheck(count: 300, input: Gen<Int>.value(in: 0..<events.count).array(of: 1...12)) { picks in
+        await propertyCheck(count: 300, input: Gen<Int>.value(in: 0..<events.count).array(of: 1...14)) { picks in
             let chosen = picks.map { events[$0] }
-            let subject = Subject.delegate(Slug("rook")!)
-            let folded = SubjectState.fold(subject, chosen.map(\.0))
-            #expect(applied(subject, chosen.map(\.0).reversed()) == folded)
-            #expect(applied(subject, chosen.map(\.0).shuffled()) == folded)
-            let greatest = chosen.max { $0.0.key < $1.0.key }!
-            #expect(self.delegate(folded)?.status?.value == greatest.1)
-            let elections = chosen.filter { if case .delegateElected = $0.0.body { true } else { false } }
-            if let latestElection = elections.max(by: { $0.0.key < $1.0.key }) {
-                #expect(self.delegate(folded)?.election?.key == latestElection.0.key)
-            } else {
-                #expect(self.delegate(folded)?.election == nil)
-            }
+            let folded = SubjectState.fold(Self.rook, chosen)
+            #expect(applied(Self.rook, chosen.reversed()) == folded)
+            #expect(applied(Self.rook, chosen.shuffled()) == folded)
+            #expect(applied(Self.rook, chosen + chosen.shuffled()) == folded)
         }
     }
 }

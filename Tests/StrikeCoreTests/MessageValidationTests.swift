@@ -1,11 +1,11 @@
 import StrikeCore
 import Testing
 
-// Message format v1 (DESIGN.md §2), rule by rule: every type valid in its
+// Message format v1 (docs/messages.md), rule by rule: every type valid in its
 // minimal and full form, and every rule broken once, with the reason code it
 // must give and a check that the detail names the field.
 
-// MARK: - The schema, as DESIGN.md §2 states it
+// MARK: - The schema, as docs/messages.md states it
 
 /// What kind of value a field holds; drives the wrong values tried on it.
 enum FieldKind: Sendable {
@@ -48,13 +48,14 @@ private func o(_ name: String, _ kind: FieldKind, _ example: JSONValue) -> Field
     FieldSpec(name: name, kind: kind, required: false, example: example)
 }
 
-// The allowed values, copied from DESIGN.md §2 rather than from the code, so
+// The allowed values, copied from docs/messages.md rather than from the code, so
 // that a renamed case fails here.
 let workplaceKinds = ["factory", "plant", "mine", "office", "it", "transport", "hospital", "school", "university", "shop", "other"]
 let ownerships = ["state", "private", "mixed"]
 let strikeStatuses = ["working", "strike", "partial", "go-slow", "work-to-rule", "lockout"]
 let councilLevels = ["local", "regional", "national", "neighbourhood"]
 let delegateEvents = ["active", "detained", "missing", "released", "resigned"]
+let safetyStatuses = ["free", "detained", "arrested", "charged", "sentenced", "missing", "exiled"]
 let demandCategories = ["economic", "democratic"]
 let demandOutcomes = ["presented", "negotiating", "won", "rejected", "withdrawn"]
 let actionKinds = ["general-strike", "strike", "march", "rally", "go-slow"]
@@ -99,6 +100,12 @@ let typeSpecs: [TypeSpec] = [
         r("delegate", .slug, "rook"),
         r("status", .choice(delegateEvents), "detained"),
         o("note", .text, "Taken at the gate after the morning shift."),
+    ]),
+    // `until` (a date) has tests of its own: ElectingBodyAndSafety.
+    TypeSpec(type: "delegate.safety", fields: [
+        r("delegate", .slug, "rook"),
+        r("status", .choice(safetyStatuses), "arrested"),
+        o("note", .text, "Fifteen days, Okrestina."),
     ]),
     TypeSpec(type: "demand.proposed", fields: [
         r("demand", .slug, "abolish-contract-system"),
@@ -191,13 +198,16 @@ func renderedFields(_ body: Body) -> [String: String] {
         put("workplace", workplace.rawValue); put("status", status.rawValue); put("participants", count(participants))
     case .councilFormed(let council, let name, let level, let area):
         put("council", council.rawValue); put("name", name); put("level", level.rawValue); put("area", area)
-    case .delegateElected(let delegate, let workplace, let council, let elected, let quorum):
-        put("delegate", delegate.rawValue); put("workplace", workplace.rawValue); put("council", council.rawValue)
-        put("votes", votes(elected)); put("quorum", count(quorum))
-    case .delegateRecalled(let delegate, let workplace, let recalled):
-        put("delegate", delegate.rawValue); put("workplace", workplace.rawValue); put("votes", votes(recalled))
+    case .delegateElected(let delegate, let body, let council, let elected, let quorum):
+        put("delegate", delegate.rawValue); put(body.kind == "workplace" ? "workplace" : "from_council", body.id.rawValue)
+        put("council", council.rawValue); put("votes", votes(elected)); put("quorum", count(quorum))
+    case .delegateRecalled(let delegate, let body, let recalled):
+        put("delegate", delegate.rawValue); put(body.kind == "workplace" ? "workplace" : "from_council", body.id.rawValue)
+        put("votes", votes(recalled))
     case .delegateStatus(let delegate, let status, let note):
         put("delegate", delegate.rawValue); put("status", status.rawValue); put("note", note)
+    case .delegateSafety(let delegate, let status, let until, let note):
+        put("delegate", delegate.rawValue); put("status", status.rawValue); put("until", until?.text); put("note", note)
     case .demandProposed(let demand, let text, let category):
         put("demand", demand.rawValue); put("text", text); put("category", category.rawValue)
     case .demandAdopted(let demand, let workplace, let adopted):
@@ -331,6 +341,22 @@ func renderedFields(_ data: JSONValue, spec: TypeSpec) -> [String: String] {
         #expect(String(decoding: message.canonical, as: UTF8.self).contains("\"shift\":\"night\""))
     }
 
+    /// The count limit is for counts: any other number, an unknown field's
+    /// or `seq`, may be any integer within 64 bits.
+    @Test func otherNumbersKeepTheWhole64Bits() throws {
+        let text = message("strike.reported", ["workplace": "tractor-works", "status": "strike",
+                                                "shift": .number(JSONNumber(.max)), "floor": .number(JSONNumber(.min))])
+        _ = try valid(text)
+    }
+
+    /// The counts' limit is an admission rule: a message read back from the
+    /// store (a store written before the limit) keeps the counts it had.
+    @Test func storedMessagesKeepLargerCounts() {
+        let text = message("strike.reported", ["workplace": "tractor-works", "status": "strike", "participants": .number(JSONNumber(.max))])
+        #expect(read(text).rejection?.code == .outOfRange)
+        #expect(read(text, policy: .stored).message != nil)
+    }
+
     /// Unknown fields inside `votes` are ignored like other unknown data.
     @Test func unknownVotesFieldAccepted() throws {
         let text = message("delegate.recalled", [
@@ -341,7 +367,7 @@ func renderedFields(_ data: JSONValue, spec: TypeSpec) -> [String: String] {
     }
 
     @Test(arguments: [
-        ("max 64-bit", "9223372036854775807", Int64.max),
+        ("the largest count", "2000000", ValidationPolicy.maximumCount),
         ("zero", "0", 0),
         ("minus zero", "-0", 0),
     ])
@@ -397,8 +423,11 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
     let name = "\(spec.type) \(field.name)"
 
     if field.required {
-        cases.append(Rejected("\(name) missing", with(nil), .missingField, field: path))
-        cases.append(Rejected("\(name) null", with(.null), .missingField, field: path))
+        // An election's or recall's body is workplace or from_council: with
+        // neither, the message is bad-value (either alone would do).
+        let code: ReasonCode = spec.type.hasPrefix("delegate.") && field.name == "workplace" ? .badValue : .missingField
+        cases.append(Rejected("\(name) missing", with(nil), code, field: path))
+        cases.append(Rejected("\(name) null", with(.null), code, field: path))
     }
     for (label, value) in wrongTypeValues {
         // An array of slugs may be an array; a votes object may be an object.
@@ -440,6 +469,9 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
     case .count:
         cases.append(contentsOf: badIntegers(name: name, path: path) { with(.number($0)) })
         cases.append(Rejected("\(name) negative", with(-1), .badValue, field: path))
+        cases.append(Rejected("\(name) one above the limit", with(.number(JSONNumber(ValidationPolicy.maximumCount + 1))), .outOfRange, field: path))
+        cases.append(Rejected("\(name) 2^63 - 1", with(.number(JSONNumber(.max))), .outOfRange, field: path))
+        cases.append(Rejected("\(name) -2^63", with(.number(JSONNumber(.min))), .badValue, field: path))
     case .votes:
         for part in ["for", "against", "abstain"] {
             let inner = "\(path).\(part)"
@@ -450,10 +482,11 @@ func rejectedCases(for testCase: FieldCase) -> [Rejected] {
             }
             cases.append(Rejected("\(name).\(part) negative", votes(-1), .badValue, field: inner))
             cases.append(Rejected("\(name).\(part) string", votes("5"), .badValue, field: inner))
+            cases.append(Rejected("\(name).\(part) one above the limit", votes(.number(JSONNumber(ValidationPolicy.maximumCount + 1))), .outOfRange, field: inner))
             cases.append(contentsOf: badIntegers(name: "\(name).\(part)", path: inner) { votes(.number($0)) })
         }
         let huge = JSONValue.number(JSONNumber(.max))
-        cases.append(Rejected("\(name) sum overflows", with(.record(["for": huge, "against": 1, "abstain": huge])), .badValue, field: path))
+        cases.append(Rejected("\(name) sum would overflow", with(.record(["for": huge, "against": 1, "abstain": huge])), .outOfRange, field: "\(path).for"))
     case .time:
         cases.append(Rejected("\(name) no offset", with("2020-08-28T08:00:00"), .badValue, field: path))
         cases.append(Rejected("\(name) date only", with("2020-08-28"), .badValue, field: path))
@@ -625,8 +658,10 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         ("exactly quorate", election(for: 200, against: 50, abstain: 50, quorum: 300)),
         ("above quorum", election(for: 301, against: 0, quorum: 300)),
         ("quorum zero", election(for: 1, against: 0, quorum: 0)),
+        ("every count at the limit", election(for: ValidationPolicy.maximumCount, against: ValidationPolicy.maximumCount - 1,
+                                              abstain: ValidationPolicy.maximumCount, quorum: ValidationPolicy.maximumCount)),
         ("recall carried by one", recall(for: 8, against: 7)),
-        // A recall has no quorum field (DESIGN.md §2): one written anyway is an
+        // A recall has no quorum field (docs/messages.md): one written anyway is an
         // unknown data field and is ignored.
         ("recall with an ignored quorum", recall(for: 2, against: 1).setting(["data", "quorum"], to: 1000)),
     ])
@@ -634,7 +669,7 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         _ = try valid(JSONWriter.string(value, style: .compact))
     }
 
-    /// A demand adoption's votes are recorded, not judged: DESIGN.md §2 names
+    /// A demand adoption's votes are recorded, not judged: docs/messages.md names
     /// only elections and recalls as having to carry.
     @Test func adoptionVotesAreNotJudged() throws {
         let text = message("demand.adopted", ["demand": "new-elections", "workplace": "tractor-works", "votes": .record(["for": 1, "against": 9])])
@@ -682,6 +717,24 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         #expect(read(baseMessage.setting(["sent_at"], to: "2020-09-01T01:00:01Z"), policy: lenient).rejection?.code == .future)
         // And the default really is 15 minutes.
         #expect(ValidationPolicy(now: 0).maximumFutureSkew == 900)
+    }
+
+    /// Any clock and skew give a verdict, never an overflow: a skew of
+    /// 2^63 - 1 is no limit, a clock at either end of 64 bits still judges.
+    @Test(arguments: [
+        (Int64.max, Int64.max, true), (Int64.max, 0, true), (0, Int64.max, true), (septemberFirst, Int64.max, true),
+        (Int64.min, 0, false), (Int64.min, Int64.min, false), (septemberFirst, Int64.min, false), (Int64.min, Int64.max, false),
+    ])
+    func extremeClocksAndSkews(now: Int64, skew: Int64, accepted: Bool) throws {
+        let policy = ValidationPolicy(now: now, maximumFutureSkew: skew)
+        for sentAt in ["2020-09-01T00:00:00Z", "9999-12-31T23:59:59.999Z"] {
+            let reading = read(baseMessage.setting(["sent_at"], to: .string(sentAt)), policy: policy)
+            if accepted {
+                #expect(reading.message != nil, "\(sentAt): \(reading.rejection?.detail ?? "")")
+            } else {
+                #expect(reading.rejection?.code == .future, "\(sentAt)")
+            }
+        }
     }
 
     @Test func storedPolicySkipsTheClock() throws {
@@ -829,5 +882,52 @@ func recall(for yes: Int64, against no: Int64, abstain: Int64? = nil) -> JSONVal
         let reading = MessageReader.read(bytes, policy: testPolicy)
         #expect(reading.rejection?.code == .utf8)
         #expect(reading.identity == .bytes(bytes))
+    }
+}
+
+/// Format v2: the electing body (exactly one of workplace and from_council)
+/// and the safety report's `until`.
+@Suite struct ElectingBodyAndSafety {
+    static let votes: JSONValue = .record(["for": 9, "against": 2])
+
+    @Test(arguments: ["delegate.elected", "delegate.recalled"])
+    func fromCouncilIsAnElectingBody(type: String) throws {
+        var data: JSONValue = .record(["delegate": "rook", "from_council": "minsk-city", "votes": Self.votes])
+        if type == "delegate.elected" { data = data.setting(["council"], to: "minsk-region") }
+        let body = try valid(JSONWriter.string(envelope(type: type, data: data), style: .compact)).body
+        switch body {
+        case .delegateElected(_, let by, let council, _, _):
+            #expect(by == .council(Slug("minsk-city")!) && council == Slug("minsk-region"))
+        case .delegateRecalled(_, let by, _):
+            #expect(by == .council(Slug("minsk-city")!))
+        default:
+            Issue.record("unexpected body \(body)")
+        }
+    }
+
+    @Test(arguments: ["delegate.elected", "delegate.recalled"])
+    func bothOrNeitherIsBadValue(type: String) {
+        let base: JSONValue = .record(["delegate": "rook", "council": "minsk-region", "votes": Self.votes])
+        let both = base.setting(["workplace"], to: "mtz").setting(["from_council"], to: "minsk-city")
+        expectRejected(Rejected("\(type) both", envelope(type: type, data: both), .badValue, field: "data.from_council"))
+        expectRejected(Rejected("\(type) neither", envelope(type: type, data: base), .badValue, field: "data.from_council"))
+        let badSlug = base.setting(["from_council"], to: "Minsk City")
+        expectRejected(Rejected("\(type) bad from_council", envelope(type: type, data: badSlug), .badValue, field: "data.from_council"))
+    }
+
+    @Test(arguments: [("2020-09-08", true), ("2024-02-29", true), ("2023-02-29", false), ("2020-13-01", false),
+                      ("2020-09-8", false), ("2020-09-08T00:00:00Z", false), ("0000-01-01", false), ("2020-04-31", false)])
+    func untilIsADate(text: String, accepted: Bool) throws {
+        let data: JSONValue = .record(["delegate": "rook", "status": "arrested", "until": .string(text)])
+        let message = JSONWriter.string(envelope(type: "delegate.safety", data: data), style: .compact)
+        if accepted {
+            guard case .delegateSafety(_, .arrested, let until, nil) = try valid(message).body else {
+                Issue.record("not a safety report")
+                return
+            }
+            #expect(until?.text == text)
+        } else {
+            expectRejected(Rejected("until \(text)", text: message, .badValue, field: "data.until"))
+        }
     }
 }

@@ -215,16 +215,18 @@ extension ProcessWideTests {
             // A bad file: quarantined with its reason, and the journal says so with fields.
             let bad = try ns.drop(inquorate, name: "e2e-inquorate.json", as: writer)
             try #require(bad.status == 0, "drop: \(bad.stderr)")
-            let reasonPath = namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json.reason")
+            let reasonPath = namespace.hostPath("/var/spool/strikecd/quarantine/.e2e-inquorate.json.reason")
             let reasonData = await waitFor(timeout: .seconds(15), every: .milliseconds(100)) {
                 fm.contents(atPath: reasonPath).flatMap { $0.isEmpty ? nil : $0 }
             }
             let reason = try #require(reasonData, "no \(reasonPath)")
             let reasonObject = try #require(try JSONSerialization.jsonObject(with: reason) as? [String: Any])
-            #expect(reasonObject["code"] as? String == "inquorate", "\(reasonObject)")
+            // Unsigned (strikectl sign signs only valid messages), and a signature is
+            // judged before the body: its origin did not vouch for it, so "unsigned".
+            #expect(reasonObject["code"] as? String == "unsigned", "\(reasonObject)")
             #expect(reasonObject["original"] as? String == "e2e-inquorate.json", "\(reasonObject)")
             #expect(fm.fileExists(atPath: namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json")))
-            try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/e2e-inquorate.json.reason"),
+            try Self.expectFile(namespace.hostPath("/var/spool/strikecd/quarantine/.e2e-inquorate.json.reason"),
                                 mode: 0o640, uid: daemon.uid, gid: try accounts.gid("strikecd-admin"))
             // tmpfiles.d/strikecd.conf: the daemon copies a rejected file into quarantine/ so
             // that it belongs to the daemon and group strikecd-admin, who may read it there.
@@ -237,7 +239,7 @@ extension ProcessWideTests {
                 }
             }
             let entry = try #require(quarantined, "no quarantine entry in the journal")
-            #expect(entry["STRIKECD_REASON"] as? String == "inquorate", "\(entry)")
+            #expect(entry["STRIKECD_REASON"] as? String == "unsigned", "\(entry)")
             #expect(entry["SYSLOG_IDENTIFIER"] as? String == "strikecd")
             #expect(entry["_UID"] as? String == "\(daemon.uid)")
             #expect(entry["_SYSTEMD_UNIT"] as? String == "strikecd.service")
@@ -261,6 +263,22 @@ extension ProcessWideTests {
             #expect(reloaded != nil, "no reloaded entry")
             let afterReload = try ns.show("strikecd.service", ["ActiveState", "SubState", "MainPID", "NRestarts"])
             #expect(afterReload == ["ActiveState": "active", "SubState": "running", "MainPID": mainPID, "NRestarts": "0"])
+            // Its threads' nice values: 0, but for libdispatch's manager thread at -4
+            // (LimitNICE=-4), the only one above the default.
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: namespace.hostPath("/proc/\(mainPID)/task"))
+            let nices = tasks.compactMap { task -> Int? in
+                guard let stat = try? String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/task/\(task)/stat"), encoding: .utf8),
+                      let close = stat.lastIndex(of: ")") else { return nil }
+                // Fields after "(comm)": state is field 3, nice field 19.
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 16 ? Int(fields[16]) : nil
+            }
+            #expect(nices.count == tasks.count && nices.count > 3, "\(nices)")
+            let limits = (try? String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/limits"), encoding: .utf8)) ?? ""
+            let niceLimitApplied = limits.split(separator: "\n").contains {
+                $0.hasPrefix("Max nice priority") && $0.split(separator: " ").dropFirst(3).first == "24"
+            }
+            #expect(nices.filter { $0 != 0 }.allSatisfy { $0 == -4 } && nices.filter { $0 == -4 }.count <= 1, "nice values \(nices)")
 
             // The sandbox, as the running daemon sees it: / read-only, its directories not.
             let mountinfo = try String(contentsOfFile: namespace.hostPath("/proc/\(mainPID)/mountinfo"), encoding: .utf8)
@@ -280,7 +298,7 @@ extension ProcessWideTests {
             let scorePattern = try Regex(#"Overall exposure level for strikecd\.service: (\d+\.\d+)"#)
             let scoreMatch = try #require((security.stdout + security.stderr).firstMatch(of: scorePattern), "\(security.stdout)\(security.stderr)")
             let score = try #require(Double(String(scoreMatch.output[1].substring ?? "")))
-            #expect(score <= 1.0, "exposure \(score) of the running unit")
+            #expect(score == 0.5, "exposure \(score) of the running unit; README.md and docs/security.md say 0.5")
 
             // Stop: STOPPING=1, the transaction finished, exit 0.
             let stop = try ns.systemctl(["stop", "strikecd.service"])
@@ -301,11 +319,27 @@ extension ProcessWideTests {
             let messages = journal.compactMap { $0["MESSAGE"] as? String }
             #expect(!messages.contains { $0.contains("journal refused") }, "\(messages)")
             #expect(!messages.contains { $0.contains("watchdog") }, "\(messages)")
-            // libdispatch's complaint on stderr, a few times per run: only ever EACCES (raising
-            // a priority without CAP_SYS_NICE), never EPERM (errno=1) from the system call
-            // filter; see SystemCallFilter=setpriority.
-            let priority = messages.filter { $0.contains("Failed to set thread priority") }
-            #expect(priority.allSatisfy { $0.hasSuffix(" errno=13") }, "\(priority)")
+            // libdispatch's complaint, through syslog: "Failed to set thread priority for
+            // worker thread ... errno=13" whenever a worker thread of a queue above the default
+            // QoS was made (GRDB's and the spool's .userInitiated queues: at every reload's
+            // rescan), and once for its manager thread (-4); see LimitNICE= in the unit.
+            let entries = ns.journal(nil)
+            let priority = entries.filter { ($0["MESSAGE"] as? String)?.contains("Failed to set thread priority") == true }
+            func time(_ entry: [String: Any]) -> Int { Int(entry["__REALTIME_TIMESTAMP"] as? String ?? "") ?? 0 }
+            let reloadedAt = entries.first { $0["MESSAGE_ID"] as? String == JournalEvent.reloading.messageID }.map(time)
+            #expect(reloadedAt != nil, "no reloading entry")
+            #expect(!priority.contains { time($0) >= reloadedAt ?? 0 }, "after the reload: \(priority.map { $0["MESSAGE"] ?? "" })")
+            if niceLimitApplied {
+                #expect(priority.isEmpty, "\(priority.map { $0["MESSAGE"] ?? "" })")
+            } else {
+                // systemd could not raise RLIMIT_NICE: its namespace lacks CAP_SYS_RESOURCE
+                // (so does this machine's bounding set), and LimitNICE=-4 was cut to 0. The
+                // manager thread's request, at start, still fails here; nothing else does.
+                withKnownIssue("LimitNICE= cut to 0: no CAP_SYS_RESOURCE where systemd runs") {
+                    #expect(priority.isEmpty, "\(priority.map { $0["MESSAGE"] ?? "" })")
+                }
+                #expect(priority.count <= 1, "\(priority.map { $0["MESSAGE"] ?? "" })")
+            }
 
             // The socket is still there: the next query starts the daemon again, on the
             // same database.
@@ -377,7 +411,7 @@ extension ProcessWideTests {
             expect(mode == 0o640, "umask 0027 gives 0640, got %o" % mode)
             for suffix in ("", "-wal", "-shm"):
                 if os.path.exists(path + suffix): os.unlink(path + suffix)
-            reason = "/var/spool/strikecd/quarantine/x.reason"
+            reason = "/var/spool/strikecd/quarantine/.x.reason"
             with open(reason, "w") as f:
                 f.write("{}")
                 os.fsync(f.fileno())
@@ -499,8 +533,9 @@ private struct Namespace {
     }
 
     /// `journalctl -u UNIT -o json`, one dictionary per entry.
-    func journal(_ unit: String) -> [[String: Any]] {
-        guard let result = try? namespace.run("/bin/journalctl", ["-u", unit, "-o", "json", "--no-pager", "--all"]) else {
+    /// The journal's entries of `unit`, or all of them.
+    func journal(_ unit: String?) -> [[String: Any]] {
+        guard let result = try? namespace.run("/bin/journalctl", (unit.map { ["-u", $0] } ?? []) + ["-o", "json", "--no-pager", "--all"]) else {
             return []
         }
         return result.stdout.split(separator: "\n").compactMap {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import StrikeSystemd
@@ -147,9 +148,27 @@ extension ProcessWideTests {
             #expect(enough == true, "only \(pings) pings")
         }
 
-        @Test func runWatchdogReturnsAtOnceWhenOff() async {
-            // Would hang the test if it looped.
-            await SystemdNotifier().runWatchdog()
+        /// With no watchdog for this process (none asked for, 0, or another PID's), it
+        /// returns without a ping, within a time limit: a loop would have failed, not hung.
+        @Test(arguments: [nil, "0", "other-pid"])
+        func runWatchdogReturnsAtOnceWhenOff(usec: String?) async throws {
+            let socket = try NotifySocket()
+            setenv("NOTIFY_SOCKET", socket.path, 1)
+            if let usec {
+                setenv("WATCHDOG_USEC", usec == "other-pid" ? "100000" : usec, 1)
+                if usec == "other-pid" { setenv("WATCHDOG_PID", "\(getpid() + 1)", 1) }
+            }
+            defer { unsetenv("NOTIFY_SOCKET"); unsetenv("WATCHDOG_USEC"); unsetenv("WATCHDOG_PID") }
+            let returned = Atomic<Bool>(false)
+            let task = Task {
+                await SystemdNotifier().runWatchdog()
+                returned.store(true, ordering: .releasing)
+            }
+            let done = await waitFor(timeout: .seconds(10)) { returned.load(ordering: .acquiring) ? true : nil }
+            task.cancel()
+            await task.value
+            #expect(done == true, "runWatchdog() did not return while the watchdog is off")
+            #expect(socket.receive() == nil, "it pinged")
         }
 
         // MARK: ListenSockets

@@ -156,9 +156,13 @@ func signed(_ text: String, with key: SigningKey) throws -> [UInt8] {
         // Re-spelling what is signed (escapes, order, spaces) keeps it valid: the signature covers the value.
         let respelt = file.replacingOccurrences(of: #""delegate":"rook""#, with: #""delegate" : "r\u006fok""#)
         #expect(MessageReader.read(Array(respelt.utf8), policy: policy(.required, ring)).message != nil)
-        // A second signature member is an unknown field, not a second chance.
+        // A second signature member, added after signing, is not a second
+        // chance: it changes what was signed (the signature is judged first).
         let twoSigs = file.replacingOccurrences(of: #","sig":"#, with: #","signature":"x","sig":"#)
-        #expect(MessageReader.read(Array(twoSigs.utf8), policy: policy(.required, ring)).rejection?.code == .unknownField)
+        #expect(MessageReader.read(Array(twoSigs.utf8), policy: policy(.required, ring)).rejection?.code == .badSignature)
+        // Signed with it, it is an unknown field.
+        let signedTwice = try signed(statusMessage.replacingOccurrences(of: #""v":1"#, with: #""v":1,"signature":"x""#), with: key)
+        #expect(MessageReader.read(signedTwice, policy: policy(.required, ring)).rejection?.code == .unknownField)
     }
 }
 
@@ -226,13 +230,47 @@ func signed(_ text: String, with key: SigningKey) throws -> [UInt8] {
         #expect(MessageReader.read(Array(statusMessage.utf8), policy: policy(.optional, nil)).message != nil)
     }
 
-    /// A message that is invalid anyway is reported for what is wrong with
-    /// it, whatever its signature; a forged one in the future as forged.
+    /// The signature is judged first: a copy its origin did not sign is
+    /// refused for that (an identity of its own, not arrived for gaps)
+    /// whatever else is wrong with it; a signed one is then judged for what
+    /// is wrong with it. A forged one in the future is reported as forged.
     @Test func orderOfChecks() throws {
         let key = try SigningKey(seed: rfcSeed)
+        let stranger = try SigningKey(seed: Array(repeating: 7, count: 32))
         let ring = try keyring(["tractor-works": [key.publicKey]])
         let badStatus = statusMessage.replacingOccurrences(of: #""status":"detained""#, with: #""status":"arrested""#)
-        #expect(MessageReader.read(Array(badStatus.utf8), policy: policy(.required, ring)).rejection?.code == .badValue)
+        let broken = [
+            badStatus,
+            statusMessage.replacingOccurrences(of: #""v":1"#, with: #""v":2"#),
+            statusMessage.replacingOccurrences(of: #""seq":8"#, with: #""seq":9223372036854775807,"note":1"#),
+            statusMessage.replacingOccurrences(of: #""type":"delegate.status""#, with: #""type":"rumour""#),
+            statusMessage.replacingOccurrences(of: #""data":{"#, with: #""data":{"n":1.5,"#),
+        ]
+        for text in broken {
+            let unsigned = MessageReader.read(Array(text.utf8), policy: policy(.required, ring))
+            #expect(unsigned.rejection?.code == .unsigned, "\(text)")
+            #expect(!unsigned.countsAsArrived, "\(text)")
+            let strangers = MessageReader.read(try signed(text, with: stranger), policy: policy(.required, ring))
+            #expect(strangers.rejection?.code == .badSignature, "\(text)")
+            #expect(!strangers.countsAsArrived)
+            let unknown = MessageReader.read(try signed(text.replacingOccurrences(of: "tractor-works", with: "nobody"), with: stranger),
+                                             policy: policy(.required, ring))
+            #expect(unknown.rejection?.code == .unknownOrigin, "\(text)")
+            #expect(!unknown.countsAsArrived)
+            // A sig that is not even a string, where one is wanted.
+            let notString = text.replacingOccurrences(of: #""v":"#, with: #""sig":5,"v":"#)
+            #expect(MessageReader.read(Array(notString.utf8), policy: policy(.required, ring)).rejection?.code == .badSignature)
+            #expect(MessageReader.read(Array(notString.utf8), policy: policy(.optional, ring)).rejection?.code == .badSignature)
+            // Signed by its origin: rejected for what is wrong with it, and arrived.
+            let genuine = MessageReader.read(try signed(text, with: key), policy: policy(.required, ring))
+            #expect(genuine.rejection != nil && genuine.rejection?.code.isSignatureFailure == false, "\(text)")
+            #expect(genuine.countsAsArrived == (genuine.envelope != nil))
+        }
+        #expect(MessageReader.read(try signed(badStatus, with: key), policy: policy(.required, ring)).rejection?.code == .badValue)
+        // Where signatures are not looked at, `sig` is a plain field.
+        let notString = statusMessage.replacingOccurrences(of: #""v":"#, with: #""sig":5,"v":"#)
+        #expect(MessageReader.read(Array(notString.utf8), policy: policy(.off, ring)).rejection?.code == .badValue)
+        #expect(MessageReader.read(Array(badStatus.utf8), policy: policy(.off, ring)).rejection?.code == .badValue)
         let future = statusMessage.replacingOccurrences(of: "2020-08-24", with: "2120-08-24")
         #expect(MessageReader.read(Array(future.utf8), policy: policy(.required, ring)).rejection?.code == .unsigned)
         #expect(MessageReader.read(try signed(future, with: key), policy: policy(.required, ring)).rejection?.code == .future)

@@ -119,7 +119,7 @@ import Testing
         #expect(messages.applied == 210 && messages.rejected == 30 && messages.duplicates == 0)
         // The broken files and the symbolic links, each with its reason.
         let quarantined = try FileManager.default.contentsOfDirectory(atPath: layout.quarantine)
-        #expect(quarantined.filter { !$0.hasSuffix(".reason") }.count == 60, "\(quarantined.sorted())")
+        #expect(quarantined.filter { !$0.hasPrefix(".") }.count == 60, "\(quarantined.sorted())")
     }
 }
 

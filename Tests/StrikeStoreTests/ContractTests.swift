@@ -1,7 +1,8 @@
 import Foundation
+import GRDB
 import PropertyBased
 import StrikeCore
-import StrikeStore
+@testable import StrikeStore
 import TestSupport
 import Testing
 
@@ -22,55 +23,25 @@ func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix) throws 
     }
 }
 
-/// The contract's Summary computed the naive way: distinct versions, conflicts,
-/// then a replay of the applied messages in key order with plain overwrites.
-/// Independent of the store's incremental fold, on purpose.
+/// The applied messages of the contract computed the naive way (see
+/// `oracleReplay`), with the duplicates and rejected counts.
+func oracleApplied(_ copies: [[UInt8]]) -> (applied: [Message], duplicates: Int, rejected: Int) {
+    let replay = oracleReplay(copies)
+    return (replay.applied, copies.count - replay.identities, replay.rejected)
+}
+
+/// The contract's Summary computed the naive way: a replay of the applied
+/// messages in key order with plain overwrites. Independent of the store's
+/// incremental fold, on purpose.
 func oracleSummary(_ copies: [[UInt8]]) -> Summary {
-    var identities = Set<[UInt8]>()
-    var versions: [Envelope: Set<[UInt8]>] = [:]
-    var messages: [[UInt8]: Message] = [:]
-    var rejected = 0
-    for bytes in copies {
-        let value = try? JSONReader.read(bytes)
-        // `sig` is not part of a message's identity (it is off here: no copy is refused for it).
-        let identity = value.map { [UInt8(ascii: "j")] + ($0.objectValue.map(MessageReader.signedBytes) ?? JSONWriter.bytes($0)) }
-            ?? ([UInt8(ascii: "b")] + bytes)
-        guard identities.insert(identity).inserted else { continue }
-        let read = reading(bytes)
-        if let message = read.message {
-            versions[Envelope(origin: message.origin, seq: message.seq), default: []].insert(message.content)
-            messages[message.content] = message
-        } else {
-            rejected += 1
-        }
-    }
-    var applied: [Message] = []
-    for (_, set) in versions {
-        if set.count == 1 { applied.append(messages[set.first!]!) } else { rejected += set.count }
-    }
-    applied.sort { a, b in
-        if a.sentAt != b.sentAt { return a.sentAt < b.sentAt }
-        if a.origin != b.origin { return a.origin < b.origin }
-        return a.seq < b.seq
-    }
+    let (applied, duplicates, rejected) = oracleApplied(copies)
     var described = Set<Slug>()
     var strike: [Slug: (StrikeStatus, Int64?)] = [:]
-    var elected = Set<Slug>()
-    var delegateStatus: [Slug: DelegateStatus] = [:]
     var category: [Slug: DemandCategory] = [:]
     for message in applied {
         switch message.body {
         case .workplaceReported(let report): described.insert(report.workplace)
         case .strikeReported(let workplace, let status, let participants): strike[workplace] = (status, participants)
-        case .delegateElected(let delegate, _, _, _, _): elected.insert(delegate); delegateStatus[delegate] = .active
-        case .delegateRecalled(let delegate, _, _): delegateStatus[delegate] = .recalled
-        case .delegateStatus(let delegate, let event, _):
-            delegateStatus[delegate] = switch event {
-            case .active, .released: .active
-            case .detained: .detained
-            case .missing: .missing
-            case .resigned: .resigned
-            }
         case .demandProposed(let demand, _, let cat): category[demand] = cat
         default: break
         }
@@ -81,25 +52,34 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         summary.striking += 1
         summary.participants += Int(participants ?? 0)
     }
-    for delegate in elected {
-        switch delegateStatus[delegate]! {
+    let delegation = NaiveDelegation(applied)
+    for delegate in delegation.mandates.keys {
+        switch delegation.status(delegate)! {
         case .active: summary.delegates.active += 1
         case .detained: summary.delegates.detained += 1
         case .missing: summary.delegates.missing += 1
+        case .exiled: summary.delegates.exiled += 1
         case .recalled: summary.delegates.recalled += 1
         case .resigned: summary.delegates.resigned += 1
+        }
+        for mandate in delegation.mandates[delegate]!.values {
+            switch mandate.status {
+            case .active: summary.mandates.active += 1
+            case .recalled: summary.mandates.recalled += 1
+            case .resigned: summary.mandates.resigned += 1
+            }
         }
     }
     summary.demands.economic = category.values.filter { $0 == .economic }.count
     summary.demands.democratic = category.values.filter { $0 == .democratic }.count
     summary.messages.applied = applied.count
-    summary.messages.duplicates = copies.count - identities.count
+    summary.messages.duplicates = duplicates
     summary.messages.rejected = rejected
     return summary
 }
 
 @Suite struct ContractTests {
-    /// DESIGN.md §3: any order, any split into batches and runs, any duplicates
+    /// docs/design.md, "Reconciliation": any order, any split into batches and runs, any duplicates
     /// give the same state, and that state's Summary is the contract's.
     @Test func anyOrderAndSplitGiveTheSameState() async throws {
         await propertyCheck(count: 20, input: Gen.int(in: 0...Int.max), Gen.int(in: 3...150)) { seed, size in
@@ -124,6 +104,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
             #expect(dumpA == dumpB, "seed \(seed) size \(size)")
             let summary = try! first.summary()
             #expect(summary == oracleSummary(corpus.copies), "seed \(seed) size \(size)")
+            #expect(differences(try! storeTables(first), oracleTables(corpus.copies)) == [], "seed \(seed) size \(size)")
             #expect(summary == (try! first.recomputedSummary()))
             #expect(try! first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true), "seed \(seed) size \(size)")
             #expect(try! reopened.summary() == summary)
@@ -144,11 +125,34 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         try ingest(corpus.copies.reversed(), into: second, rng: &rng)
         let summary = try first.summary()
         #expect(summary == oracleSummary(corpus.copies))
+        #expect(try differences(storeTables(first), oracleTables(corpus.copies)) == [])
         #expect(summary.messages.duplicates > 1000 && summary.messages.rejected > 100, "the corpus exercises duplicates and rejections")
         #expect(try first.dump() == second.dump())
         #expect(try first.recomputedSummary() == summary)
         #expect(try first.entityCounts(recomputed: false) == first.entityCounts(recomputed: true))
         #expect(try !first.entityCounts(recomputed: false).isEmpty)
+    }
+
+    /// Conflicts of two to five versions of one (origin, seq), some of them
+    /// arriving after one version was applied and re-folded out: every field
+    /// of every row is the naive replay's, in any order and batches.
+    @Test(arguments: [31, 32, 33, 34] as [UInt64]) func conflictsOfManyVersionsMatchTheOracle(seed: UInt64) throws {
+        let corpus = Corpus(seed: seed, messages: 400, conflictOneIn: 4, rivals: 1...4)
+        let oracle = oracleTables(corpus.copies)
+        let directory = TemporaryDirectory()
+        var rng = SplitMix(seed: seed)
+        for (index, order) in [corpus.copies, corpus.copies.reversed(), corpus.copies.shuffled(using: &rng)].enumerated() {
+            let store = try Store(path: directory.path + "/\(index).sqlite")
+            try ingest(order, into: store, rng: &rng)
+            #expect(try differences(storeTables(store), oracle) == [], "seed \(seed) order \(index)")
+            #expect(try store.summary() == oracleSummary(corpus.copies))
+            #expect(try store.summary() == store.recomputedSummary())
+        }
+        let conflicts = try Store(path: directory.path + "/0.sqlite").pool.read { db in
+            try Int.fetchAll(db, sql: "SELECT count(*) FROM version WHERE state = 'conflict' GROUP BY origin, seq")
+        }
+        #expect(conflicts.contains { $0 >= 3 }, "conflicts of three and more versions: \(conflicts)")
+        #expect(oracle["workplace"]!.count > 3 && oracle["participation"]!.count > 3 && oracle["support"]!.count > 3)
     }
 
     /// Running again on the same copies changes nothing but `duplicates`.

@@ -34,7 +34,11 @@ import Testing
 
         func delegate(_ id: String) throws -> (status: String, workplace: String?, council: String?)? {
             try store.read { db in
-                try Row.fetchOne(db, sql: "SELECT status, workplace, council FROM delegate WHERE id = ?", arguments: [id])
+                // With its latest-elected mandate's body and council.
+                try Row.fetchOne(db, sql: """
+                    SELECT d.status, m.body AS workplace, m.council FROM delegate d LEFT JOIN mandate m ON m.delegate = d.id
+                    WHERE d.id = ? ORDER BY m.election_k DESC LIMIT 1
+                    """, arguments: [id])
                     .map { ($0["status"], $0["workplace"], $0["council"]) }
             }
         }

@@ -22,12 +22,22 @@ public struct Corpus {
 
     static let origins = ["mtz", "bmz", "grodno-azot", "belaz"]
     static let workplaces = ["mtz", "bmz", "azot", "belaz", "naftan"]
-    static let councils = ["city", "region"]
+    /// At every level (format v2): a neighbourhood committee, a city, a
+    /// region, the nation. `council.formed` mostly gives the level its name
+    /// says, sometimes another, so that elections upward and irregular ones
+    /// (to the same or a lower level) both occur.
+    static let councils = ["district-5", "city", "region", "nation"]
+    static let levels = ["neighbourhood", "local", "regional", "national"]
     static let delegates = ["rook", "wren", "finch", "heron"]
     static let demands = ["new-elections", "free-prisoners", "end-contracts", "wages"]
     static let actions = ["general-strike", "march-sunday"]
 
-    public init(seed: UInt64, messages: Int) {
+    /// - Parameters:
+    ///   - conflictOneIn: one valid message in this many gets rival versions
+    ///     under its (origin, seq).
+    ///   - rivals: how many rival versions such a message gets (conflicts of
+    ///     three and more versions with more than one).
+    public init(seed: UInt64, messages: Int, conflictOneIn: Int = 12, rivals: ClosedRange<Int> = 1...1) {
         var rng = SplitMix(seed: seed)
         var valid: [JSONValue] = []
         var nextSeq: [String: Int64] = [:]
@@ -41,10 +51,11 @@ public struct Corpus {
         var values: [JSONValue] = []
         for message in valid {
             values.append(message)
-            // A conflicting second version of the same (origin, seq).
-            if Int.random(in: 0..<12, using: &rng) == 0, case .object(let object) = message,
+            // Conflicting versions of the same (origin, seq).
+            if Int.random(in: 0..<conflictOneIn, using: &rng) == 0, case .object(let object) = message,
                case .string(let origin)? = object["origin"], case .number(let seq)? = object["seq"], let n = seq.int64 {
-                values.append(Corpus.message(origin: origin, seq: n, rng: &rng))
+                let count = rivals.count > 1 ? Int.random(in: rivals, using: &rng) : rivals.lowerBound
+                for _ in 0..<count { values.append(Corpus.message(origin: origin, seq: n, rng: &rng)) }
             }
         }
         for value in values {
@@ -101,24 +112,43 @@ public struct Corpus {
             if Bool.random(using: &rng) { data.append(("participants", count(0...5000))) }
         case 3:
             type = "council.formed"
-            data.append(("council", pick(councils)))
-            data.append(("level", pick(["local", "regional"])))
+            let index = Int.random(in: 0..<councils.count, using: &rng)
+            data.append(("council", .string(councils[index])))
+            data.append(("level", Int.random(in: 0..<5, using: &rng) == 0 ? pick(levels) : .string(levels[index])))
             if Bool.random(using: &rng) { data.append(("name", pick(["City strike council", "Regional council"]))) }
         case 4:
             type = "delegate.elected"
             data.append(("delegate", pick(delegates)))
-            data.append(("workplace", pick(workplaces)))
-            data.append(("council", pick(councils)))
+            // From a workplace, or from a council (mostly to the one above).
+            if Int.random(in: 0..<3, using: &rng) == 0 {
+                let index = Int.random(in: 0..<councils.count - 1, using: &rng)
+                data.append(("from_council", .string(councils[index])))
+                data.append(("council", Bool.random(using: &rng) ? .string(councils[index + 1]) : pick(councils)))
+            } else {
+                data.append(("workplace", pick(workplaces)))
+                data.append(("council", pick(councils)))
+            }
             data.append(("votes", .record(["for": count(50...100), "against": count(0...49), "abstain": count(0...10)])))
         case 5:
             type = "delegate.recalled"
             data.append(("delegate", pick(delegates)))
-            data.append(("workplace", pick(workplaces)))
+            if Int.random(in: 0..<3, using: &rng) == 0 {
+                data.append(("from_council", pick(councils)))
+            } else {
+                data.append(("workplace", pick(workplaces)))
+            }
             data.append(("votes", .record(["for": count(50...100), "against": count(0...49)])))
         case 6:
-            type = "delegate.status"
             data.append(("delegate", pick(delegates)))
-            data.append(("status", pick(["active", "detained", "missing", "released", "resigned"])))
+            if Bool.random(using: &rng) {
+                type = "delegate.status"
+                data.append(("status", pick(["active", "detained", "missing", "released", "resigned"])))
+            } else {
+                type = "delegate.safety"
+                data.append(("status", pick(["free", "detained", "arrested", "charged", "sentenced", "missing", "exiled"])))
+                if Bool.random(using: &rng) { data.append(("until", pick(["2020-09-08", "2021-02-28"]))) }
+                if Bool.random(using: &rng) { data.append(("note", pick(["taken at the gate", "seen in Vilnius"]))) }
+            }
         case 7:
             type = "demand.proposed"
             data.append(("demand", pick(demands)))
@@ -153,12 +183,14 @@ public struct Corpus {
         let origin = origins.randomElement(using: &rng)!
         let seq = (nextSeq[origin] ?? 0) + Int64.random(in: 1...2, using: &rng)
         nextSeq[origin] = max(nextSeq[origin] ?? 0, seq)
-        switch Int.random(in: 0..<6, using: &rng) {
+        switch Int.random(in: 0..<8, using: &rng) {
         case 0: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"strike.reported\",\"data\":{\"workplace\":\"mtz\"}}".utf8)
         case 1: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"delegate.elected\",\"data\":{\"delegate\":\"rook\",\"workplace\":\"mtz\",\"council\":\"city\",\"votes\":{\"for\":3,\"against\":3}}}".utf8)
         case 2: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"rumour\",\"data\":{}}".utf8)
         case 3: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"strike.reported\",\"data\":{\"workplace\":\"mtz\",\"status\":\"strike\"".utf8)
         case 4: return Array("{\"a\":1,\"a\":2}".utf8)
+        case 6: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"delegate.elected\",\"data\":{\"delegate\":\"rook\",\"workplace\":\"mtz\",\"from_council\":\"city\",\"council\":\"region\",\"votes\":{\"for\":5,\"against\":3}}}".utf8)
+        case 7: return Array("{\"v\":1,\"origin\":\"\(origin)\",\"seq\":\(seq),\"sent_at\":\"2020-08-24T09:00:00Z\",\"type\":\"delegate.recalled\",\"data\":{\"delegate\":\"rook\",\"votes\":{\"for\":5,\"against\":3}}}".utf8)
         default: return [0xFF, 0xFE, UInt8(truncatingIfNeeded: seq)]
         }
     }

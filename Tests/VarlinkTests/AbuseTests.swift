@@ -122,6 +122,42 @@ import VarlinkProtocol
         try await server.stop()
     }
 
+    /// One user's idle connections held its share of the limit for ever: with
+    /// 32 of them open, its next `strikectl status` was refused. Now an idle
+    /// connection is closed after `idleTimeout`, a used one later, and a Watch
+    /// stream never.
+    @Test func idleConnectionsAreClosedButWatchersAreNot() async throws {
+        var limits = ServerConfiguration.Limits()
+        limits.idleTimeout = .milliseconds(500)
+        limits.maximumConnectionsPerUID = 2
+        let server = try await TestServer(limits: limits)
+        let socket = server.socket
+        let outcome = try await offPool { () throws -> (idleClosed: Bool, change: String, thirdServed: String?) in
+            let watcher = try VarlinkClient(path: socket, timeoutSeconds: 10)
+            try watcher.sendRaw(Array(#"{"method":"org.strikecd.Query.Watch","more":true}"#.utf8) + [0])
+            _ = try watcher.receiveFrame()
+            let idle = try VarlinkClient(path: socket, timeoutSeconds: 10)
+            _ = try idle.exchange(#"{"method":"org.varlink.service.GetInfo"}"#)
+            // Closed by the server within the client's 10 s, not by the client.
+            let idleClosed = idle.isClosedByServer()
+            // The user's limit is 2: the watcher and one more. Served, now that the idle
+            // one went (once the server has counted it gone: a condition, with a deadline).
+            var submitted: String?
+            let deadline = Date().addingTimeInterval(10)
+            while submitted == nil, Date() < deadline {
+                let admin = try VarlinkClient(path: socket, timeoutSeconds: 10)
+                submitted = try? admin.exchange(#"{"method":"org.strikecd.Admin.Submit","parameters":{"messages":[{"v":1,"origin":"bmz","seq":1,"sent_at":"2020-08-24T10:00:00Z","type":"council.formed","data":{"council":"region","level":"regional"}}]}}"#)
+            }
+            // The watcher, silent longer than the idle timeout, still gets the change.
+            let change = String(decoding: try watcher.receiveFrame() ?? [], as: UTF8.self)
+            return (idleClosed, change, submitted)
+        }
+        #expect(outcome.idleClosed)
+        #expect(outcome.thirdServed?.contains(#""outcome":"applied""#) == true, "\(outcome.thirdServed ?? "nil")")
+        #expect(outcome.change.contains(#""change":{"origin":"bmz","seq":1"#), "\(outcome.change)")
+        try await server.stop()
+    }
+
     @Test func aThousandConnectionsFromOneUserHitThePerUserLimit() async throws {
         var limits = ServerConfiguration.Limits()
         limits.maximumConnectionsPerUID = 128

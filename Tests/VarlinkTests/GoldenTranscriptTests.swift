@@ -57,10 +57,10 @@ import VarlinkProtocol
 
     @Test func query() async throws {
         let server = try await TestServer()
-        let mtz = #"{"id":"mtz","described":true,"name":"Minsk Tractor Works","kind":"factory","town":"minsk","region":"minsk","ownership":"state","headcount":17000,"status":"strike","participants":300,"striking":true}"#
+        let mtz = #"{"id":"mtz","described":true,"name":"Minsk Tractor Works","kind":"factory","town":"minsk","region":"minsk","ownership":"state","headcount":17000,"status":"strike","participants":300,"striking":true,"reported_at":"2020-08-24T06:00:00Z"}"#
         try await Self.run(server, [
             (#"{"method":"org.strikecd.Query.Summary"}"#,
-             #"{"parameters":{"workplaces":1,"striking":1,"participants":300,"delegates":{"active":1,"detained":0,"missing":0,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":10,"duplicates":0,"rejected":1}}}"#),
+             #"{"parameters":{"workplaces":1,"striking":1,"participants":300,"delegates":{"active":1,"detained":0,"missing":0,"exiled":0,"recalled":0,"resigned":0},"mandates":{"active":1,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":10,"duplicates":0,"rejected":1}}}"#),
             (#"{"method":"org.strikecd.Query.ListWorkplaces","parameters":{}}"#,
              #"{"parameters":{"workplaces":["# + mtz + "]}}"),
             (#"{"method":"org.strikecd.Query.ListWorkplaces","parameters":{"region":"minsk","strike":"striking","limit":5}}"#,
@@ -68,13 +68,22 @@ import VarlinkProtocol
             (#"{"method":"org.strikecd.Query.ListWorkplaces","parameters":{"strike":"working"}}"#,
              #"{"parameters":{"workplaces":[]}}"#),
             (#"{"method":"org.strikecd.Query.GetWorkplace","parameters":{"id":"mtz"}}"#,
-             #"{"parameters":{"workplace":"# + mtz + #","delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active"}],"demands":[{"demand":"wages","text":"Restore the wage cuts","category":"economic","adopted":true,"votes":{"for":40,"against":3,"abstain":2},"outcome":"won"}],"actions":[{"action":"general-strike","kind":"general-strike","starts_at":"2020-10-26T00:00:00+03:00","participants":300}],"truncated":false}}"#),
+             #"{"parameters":{"workplace":"# + mtz + #","delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active","mandate":"active"}],"demands":[{"demand":"wages","text":"Restore the wage cuts","category":"economic","adopted":true,"votes":{"for":40,"against":3,"abstain":2},"outcome":"won"}],"actions":[{"action":"general-strike","kind":"general-strike","starts_at":"2020-10-26T00:00:00+03:00","participants":300}],"truncated":false}}"#),
             (#"{"method":"org.strikecd.Query.GetWorkplace","parameters":{"id":"azot"}}"#,
              #"{"parameters":{"workplace":{"id":"azot","described":false,"striking":false},"delegates":[],"demands":[],"actions":[{"action":"general-strike","kind":"general-strike","starts_at":"2020-10-26T00:00:00+03:00"}],"truncated":false}}"#),
             (#"{"method":"org.strikecd.Query.GetWorkplace","parameters":{"id":"nowhere"}}"#,
              #"{"error":"org.strikecd.Query.WorkplaceNotFound","parameters":{"id":"nowhere"}}"#),
             (#"{"method":"org.strikecd.Query.ListDelegates","parameters":{"council":"city","status":"active"}}"#,
-             #"{"parameters":{"delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active"}]}}"#),
+             #"{"parameters":{"delegates":[{"id":"rook","workplace":"mtz","council":"city","status":"active","mandate":"active","reported_at":"2020-08-24T06:00:00Z"}]}}"#),
+            (#"{"method":"org.strikecd.Query.GetDelegate","parameters":{"id":"rook"}}"#, #"{"parameters":{"id":"rook","status":"active","mandates":[{"delegate":"rook","council":"city","by":{"kind":"workplace","id":"mtz"},"status":"active","elected":{"at":"2020-08-24T06:00:00Z","origin":"mtz","seq":5},"since":{"at":"2020-08-24T06:00:00Z","origin":"mtz","seq":5},"other_bodies":[]}],"truncated":false,"reported_at":"2020-08-24T06:00:00Z"}}"#),
+            (#"{"method":"org.strikecd.Query.GetDelegate","parameters":{"id":"nobody"}}"#,
+             #"{"error":"org.strikecd.Query.DelegateNotFound","parameters":{"id":"nobody"}}"#),
+            (#"{"method":"org.strikecd.Query.GetCouncil","parameters":{"id":"city"}}"#, #"{"parameters":{"id":"city","described":true,"name":"City strike council","level":"local","mandates":[{"delegate":"rook","council":"city","by":{"kind":"workplace","id":"mtz"},"status":"active","elected":{"at":"2020-08-24T06:00:00Z","origin":"mtz","seq":5},"since":{"at":"2020-08-24T06:00:00Z","origin":"mtz","seq":5},"other_bodies":[]}],"seats":[],"elected":[],"truncated":false}}"#),
+            (#"{"method":"org.strikecd.Query.GetCouncil","parameters":{"id":"nowhere"}}"#,
+             #"{"error":"org.strikecd.Query.CouncilNotFound","parameters":{"id":"nowhere"}}"#),
+            (#"{"method":"org.strikecd.Query.Irregular"}"#, #"{"parameters":{"irregular":[],"truncated":false}}"#),
+            (#"{"method":"org.strikecd.Query.Irregular","parameters":{"limit":0}}"#,
+             #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"limit"}}"#),
             (#"{"method":"org.strikecd.Query.ListCouncils"}"#,
              #"{"parameters":{"councils":[{"id":"city","name":"City strike council","level":"local","active_delegates":1}]}}"#),
             (#"{"method":"org.strikecd.Query.ListDemands","parameters":{"category":"economic"}}"#,
@@ -156,7 +165,7 @@ import VarlinkProtocol
             (#"{"method":"org.strikecd.Admin.Rescan"}"#,
              #"{"error":"org.varlink.service.MethodNotImplemented","parameters":{"method":"org.strikecd.Admin.Rescan"}}"#),
             (#"{"method":"org.strikecd.Query.Summary"}"#,
-             #"{"parameters":{"workplaces":1,"striking":2,"participants":420,"delegates":{"active":1,"detained":0,"missing":0,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":11,"duplicates":1,"rejected":2}}}"#),
+             #"{"parameters":{"workplaces":1,"striking":2,"participants":420,"delegates":{"active":1,"detained":0,"missing":0,"exiled":0,"recalled":0,"resigned":0},"mandates":{"active":1,"recalled":0,"resigned":0},"demands":{"economic":1,"democratic":0},"messages":{"applied":11,"duplicates":1,"rejected":2}}}"#),
         ])
         try await server.stop()
     }

@@ -36,17 +36,21 @@ import VarlinkProtocol
         let server = try await TestServer()
         let status = try await Self.run(["status"], socket: server.socket)
         #expect(status.stdout == """
-            workplaces  1
-            striking    1 (300 participants)
-            delegates   1 active, 0 detained, 0 missing, 0 recalled, 0 resigned
+            workplaces  1 described (by a workplace.reported)
+            striking    1 (300 participants), whether described or only named
+            delegates   1 active, 0 recalled, 0 resigned
+                        0 detained, 0 missing, 0 exiled
+            mandates    1 active, 0 recalled, 0 resigned
             demands     1 economic, 0 democratic
             messages    10 applied, 0 duplicates, 1 rejected
+            unresolved  1 named but not described (see `strikectl unresolved`)
 
             """)
-        let workplaces = try await Self.run(["workplaces", "--striking"], socket: server.socket)
+        // 2020-08-27T06:00:00Z: three days after the fixture's reports.
+        let workplaces = try await Self.run(["workplaces", "--striking"], socket: server.socket, environment: ["STRIKECTL_NOW": "1598508000"])
         #expect(workplaces.stdout == """
-            ID   NAME                 TOWN   REGION  STATUS  PARTICIPANTS
-            mtz  Minsk Tractor Works  minsk  minsk   strike  300
+            ID   NAME                 TOWN   REGION  STATUS  PARTICIPANTS  LAST REPORT
+            mtz  Minsk Tractor Works  minsk  minsk   strike  300           2020-08-24 06:00Z (3 d ago)
 
             """)
         let actions = try await Self.run(["actions", "general-strike"], socket: server.socket)
@@ -150,6 +154,32 @@ import VarlinkProtocol
         #expect(nowhere.status == 1 && nowhere.stderr.contains("is strikecd installed?"), "\(nowhere.stderr)")
     }
 
+    /// A name the daemon ignores (`*.tmp`, `*.part`) or sets aside unread (a
+    /// sync conflict copy) was dropped and reported as a success, and then
+    /// waited in incoming/ for ever.
+    @Test(arguments: ["draft.tmp", "report.jsonl.part", "report.sync-conflict-20200824-101010-ABCDEFG.json"])
+    func submitRefusesNamesTheDaemonNeverReads(name: String) async throws {
+        let directory = TemporaryDirectory()
+        let spool = try Self.makeSpool(directory)
+        let good = directory.path + "/good.json"
+        try Data(message("mtz", 1, "strike.reported", ["workplace": "mtz", "status": "strike"])).write(to: URL(fileURLWithPath: good))
+        let ignored = directory.path + "/" + name
+        try Data(message("mtz", 2, "strike.reported", ["workplace": "mtz", "status": "working"])).write(to: URL(fileURLWithPath: ignored))
+        for force in [false, true] {
+            let refused = try await Self.run(["submit", "--spool", spool, good, ignored] + (force ? ["--force"] : []))
+            #expect(refused.status == 2, "\(refused.stderr)")
+            #expect(refused.stderr.contains("\(ignored): "), "\(refused.stderr)")
+            #expect(refused.stderr.contains("never reads") || refused.stderr.contains("sets aside unread"), "\(refused.stderr)")
+            #expect(refused.stderr.contains("nothing was dropped"), "\(refused.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming").isEmpty)
+        }
+        let renamed = directory.path + "/draft.json"
+        #expect(rename(ignored, renamed) == 0)
+        let dropped = try await Self.run(["submit", "--spool", spool, good, renamed])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming").count == 2)
+    }
+
     @Test func submitOverTheSocketPrintsEachResult() async throws {
         let server = try await TestServer()
         let file = server.directory.path + "/batch.jsonl"
@@ -188,11 +218,22 @@ import VarlinkProtocol
         #expect(dropped.status == 0, "\(dropped.stderr)")
         let incoming = try FileManager.default.contentsOfDirectory(atPath: spool + "/incoming")
         #expect(incoming.count == 1 && incoming[0].hasSuffix("-mtz-4.json"))
-        #expect(try String(contentsOfFile: state, encoding: .utf8) == "{\n  \"mtz\": 4\n}\n")
+        #expect(try Self.seqs(state) == ["mtz": 4])
         let other = try await Self.run(["new", "council.formed", "--origin", "city", "--state", state, "--council", "city",
                                         "--level", "local", "--output", directory.path + "/city-1.json"])
         #expect(other.status == 0 && other.stdout.isEmpty)
-        #expect(try String(contentsOfFile: state, encoding: .utf8) == "{\n  \"city\": 1,\n  \"mtz\": 4\n}\n")
+        #expect(other.stderr == "wrote city #1 → \(directory.path)/city-1.json\n", "\(other.stderr)")
+        #expect(try Self.seqs(state) == ["city": 1, "mtz": 4])
+    }
+
+    /// The seq state file's seqs: `{"ORIGIN": {"seq": N, "sent_at": …}}`.
+    static func seqs(_ path: String) throws -> [String: Int64] {
+        guard case .object(let object) = try JSONReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: path)))) else { return [:] }
+        var seqs: [String: Int64] = [:]
+        for member in object.members {
+            if case .object(let entry) = member.value, case .number(let number)? = entry["seq"] { seqs[member.key] = number.int64 }
+        }
+        return seqs
     }
 
     @Test func watchPrintsEachChange() async throws {

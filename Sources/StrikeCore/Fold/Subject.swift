@@ -1,4 +1,4 @@
-/// The one piece of state a message folds into (DESIGN.md §3, "Cost").
+/// The one piece of state a message folds into (docs/design.md, "Reconciliation").
 ///
 /// Each applied message changes exactly one subject, so an out-of-order message,
 /// or the removal of a message by a conflict, re-folds that subject alone.
@@ -38,7 +38,7 @@ public enum EntityKind: String, Sendable, CaseIterable, Comparable {
 }
 
 /// An entity named by a message. It is *unresolved* while no applied message
-/// describes it (DESIGN.md §3, "References"): a workplace without
+/// describes it (docs/design.md, "Reconciliation"): a workplace without
 /// `workplace.reported`, a council without `council.formed`, a delegate without
 /// an election, a demand without `demand.proposed`, an action without `action.called`.
 public struct EntityRef: Sendable, Hashable, Comparable {
@@ -64,6 +64,7 @@ extension Message {
         case .delegateElected(let delegate, _, _, _, _): .delegate(delegate)
         case .delegateRecalled(let delegate, _, _): .delegate(delegate)
         case .delegateStatus(let delegate, _, _): .delegate(delegate)
+        case .delegateSafety(let delegate, _, _, _): .delegate(delegate)
         case .demandProposed(let demand, _, _): .demand(demand)
         case .demandAdopted(let demand, let workplace, _): .support(demand: demand, workplace: workplace)
         case .demandOutcome(let demand, let workplace, _): .outcome(demand: demand, workplace: workplace)
@@ -79,11 +80,11 @@ extension Message {
         case .workplaceReported(let report): refs = [EntityRef(.workplace, report.workplace)]
         case .strikeReported(let workplace, _, _): refs = [EntityRef(.workplace, workplace)]
         case .councilFormed(let council, _, _, _): refs = [EntityRef(.council, council)]
-        case .delegateElected(let delegate, let workplace, let council, _, _):
-            refs = [EntityRef(.delegate, delegate), EntityRef(.workplace, workplace), EntityRef(.council, council)]
-        case .delegateRecalled(let delegate, let workplace, _):
-            refs = [EntityRef(.delegate, delegate), EntityRef(.workplace, workplace)]
-        case .delegateStatus(let delegate, _, _): refs = [EntityRef(.delegate, delegate)]
+        case .delegateElected(let delegate, let body, let council, _, _):
+            refs = [EntityRef(.delegate, delegate), body.reference, EntityRef(.council, council)]
+        case .delegateRecalled(let delegate, let body, _):
+            refs = [EntityRef(.delegate, delegate), body.reference]
+        case .delegateStatus(let delegate, _, _), .delegateSafety(let delegate, _, _, _): refs = [EntityRef(.delegate, delegate)]
         case .demandProposed(let demand, _, _): refs = [EntityRef(.demand, demand)]
         case .demandAdopted(let demand, let workplace, _), .demandOutcome(let demand, let workplace, _):
             refs = [EntityRef(.demand, demand), EntityRef(.workplace, workplace)]

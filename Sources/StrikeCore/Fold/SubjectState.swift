@@ -27,7 +27,7 @@ extension Optional {
     }
 }
 
-// The fold (DESIGN.md §3): every field of every subject takes its value from the
+// The fold (docs/design.md, "Reconciliation"): every field of every subject takes its value from the
 // greatest-key message that sets it. Each `apply` is O(1), commutative and
 // idempotent, so the same set of messages gives the same state in any order;
 // removing a message (a conflict) means folding the subject's remaining
@@ -66,29 +66,6 @@ public struct CouncilState: Sendable, Equatable {
     public var name: Stamped<String>?
     public var level: Stamped<CouncilLevel>?
     public var area: Stamped<String>?
-
-    public init(id: Slug) { self.id = id }
-}
-
-public struct DelegateState: Sendable, Equatable {
-    public struct Election: Sendable, Equatable {
-        public var workplace: Slug
-        public var council: Slug
-
-        public init(workplace: Slug, council: Slug) {
-            self.workplace = workplace
-            self.council = council
-        }
-    }
-
-    public var id: Slug
-    /// The delegate's workplace and council, from the greatest-key election.
-    /// A delegate counts only once it has one.
-    public var election: Stamped<Election>?
-    /// The fold of elected/recalled/status in key order. Every event maps to a
-    /// status of its own (elected → active, recalled → recalled, released →
-    /// active, …), so the fold in key order is the greatest-key event's status.
-    public var status: Stamped<DelegateStatus>?
 
     public init(id: Slug) { self.id = id }
 }
@@ -218,21 +195,9 @@ public enum SubjectState: Sendable, Equatable {
             state.level.take(level, at: key)
             state.area.take(area, at: key)
             self = .council(state)
-        case (.delegate(var state), .delegateElected(_, let workplace, let council, _, _)):
-            state.election.take(DelegateState.Election(workplace: workplace, council: council), at: key)
-            state.status.take(.active, at: key)
-            self = .delegate(state)
-        case (.delegate(var state), .delegateRecalled):
-            state.status.take(.recalled, at: key)
-            self = .delegate(state)
-        case (.delegate(var state), .delegateStatus(_, let event, _)):
-            let status: DelegateStatus = switch event {
-            case .active, .released: .active
-            case .detained: .detained
-            case .missing: .missing
-            case .resigned: .resigned
-            }
-            state.status.take(status, at: key)
+        case (.delegate(var state), .delegateElected), (.delegate(var state), .delegateRecalled),
+             (.delegate(var state), .delegateStatus), (.delegate(var state), .delegateSafety):
+            state.apply(message.body, at: key)
             self = .delegate(state)
         case (.demand(var state), .demandProposed(_, let text, let category)):
             state.proposal.take(DemandState.Proposal(text: text, category: category), at: key)

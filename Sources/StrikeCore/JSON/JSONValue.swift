@@ -2,7 +2,7 @@
 ///
 /// Objects keep their members in the order they were read; `canonicalBytes()`
 /// sorts them, so two copies that differ only in formatting, key order or string
-/// escapes have the same canonical bytes (DESIGN.md §3, "Copies").
+/// escapes have the same canonical bytes (docs/design.md, "Reconciliation").
 ///
 /// Strings are compared by Unicode scalars, never by Swift's `==`, which treats
 /// canonically equivalent strings (NFC and NFD) as equal: two daemons written in

@@ -1,6 +1,6 @@
 /// Writes JSON values as bytes.
 ///
-/// `canonical` is the form that defines a copy's identity (DESIGN.md §3) and,
+/// `canonical` is the form that defines a copy's identity (docs/design.md, "Reconciliation") and,
 /// later, what a signature covers (docs/messages.md, "Canonical form"): object
 /// members sorted by the UTF-8 bytes of their keys, no whitespace, numbers in
 /// their canonical decimal form, strings with only `"` `\` and U+0000–U+001F

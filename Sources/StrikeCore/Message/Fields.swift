@@ -6,10 +6,14 @@
 struct Fields {
     let object: JSONObject
     let path: String
+    /// The largest count accepted (`ValidationPolicy.maximumCount`, or any
+    /// for messages read back from the store).
+    let maximumCount: Int64
 
-    init(_ object: JSONObject, path: String) {
+    init(_ object: JSONObject, path: String, maximumCount: Int64 = ValidationPolicy.maximumCount) {
         self.object = object
         self.path = path
+        self.maximumCount = maximumCount
     }
 
     private func present(_ key: String) -> JSONValue? {
@@ -74,6 +78,31 @@ struct Fields {
         return slug
     }
 
+    /// The electing body of an election or recall: exactly one of
+    /// `workplace` and `from_council` (format v2).
+    func electingBody() throws(Rejection) -> ElectingBody {
+        switch (present("workplace"), present("from_council")) {
+        case (.some, .some):
+            throw Rejection(.badValue, "\"\(path)workplace\" and \"\(path)from_council\" name two electing bodies: give exactly one")
+        case (.none, .none):
+            // bad-value, not missing-field: either member alone would do.
+            throw Rejection(.badValue, "one of \"\(path)workplace\" and \"\(path)from_council\" must name the electing body")
+        case (.some(let value), .none):
+            return .workplace(try checkedSlug("workplace", value))
+        case (.none, .some(let value)):
+            return .council(try checkedSlug("from_council", value))
+        }
+    }
+
+    func optionalDate(_ key: String) throws(Rejection) -> CalendarDate? {
+        guard let value = present(key) else { return nil }
+        guard case .string(let text) = value else { throw bad(key, "a date string YYYY-MM-DD, not \(value.kindName)") }
+        guard let date = CalendarDate(text) else {
+            throw bad(key, "a date YYYY-MM-DD, e.g. 2020-08-27 (got \"\(JSONReader.printable(text))\")")
+        }
+        return date
+    }
+
     func optionalSlugs(_ key: String) throws(Rejection) -> [Slug]? {
         guard let value = present(key) else { return nil }
         guard case .array(let elements) = value else { throw bad(key, "an array of slugs, not \(value.kindName)") }
@@ -135,6 +164,24 @@ struct Fields {
         return int
     }
 
+    /// A count: an integer from 0 to `ValidationPolicy.maximumCount`.
+    func count(_ key: String) throws(Rejection) -> Int64 {
+        try checkedCount(key, try required(key))
+    }
+
+    func optionalCount(_ key: String) throws(Rejection) -> Int64? {
+        guard let value = present(key) else { return nil }
+        return try checkedCount(key, value)
+    }
+
+    private func checkedCount(_ key: String, _ value: JSONValue) throws(Rejection) -> Int64 {
+        let count = try checkedInteger(key, value, minimum: 0)
+        guard count <= maximumCount else {
+            throw Rejection(.outOfRange, "\"\(path)\(key)\" is \(count); a count is at most \(ValidationPolicy.maximumCount) (two million), so that no total can overflow")
+        }
+        return count
+    }
+
     func votes(_ key: String) throws(Rejection) -> Votes {
         try checkedVotes(key, try required(key))
     }
@@ -148,13 +195,13 @@ struct Fields {
         guard case .object(let object) = value else {
             throw bad(key, "an object {\"for\", \"against\", \"abstain\"}, not \(value.kindName)")
         }
-        let inner = Fields(object, path: path + key + ".")
+        let inner = Fields(object, path: path + key + ".", maximumCount: maximumCount)
         let votes = Votes(
-            for: try inner.integer("for", minimum: 0),
-            against: try inner.integer("against", minimum: 0),
-            abstain: try inner.optionalInteger("abstain", minimum: 0) ?? 0
+            for: try inner.count("for"),
+            against: try inner.count("against"),
+            abstain: try inner.optionalCount("abstain") ?? 0
         )
-        // Three counts within 64 bits can still overflow when added for the quorum.
+        // The counts' limit keeps the quorum's sum far from overflow; checked all the same.
         let (partial, overflow1) = votes.yes.addingReportingOverflow(votes.no)
         let (_, overflow2) = partial.addingReportingOverflow(votes.abstain)
         if overflow1 || overflow2 { throw bad(key, "counts whose sum fits in 64 bits") }

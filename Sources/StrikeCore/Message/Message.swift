@@ -1,7 +1,7 @@
 /// A valid message of format v1: the envelope plus a typed body.
 ///
 /// Only `MessageReader` makes these, so everything downstream may rely on the
-/// rules of DESIGN.md §2 having been checked.
+/// rules of docs/messages.md having been checked.
 public struct Message: Sendable {
     public let origin: Slug
     public let seq: Int64
@@ -83,9 +83,11 @@ public enum Body: Sendable, Equatable {
     case workplaceReported(WorkplaceReport)
     case strikeReported(workplace: Slug, status: StrikeStatus, participants: Int64?)
     case councilFormed(council: Slug, name: String?, level: CouncilLevel, area: String?)
-    case delegateElected(delegate: Slug, workplace: Slug, council: Slug, votes: Votes, quorum: Int64?)
-    case delegateRecalled(delegate: Slug, workplace: Slug, votes: Votes)
+    /// `by` is the electing body: `workplace` or `from_council` on the wire.
+    case delegateElected(delegate: Slug, by: ElectingBody, council: Slug, votes: Votes, quorum: Int64?)
+    case delegateRecalled(delegate: Slug, by: ElectingBody, votes: Votes)
     case delegateStatus(delegate: Slug, status: DelegateEvent, note: String?)
+    case delegateSafety(delegate: Slug, status: SafetyStatus, until: CalendarDate?, note: String?)
     case demandProposed(demand: Slug, text: String, category: DemandCategory)
     case demandAdopted(demand: Slug, workplace: Slug, votes: Votes?)
     case demandOutcome(demand: Slug, workplace: Slug, outcome: DemandOutcome)

@@ -1,6 +1,6 @@
 // SECURITY: every copy is hostile until this file says otherwise. Validation
 // looks at the copy alone and the clock, never at other messages or the store,
-// so that its verdict cannot depend on arrival order (DESIGN.md §2). Nothing
+// so that its verdict cannot depend on arrival order (docs/messages.md). Nothing
 // downstream re-checks what is decided here.
 
 /// What a copy is, as far as the reader can tell.
@@ -11,7 +11,7 @@ public struct CopyReading: Sendable {
         self.verdict = verdict
     }
 
-    /// What identifies a copy for duplicate detection (DESIGN.md §3): its
+    /// What identifies a copy for duplicate detection (docs/design.md, "Reconciliation"): its
     /// canonical JSON when it reads as a JSON value, else its raw bytes.
     ///
     /// `sig` is not part of a message's identity: a copy signed with one key,
@@ -58,10 +58,21 @@ public struct Envelope: Sendable, Hashable {
 
 /// The rules that depend on configuration or the clock.
 public struct ValidationPolicy: Sendable {
-    /// The largest size of one message, in bytes (DESIGN.md §2: 64 KiB).
+    /// The largest size of one message, in bytes (docs/messages.md: 64 KiB).
     public static let maximumMessageBytes = 64 * 1024
     /// The longest string, in Unicode scalars.
     public static let maximumStringLength = 500
+    /// The largest count (participants, headcount, votes, quorum, hours):
+    /// two million, more than work at the largest workplace there is.
+    ///
+    /// Chosen so that no total over any store can overflow 64 bits, whatever
+    /// arrives: SQLite's largest database is 2^32 - 2 pages of 64 KiB, under
+    /// 2^48 bytes, and every workplace (or participation) counted in a total
+    /// holds an applied message of its own whose stored body alone is longer
+    /// than 64 bytes, so fewer than 2^42 of them can exist; 2^42 × 2,000,000
+    /// < 2^63. Totals are therefore exact and independent of order and
+    /// batches; the arithmetic is checked all the same.
+    public static let maximumCount: Int64 = 2_000_000
 
     /// Now, in seconds since the epoch; nil skips the future check (used when
     /// re-reading messages that were accepted earlier).
@@ -79,9 +90,18 @@ public struct ValidationPolicy: Sendable {
         self.signatures = signatures
     }
 
-    /// For messages read back from the store: every rule but the clock's and
-    /// the signatures' (both were checked when the message arrived).
-    public static let stored = ValidationPolicy(now: nil)
+    /// Whether counts above `maximumCount` are refused (`out-of-range`).
+    public var limitsCounts = true
+
+    /// For messages read back from the store: every rule but the clock's, the
+    /// signatures' and the counts' limit (all checked when the message
+    /// arrived; a store written before the limit existed may hold larger
+    /// counts, and they read back as they were accepted).
+    public static let stored: ValidationPolicy = {
+        var policy = ValidationPolicy(now: nil)
+        policy.limitsCounts = false
+        return policy
+    }()
 }
 
 /// Turns the bytes of one copy into a `CopyReading`.
@@ -144,6 +164,14 @@ public enum MessageReader {
     }
 
     static func validate(_ object: JSONObject, canonical: [UInt8], content: [UInt8], policy: ValidationPolicy) throws(Rejection) -> Message {
+        // The signature first, as soon as there is an origin to judge it by:
+        // a copy its origin did not vouch for is a stranger's claim, refused
+        // as such (an identity of its own, not arrived for gaps) whatever else
+        // is wrong with it. The signed bytes do not depend on the rest being
+        // valid. Without a readable origin the copy has no envelope anyway.
+        if case .string(let originText)? = object["origin"], let origin = Slug(originText) {
+            try policy.signatures.check(object["sig"], signed: content, origin: origin)
+        }
         for key in object.keys where !envelopeFields.contains(key) {
             throw Rejection(.unknownField, "unknown envelope field \"\(JSONReader.printable(key))\" (allowed: v, origin, seq, sent_at, type, data, sig)")
         }
@@ -170,18 +198,21 @@ public enum MessageReader {
         guard case .object(let dataObject) = dataValue else {
             throw Rejection(.badValue, "\"data\" must be an object, not \(dataValue.kindName)")
         }
-        let body = try readBody(type, Fields(dataObject, path: "data."))
+        let body = try readBody(type, Fields(dataObject, path: "data.", maximumCount: policy.limitsCounts ? ValidationPolicy.maximumCount : .max))
         // Every number anywhere, known field or not, is an integer in 64 bits.
         try checkNumbers(.object(object), path: "")
-        // Before the clock: a forged copy must be refused as forged, with an
-        // identity of its own, even while its sent_at is still in the future.
-        try policy.signatures.check(sig, signed: content, origin: origin)
         // Compare the whole instant: a fraction past the last allowed second
         // (`…:15:00.5` with a 15-minute limit) is past the limit too.
-        if let now = policy.now, sentAt.epochSeconds > now + policy.maximumFutureSkew
-            || (sentAt.epochSeconds == now + policy.maximumFutureSkew && !sentAt.fraction.isEmpty) {
-            let ahead = sentAt.epochSeconds - now
-            throw Rejection(.future, "\"sent_at\" \(sentAt.text) is \(describe(seconds: ahead)) in the future; the limit is \(describe(seconds: policy.maximumFutureSkew)) (check the sender's clock)")
+        // Saturating: any clock and skew a caller passes (a skew of 2^63 - 1
+        // seconds means no limit) give a verdict, never an overflow.
+        if let now = policy.now {
+            let (sum, overflow) = now.addingReportingOverflow(policy.maximumFutureSkew)
+            let limit = overflow ? (policy.maximumFutureSkew > 0 ? Int64.max : Int64.min) : sum
+            if sentAt.epochSeconds > limit || (sentAt.epochSeconds == limit && !sentAt.fraction.isEmpty) {
+                let (difference, beyond) = sentAt.epochSeconds.subtractingReportingOverflow(now)
+                let ahead = beyond ? (now < 0 ? Int64.max : Int64.min) : difference
+                throw Rejection(.future, "\"sent_at\" \(sentAt.text) is \(describe(seconds: ahead)) in the future; the limit is \(describe(seconds: policy.maximumFutureSkew)) (check the sender's clock)")
+            }
         }
         return Message(origin: origin, seq: seq, sentAt: sentAt, type: type, body: body, sig: sig, canonical: canonical, content: content)
     }
@@ -197,13 +228,13 @@ public enum MessageReader {
                 town: try data.optionalString("town"),
                 region: try data.optionalString("region"),
                 ownership: try data.optionalEnum("ownership", Ownership.self),
-                headcount: try data.optionalInteger("headcount", minimum: 0)
+                headcount: try data.optionalCount("headcount")
             ))
         case .strikeReported:
             return .strikeReported(
                 workplace: try data.slug("workplace"),
                 status: try data.enumValue("status", StrikeStatus.self),
-                participants: try data.optionalInteger("participants", minimum: 0)
+                participants: try data.optionalCount("participants")
             )
         case .councilFormed:
             return .councilFormed(
@@ -214,29 +245,36 @@ public enum MessageReader {
             )
         case .delegateElected:
             let delegate = try data.slug("delegate")
-            let workplace = try data.slug("workplace")
+            let body = try data.electingBody()
             let council = try data.slug("council")
             let votes = try data.votes("votes")
-            let quorum = try data.optionalInteger("quorum", minimum: 0)
+            let quorum = try data.optionalCount("quorum")
             if votes.yes <= votes.no {
                 throw Rejection(.notCarried, "the election did not carry: \(votes.yes) for, \(votes.no) against (\"for\" must exceed \"against\")")
             }
             if let quorum, votes.yes + votes.no + votes.abstain < quorum {
                 throw Rejection(.inquorate, "the election was inquorate: \(votes.yes + votes.no + votes.abstain) voted, the quorum is \(quorum)")
             }
-            return .delegateElected(delegate: delegate, workplace: workplace, council: council, votes: votes, quorum: quorum)
+            return .delegateElected(delegate: delegate, by: body, council: council, votes: votes, quorum: quorum)
         case .delegateRecalled:
             let delegate = try data.slug("delegate")
-            let workplace = try data.slug("workplace")
+            let body = try data.electingBody()
             let votes = try data.votes("votes")
             if votes.yes <= votes.no {
                 throw Rejection(.notCarried, "the recall did not carry: \(votes.yes) for, \(votes.no) against (\"for\" must exceed \"against\")")
             }
-            return .delegateRecalled(delegate: delegate, workplace: workplace, votes: votes)
+            return .delegateRecalled(delegate: delegate, by: body, votes: votes)
         case .delegateStatus:
             return .delegateStatus(
                 delegate: try data.slug("delegate"),
                 status: try data.enumValue("status", DelegateEvent.self),
+                note: try data.optionalString("note")
+            )
+        case .delegateSafety:
+            return .delegateSafety(
+                delegate: try data.slug("delegate"),
+                status: try data.enumValue("status", SafetyStatus.self),
+                until: try data.optionalDate("until"),
                 note: try data.optionalString("note")
             )
         case .demandProposed:
@@ -262,7 +300,7 @@ public enum MessageReader {
                 action: try data.slug("action"),
                 kind: try data.enumValue("kind", ActionKind.self),
                 startsAt: try data.timestamp("starts_at"),
-                hours: try data.optionalInteger("hours", minimum: 0),
+                hours: try data.optionalCount("hours"),
                 demands: try data.optionalSlugs("demands"),
                 text: try data.optionalString("text")
             ))
@@ -270,7 +308,7 @@ public enum MessageReader {
             return .actionJoined(
                 action: try data.slug("action"),
                 workplace: try data.slug("workplace"),
-                participants: try data.optionalInteger("participants", minimum: 0)
+                participants: try data.optionalCount("participants")
             )
         }
     }

@@ -34,6 +34,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case missingField = "missing-field"
     /// A field has the wrong type, range, length or form.
     case badValue = "bad-value"
+    /// A count above `ValidationPolicy.maximumCount`.
+    case outOfRange = "out-of-range"
     /// `type` names no known message type.
     case unknownType = "unknown-type"
     /// An election or recall where `for` ≤ `against`.
@@ -50,6 +52,8 @@ public enum ReasonCode: String, Sendable, CaseIterable, Codable {
     case syncConflict = "sync-conflict"
     /// Spool: not a regular file (FIFO, socket, device, directory, symlink).
     case notRegular = "not-regular"
+    /// Spool: the file's name is not UTF-8 (a Windows code page's, say).
+    case nameNotUTF8 = "name-not-utf8"
     /// No `sig`, where the signature policy wants one.
     case unsigned
     /// `sig` is not a valid signature of the message by a key of its origin.

@@ -1,4 +1,4 @@
-/// The closed vocabularies of message format v1 (DESIGN.md §2).
+/// The closed vocabularies of message format v1 (docs/messages.md).
 ///
 /// Raw values are the exact strings on the wire.
 
@@ -9,6 +9,7 @@ public enum MessageType: String, Sendable, CaseIterable {
     case delegateElected = "delegate.elected"
     case delegateRecalled = "delegate.recalled"
     case delegateStatus = "delegate.status"
+    case delegateSafety = "delegate.safety"
     case demandProposed = "demand.proposed"
     case demandAdopted = "demand.adopted"
     case demandOutcome = "demand.outcome"
@@ -30,7 +31,7 @@ public enum StrikeStatus: String, Sendable, CaseIterable {
     case workToRule = "work-to-rule"
     case lockout
 
-    /// Counted as striking in the Summary (DESIGN.md §5).
+    /// Counted as striking in the Summary (docs/protocol.md).
     public var isStriking: Bool {
         switch self {
         case .strike, .partial, .goSlow, .workToRule: true
@@ -48,9 +49,30 @@ public enum DelegateEvent: String, Sendable, CaseIterable {
     case active, detained, missing, released, resigned
 }
 
-/// A delegate's folded status.
+/// How a delegate is counted in the Summary and listed: the first of
+/// detained (detained, arrested, charged or sentenced), missing, exiled,
+/// active (any active mandate), recalled (its mandates' latest event was a
+/// recall), resigned.
 public enum DelegateStatus: String, Sendable, CaseIterable {
-    case active, detained, missing, recalled, resigned
+    case active, detained, missing, exiled, recalled, resigned
+}
+
+/// What a `delegate.safety` report says of a delegate, apart from its mandates.
+public enum SafetyStatus: String, Sendable, CaseIterable {
+    case free, detained, arrested, charged, sentenced, missing, exiled
+
+    /// Held by the state: counted as detained in the Summary.
+    public var isHeld: Bool {
+        switch self {
+        case .detained, .arrested, .charged, .sentenced: true
+        case .free, .missing, .exiled: false
+        }
+    }
+}
+
+/// Where one mandate (a delegate's seat in one council) stands.
+public enum MandateStatus: String, Sendable, CaseIterable {
+    case active, recalled, resigned
 }
 
 public enum DemandCategory: String, Sendable, CaseIterable {

@@ -55,10 +55,16 @@ public struct SignatureRules: Sendable, Equatable {
     /// Throws `unsigned`, `unknown-origin` or `bad-signature` when the copy
     /// does not pass under this policy.
     ///
+    /// The reader calls this before it looks at anything but `origin`, so
+    /// that a copy its origin did not vouch for is refused as such whatever
+    /// the rest of it holds: otherwise an unsigned copy with a broken body
+    /// would be rejected for its body and count as its origin's (gaps), and
+    /// a forger could hide a missing message or announce a billion.
+    ///
     /// - Parameters:
-    ///   - sig: the `sig` member (nil when absent or null).
+    ///   - sig: the `sig` member as read (nil when absent); `null` counts as absent.
     ///   - signed: the canonical form of the message without `sig`.
-    public func check(_ sig: String?, signed: [UInt8], origin: Slug) throws(Rejection) {
+    public func check(_ sig: JSONValue?, signed: [UInt8], origin: Slug) throws(Rejection) {
         let keys = verifier?.keyCount(for: origin) ?? 0
         switch policy {
         case .off:
@@ -69,7 +75,16 @@ public struct SignatureRules: Sendable, Equatable {
         case .optional, .required:
             break
         }
-        guard let sig else {
+        let text: String?
+        switch sig {
+        case nil, .null?: text = nil
+        case .string(let string)?: text = string
+        default:
+            // Not a signature at all, where one is wanted: the copy is not
+            // its origin's (`bad-value` under `off`, where `sig` is a plain field).
+            throw Rejection(.badSignature, "\"sig\" is not the base64 of a 64-byte Ed25519 signature")
+        }
+        guard let sig = text else {
             let why = policy == .required
                 ? "signatures are required"
                 : "origin \"\(origin)\" has \(keys == 1 ? "a key" : "keys") in the keyring, so its messages must be signed"

@@ -1,4 +1,4 @@
-/// What the spool does with a file, judged by its name alone (DESIGN.md §4).
+/// What the spool does with a file, judged by its name alone (docs/design.md, "The spool").
 public enum SpoolName: Sendable, Equatable {
     /// A temporary name of a sync tool or editor: left alone, untouched, until
     /// it is renamed to a final name.

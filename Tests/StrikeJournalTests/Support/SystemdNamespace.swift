@@ -5,8 +5,8 @@ import Testing
 import Glibc
 #endif
 
-/// A real systemd as PID 1 of its own PID and mount namespace (see
-/// shared/notes/systemd-testing.md), booted into one target, for end-to-end unit tests.
+/// A real systemd as PID 1 of its own PID and mount namespace, booted into one
+/// target, for end-to-end unit tests.
 ///
 /// It must not change the host. Every mount is private to the namespace; /etc is an overlay
 /// whose upper layer is a tmpfs (so `ConfigurationDirectory=` creating /etc/strikecd, or
