@@ -37,27 +37,8 @@ func shellQuoted(_ text: String) -> String { "'" + text.replacingOccurrences(of:
 /// Runs a command in `directory`, with a clean environment plus `environment`.
 func runIn(_ directory: String, _ executable: String, _ arguments: [String],
            environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: directory)
-    process.environment = ["PATH": "/usr/bin:/bin", "HOME": directory, "SHELL": "/bin/sh", "TERM": "dumb"].merging(environment) { $1 }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let clean = ["PATH": "/usr/bin:/bin", "HOME": directory, "SHELL": "/bin/sh", "TERM": "dumb"]
+    return try runCommand(executable, arguments, directory: directory, environment: clean.merging(environment) { $1 })
 }
 
 @Suite(.serialized) struct SecretaryEndToEndTests {

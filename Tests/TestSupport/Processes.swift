@@ -79,12 +79,17 @@ public final class RunningProcess: @unchecked Sendable {
     }
 }
 
-/// Runs a command to completion and returns its status and output.
+/// Runs a command to completion and returns its status and output; in
+/// `directory` and with exactly `environment` when they are given (else in
+/// this process's directory, with its environment).
 @discardableResult
-public func runCommand(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+public func runCommand(_ executable: String, _ arguments: [String], input: String? = nil,
+                       directory: String? = nil, environment: [String: String]? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
