@@ -16,7 +16,11 @@ What it measures (sizes: full / --quick):
           each the median of --repeat runs. And the same unsigned files into
           a daemon that requires signatures: a flood of junk, every file
           quarantined, against the good files' time.
-  jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
+  jsonl   first the headline: 200,000 / 50,000 messages of 20,000 committees,
+          their lines interleaved as in another node's export (commit order),
+          in 10 .jsonl files dropped into a fresh daemon, against the target;
+          and `strikecd ingest` of the same lines, against the daemon. Then
+          1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
           daemon's spool: messages/s, against the target and the storage
           floors of the same lines (sqlite_floor one / contract), and
           strikecd's own statements on its own schema from C (sqlite_floor
@@ -341,10 +345,11 @@ class Bench:
         q = args.quick
         self.n_files = 10_000 if q else 100_000
         self.n_jsonl = 100_000 if q else 1_000_000
+        self.n_interleaved = 50_000 if q else 200_000
         self.n_scale = 20_000 if q else 100_000
         self.workplaces = 10_000 if q else 100_000
         self.calls = 2_000 if q else 20_000
-        self.results["sizes"] = dict(files=self.n_files, jsonl=self.n_jsonl, scale=self.n_scale,
+        self.results["sizes"] = dict(files=self.n_files, jsonl=self.n_jsonl, interleaved=self.n_interleaved, scale=self.n_scale,
                                      workplaces=self.workplaces, calls=self.calls, repeat=args.repeat)
 
     def row(self, group, what, value, unit, baseline=None, ratio=None, note=""):
@@ -436,7 +441,37 @@ class Bench:
 
     # -- 2. jsonl, 3. scale, 4. queries (one store)
 
+    def interleaved(self):
+        """The .jsonl headline: what a node meets when another node's export
+        arrives, with 20,000 committees' lines interleaved in commit order
+        (not each committee's run in seq order, the kindest order), into a
+        fresh daemon; and `strikecd ingest` on the same lines."""
+        n = self.n_interleaved
+        source = corpus(self.work, "interleaved-%d" % n,
+                        ["jsonl", n, "--prefix", "i", "--files", 10, "--committees", 20_000, "--interleave"])
+        files = sorted(glob.glob(os.path.join(source, "*.jsonl")))
+        daemon, ingest = [], []
+        for _ in range(self.args.repeat):
+            d = Daemon(self, os.path.join(self.work, "daemon-interleaved"))
+            d.start()
+            daemon.append(d.drop(source, n)[0])
+            d.stop()
+            database = os.path.join(self.work, "ingest-interleaved.sqlite")
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(database + suffix):
+                    os.unlink(database + suffix)
+            with Timer() as t:
+                run([self.strikecd, "ingest", "--signatures", "off", "--quiet", "--database", database] + files,
+                    stdout=subprocess.DEVNULL)
+            ingest.append(t.seconds)
+        g = "jsonl"
+        dm, ig = statistics.median(daemon), statistics.median(ingest)
+        self.row(g, "%d interleaved lines of 20,000 committees, daemon" % n, n / dm, "msg/s", 100_000, n / dm / 100_000,
+                 "the headline; target >= 100,000")
+        self.row(g, "the same lines, strikecd ingest", n / ig, "msg/s", n / dm, dm / ig, "ingest / daemon")
+
     def jsonl_scale_query(self):
+        self.interleaved()
         big = corpus(self.work, "jsonl-%d" % self.n_jsonl,
                      ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--committees", self.workplaces, "--describe"])
         extra = corpus(self.work, "scale-%d" % self.n_scale,
