@@ -42,7 +42,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         switch message.body {
         case .workplaceReported(let report): described.insert(report.workplace)
         case .strikeReported(let workplace, let status, let participants): strike[workplace] = (status, participants)
-        case .demandProposed(let demand, _, let cat): category[demand] = cat
+        case .demandProposed(let demand, _, let cat, _): category[demand] = cat
         default: break
         }
     }

@@ -129,7 +129,7 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
             var d = delegates[delegate] ?? OracleDelegate()
             d.safety = (status.rawValue, until?.text, k)
             delegates[delegate] = d
-        case .demandProposed(let demand, let text, let category):
+        case .demandProposed(let demand, let text, let category, _):
             set("demand", [demand], [("id", demand.rawValue), ("text", text), ("category", category.rawValue), ("proposal_k", k)])
         case .demandAdopted(let demand, let workplace, let votes):
             set("support", [demand, workplace], [("demand", demand.rawValue), ("workplace", workplace.rawValue), ("adoption_k", k)])

@@ -141,3 +141,43 @@ public struct Scopes: Sendable, Hashable, CustomStringConvertible {
     /// The scopes separated by spaces: `council:minsk-city workplace:mtz`.
     public var description: String { scopes.map(\.description).joined(separator: " ") }
 }
+
+extension BodyRef {
+    /// The body a message is about (docs/messages.md, "Scopes"): whose
+    /// facts it states, so whose origin must speak for it.
+    ///
+    /// - the workplace, for `workplace.reported`, `strike.reported`,
+    ///   `demand.adopted`, `demand.outcome` and `action.joined`;
+    /// - the electing body (`workplace` or `from_council`), for elections
+    ///   and recalls;
+    /// - the council, for `council.formed`;
+    /// - the council named by `by`, for `demand.proposed` and
+    ///   `action.called`, or without `by` the council whose slug is `origin`;
+    /// - none (nil) for safety reports, `delegate.safety` and v1
+    ///   `delegate.status`: anyone may say a delegate was detained. A v1
+    ///   `resigned` has no body either: the message does not say which
+    ///   bodies gave the mandates it ends.
+    ///
+    /// A pure function of the message alone, so that every node decides
+    /// alike. Use `Speakers.admits` to decide whether a message moves the
+    /// state; use this where only the body matters (a node's per-peer filter).
+    public static func about(_ body: Body, origin: Slug) -> BodyRef? {
+        switch body {
+        case .workplaceReported(let report): .workplace(report.workplace)
+        case .strikeReported(let workplace, _, _), .demandAdopted(_, let workplace, _),
+             .demandOutcome(_, let workplace, _), .actionJoined(_, let workplace, _):
+            .workplace(workplace)
+        case .delegateElected(_, let by, _, _, _), .delegateRecalled(_, let by, _): BodyRef(by)
+        case .councilFormed(let council, _, _, _): .council(council)
+        case .demandProposed(_, _, _, let by): .council(by ?? origin)
+        case .actionCalled(let call): .council(call.by ?? origin)
+        case .delegateStatus, .delegateSafety: nil
+        }
+    }
+}
+
+extension Message {
+    /// The body this message is about, nil for a safety report (see `BodyRef.about`).
+    @inlinable
+    public var aboutBody: BodyRef? { BodyRef.about(body, origin: origin) }
+}
