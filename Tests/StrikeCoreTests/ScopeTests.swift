@@ -79,3 +79,48 @@ import Testing
         #expect(rejection?.detail.contains("data.by") == true, "\(rejection?.detail ?? "")")
     }
 }
+
+/// What every origin speaks for, under each signature policy.
+@Suite struct SpeakersTests {
+    let mtz = Slug("mtz")!, city = Slug("city")!, other = Slug("granit")!
+
+    @Test func unlistedOriginsByPolicy() {
+        let table: [Slug: Scopes] = [city: Scopes([.council(city), .everyWorkplace])!]
+        let required = Speakers(table: table, unlisted: .own)
+        #expect(required.scopes(for: city).description == "council:city workplace:*")
+        #expect(required.scopes(for: other) == .own(other))
+        #expect(required.admits(.workplace(mtz), from: city) && !required.admits(.council(mtz), from: city))
+        #expect(!required.admits(.workplace(mtz), from: other) && required.admits(.workplace(other), from: other))
+        let optional = Speakers(table: table, unlisted: .everything)
+        #expect(optional.admits(.council(mtz), from: other) && !optional.admits(.council(mtz), from: city))
+        #expect(Speakers.everyone.admits(.council(mtz), from: other) && Speakers.everyone.speaksForAll)
+        #expect(!required.speaksForAll && !optional.speaksForAll)
+    }
+
+    /// The fingerprint depends on the scopes alone, not on how the table was built.
+    @Test func fingerprints() {
+        let a = Speakers(table: [city: Scopes([.council(city), .workplace(mtz)])!, mtz: .own(mtz)], unlisted: .own)
+        let b = Speakers(table: [mtz: .own(mtz), city: Scopes([.workplace(mtz), .council(city), .workplace(mtz)])!], unlisted: .own)
+        #expect(a == b && a.fingerprint == b.fingerprint)
+        #expect(a.fingerprint != Speakers(table: a.table, unlisted: .everything).fingerprint)
+        #expect(a.fingerprint != Speakers(table: [city: .own(city), mtz: .own(mtz)], unlisted: .own).fingerprint)
+        #expect(Speakers.everyone.fingerprint == Speakers(table: [:], unlisted: .everything).fingerprint)
+    }
+
+    /// Safety reports are about no body: any origin's is admitted.
+    @Test func safetyFromAnyone() throws {
+        let text = #"{"v":1,"origin":"granit","seq":1,"sent_at":"2020-08-24T09:30:00+03:00","type":"delegate.safety","data":{"delegate":"rook","status":"arrested"}}"#
+        let message = try #require(MessageReader.read(Array(text.utf8), policy: ValidationPolicy(now: nil)).message)
+        #expect(Speakers(table: [other: Scopes([.workplace(mtz)])!], unlisted: .own).admits(message))
+    }
+
+    @Test(arguments: [SignaturePolicy.off, .optional, .required])
+    func rulesGiveSpeakers(policy: SignaturePolicy) {
+        let speakers = SignatureRules(policy: policy, verifier: nil).speakers
+        switch policy {
+        case .off: #expect(speakers == .everyone)
+        case .optional: #expect(speakers.unlisted == .everything && speakers.table.isEmpty)
+        case .required: #expect(speakers.unlisted == .own)
+        }
+    }
+}

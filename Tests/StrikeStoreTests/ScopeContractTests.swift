@@ -177,6 +177,9 @@ extension Corpus {
             message("belarus-national", 1, "action.called", ["action": "general-strike", "kind": "general-strike",
                                                              "starts_at": "2020-10-26T00:00:00+03:00"], sentAt: "2020-10-13T12:00:00+03:00"),
         ]
+        // A safety report may come from any origin, and is shown with it.
+        let safety = message("kozlov-committee", 3, "delegate.safety", ["delegate": "rook", "status": "detained"],
+                             sentAt: "2020-08-24T10:00:00+03:00")
         let forged = [
             message("kozlov-committee", 1, "strike.reported", ["workplace": "tractor-works", "status": "working", "participants": 0],
                     sentAt: "2020-08-24T09:01:00+03:00"),
@@ -184,12 +187,14 @@ extension Corpus {
                                                              "starts_at": "2020-12-31T00:00:00+03:00", "by": "belarus-national"],
                     sentAt: "2020-10-13T12:01:00+03:00"),
         ]
-        let copies = (genuine + forged).map { CopyInput(reading: reading($0), source: "t") }
+        let copies = (genuine + forged + [safety]).map { CopyInput(reading: reading($0), source: "t") }
         let (outcomes, events) = try store.ingest(copies, now: queryNow, speakers: scoped)
-        #expect(outcomes == [.applied, .applied, .applied, .applied])
+        #expect(outcomes == [.applied, .applied, .applied, .applied, .applied])
+        let rook = try #require(try await store.read(Store.getDelegate("rook")))
+        #expect(rook.safety?.status == .detained && rook.safety?.reported.origin == "kozlov-committee")
         #expect(events.contains(.report(Envelope(origin: Slug("kozlov-committee")!, seq: 1), type: .strikeReported, body: .workplace(Slug("tractor-works")!))))
         var summary = try store.summary()
-        #expect(summary.striking == 1 && summary.participants == 3000 && summary.messages.applied == 4)
+        #expect(summary.striking == 1 && summary.participants == 3000 && summary.messages.applied == 5)
         let workplace = try #require(try await store.getWorkplace("tractor-works"))
         #expect(workplace.workplace.status == .strike && workplace.workplace.participants == 3000)
         #expect(workplace.reports == [ReportRecord(message: MessageRef(at: "2020-08-24T06:01:00Z", origin: "kozlov-committee", seq: 1),
