@@ -46,6 +46,11 @@ import Testing
                                          sentAt: "2020-10-13T12:01:00+03:00", to: scratch + "/forged-call.json")),
         ]
         #expect(String(decoding: files[3].1, as: UTF8.self).contains(#""by":"belarus-national""#))
+        // strikecd check says what the daemon will make of them.
+        let checked = try runCommand(Binaries.strikecd, ["check", "--config", fixture.config, scratch + "/strike.json", scratch + "/forged-strike.json"])
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+        #expect(checked.stdout.contains("forged-strike.json: report from another origin: kozlov-committee does not speak for workplace:tractor-works"), "\(checked.stdout)")
+        #expect(checked.stdout.contains("all valid; 1 is a report from another origin"), "\(checked.stdout)")
         for (name, bytes) in files { try dropAtomically(bytes, name: name, tmpDir: fixture.tmp, dir: fixture.incoming) }
         try waitUntil("incoming/ to be empty", timeout: 60) { fixture.names(fixture.incoming).isEmpty }
         #expect(fixture.names(fixture.quarantine).isEmpty, "\(fixture.names(fixture.quarantine))")
