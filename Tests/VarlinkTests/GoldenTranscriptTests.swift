@@ -25,9 +25,9 @@ import VarlinkProtocol
         let server = try await TestServer()
         try await Self.run(server, [
             (#"{"method":"org.varlink.service.GetInfo"}"#,
-             #"{"parameters":{"vendor":"strikecd","product":"strikecd","version":"0.1.0","url":"man:strikecd(8)","interfaces":["org.strikecd.Admin","org.strikecd.Query","org.varlink.service"]}}"#),
+             #"{"parameters":{"vendor":"strikecd","product":"strikecd","version":"0.2.0","url":"man:strikecd(8)","interfaces":["org.strikecd.Admin","org.strikecd.Query","org.varlink.service"]}}"#),
             (#"{"method":"org.varlink.service.GetInfo","parameters":null}"#,
-             #"{"parameters":{"vendor":"strikecd","product":"strikecd","version":"0.1.0","url":"man:strikecd(8)","interfaces":["org.strikecd.Admin","org.strikecd.Query","org.varlink.service"]}}"#),
+             #"{"parameters":{"vendor":"strikecd","product":"strikecd","version":"0.2.0","url":"man:strikecd(8)","interfaces":["org.strikecd.Admin","org.strikecd.Query","org.varlink.service"]}}"#),
             (#"{"method":"org.varlink.service.GetInfo","parameters":{"verbose":true}}"#,
              #"{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"verbose"}}"#),
             (#"{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"org.example.Nope"}}"#,
