@@ -91,11 +91,18 @@ def corpus(work, name, args):
 def signed_corpus(work, source, strikectl):
     """The message files of `source` (one message each, or `.jsonl`), every
     message signed (strikectl sign) with one key, and a keyring that gives
-    that key to every origin: made once into work/corpus/NAME-signed, reused
-    while `source` is the same."""
+    that key to every origin, with `speaks-for *`: made once into
+    work/corpus/NAME-signed, reused while `source` is the same.
+
+    A committee of the corpus reports on a workplace whose slug is not its
+    origin's, so without a scope its messages would be reports from another
+    origin, applied but folded into nothing: a lighter workload than the
+    unsigned runs it is compared with. With `*` the state is the same, and
+    the scope check is still made for every message."""
     target = source.rstrip("/") + "-signed"
     stamp = os.path.join(target, ".args")
-    wanted = open(os.path.join(source, ".args")).read()
+    # The keyring's form is part of the stamp: a ring made before scopes is made again.
+    wanted = open(os.path.join(source, ".args")).read() + "\nring: speaks-for *"
     if os.path.exists(stamp) and open(stamp).read() == wanted:
         return target, os.path.join(target + "-keys", "ring")
     keys = target + "-keys"
@@ -122,7 +129,7 @@ def signed_corpus(work, source, strikectl):
                     origins.add(json.loads(line)["origin"])
     for origin in origins:
         with open(os.path.join(keys, "ring", origin + ".pub"), "w") as f:
-            f.write(public)
+            f.write(public + "speaks-for *\n")
     with open(stamp, "w") as f:
         f.write(wanted)
     return target, os.path.join(keys, "ring")

@@ -512,7 +512,7 @@ public final class SpoolProcessor {
                 var ledger = LedgerWriter(db)
                 try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
-                var reconciler = Reconciler(db, now: now)
+                var reconciler = Reconciler(db, now: now, speakers: settings.signatures.speakers)
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
                 var files = files
                 var pending: [PendingLine] = []

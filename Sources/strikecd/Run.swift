@@ -142,6 +142,9 @@ struct CheckConfig: ParsableCommand {
         for (key, value) in config.described {
             Console.line("\(key): \(value)")
         }
+        for line in SignatureSetup.describeScopes(signatures) {
+            Console.line(line)
+        }
     }
 }
 
