@@ -48,6 +48,9 @@ public enum QueryCall: Sendable, Equatable {
     case listRejected(page: PageParameters)
     case gaps(origin: String?, page: PageParameters)
     case unresolved(kind: EntityKind?, page: PageParameters)
+    /// `subject`: nil for overall, `region:NAME` or `workplace:SLUG` (checked
+    /// by `HistorySubject(text:)`); `from` and `to`: RFC 3339 instants.
+    case history(subject: String?, from: String?, to: String?, step: HistoryStep, page: PageParameters)
     case watch
 
     /// The values `ListWorkplaces` accepts for `strike`.
@@ -107,6 +110,17 @@ public enum QueryCall: Sendable, Equatable {
         case "Unresolved":
             let p = try read(PageParameters.keys.union(["kind"]))
             self = .unresolved(kind: try p.optionalEnum("kind", EntityKind.self), page: try PageParameters(p))
+        case "History":
+            let p = try read(PageParameters.keys.union(["subject", "from", "to", "step"]))
+            let subject = try p.optionalString("subject", maximumLength: 600)
+            if let subject, HistorySubject(text: subject) == nil { throw .invalidParameter("subject") }
+            let from = try p.optionalString("from", maximumLength: 64)
+            if let from, Timestamp(from) == nil { throw .invalidParameter("from") }
+            let to = try p.optionalString("to", maximumLength: 64)
+            if let to, Timestamp(to) == nil { throw .invalidParameter("to") }
+            self = .history(
+                subject: subject, from: from, to: to, step: try p.optionalEnum("step", HistoryStep.self) ?? .day,
+                page: try PageParameters(p))
         case "Watch":
             _ = try read([])
             self = .watch
@@ -133,6 +147,7 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: "ListRejected"
         case .gaps: "Gaps"
         case .unresolved: "Unresolved"
+        case .history: "History"
         case .watch: "Watch"
         }
     }
@@ -152,6 +167,7 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: .listRejected(page: page)
         case .gaps(let origin, _): .gaps(origin: origin, page: page)
         case .unresolved(let kind, _): .unresolved(kind: kind, page: page)
+        case .history(let subject, let from, let to, let step, _): .history(subject: subject, from: from, to: to, step: step, page: page)
         }
     }
 
@@ -175,6 +191,8 @@ public enum QueryCall: Sendable, Equatable {
         case .listActionWorkplaces(let action, let page): b.add("action", action); page.add(to: &b)
         case .gaps(let origin, let page): b.add("origin", origin); page.add(to: &b)
         case .unresolved(let kind, let page): b.add("kind", kind?.rawValue); page.add(to: &b)
+        case .history(let subject, let from, let to, let step, let page):
+            b.add("subject", subject); b.add("from", from); b.add("to", to); b.add("step", step.rawValue); page.add(to: &b)
         }
         return VarlinkCall(method: Interface.query + "." + name, parameters: b.object, more: self == .watch)
     }
