@@ -150,10 +150,21 @@ public struct ReportRenderer {
             return
         }
         w.element("p", t("delegation.intro"), attributes: "class=\"note\"")
+        // Councils one a line; the workplaces under one council run on in
+        // one paragraph, or a 2,000-workplace tree would take 40 pages.
+        var items: [[ReportInput.TreeRow]] = []
+        for row in input.tree {
+            if row.isWorkplace, let last = items.last?.last, last.isWorkplace, last.depth == row.depth {
+                items[items.count - 1].append(row)
+            } else {
+                items.append([row])
+            }
+        }
         w.raw("<ul class=\"tree\">")
         var depth = 0
         var first = true
-        for row in input.tree {
+        for item in items {
+            let row = item[0]
             if first {
                 first = false
             } else if row.depth > depth {
@@ -163,10 +174,19 @@ public struct ReportRenderer {
                 for _ in row.depth..<depth { w.raw("</ul></li>") }
             }
             depth = row.depth
+            if row.isWorkplace {
+                w.raw("<li class=\"workplaces\">")
+                w.element("span", t("level.workplaces") + " ")
+                for (index, workplace) in item.enumerated() {
+                    if index > 0 { w.raw(", ") }
+                    w.element("strong", workplace.body)
+                    w.element("span", " (" + (workplace.delegate ?? "—") + ", " + (workplace.mandate.map { t("mandate.\($0)") } ?? "—") + ")")
+                }
+                continue
+            }
             w.raw("<li>")
             w.element("strong", row.body)
-            let kind = row.isWorkplace ? t("level.workplace") : row.level.map { t("level.\($0)") } ?? t("level.unknown")
-            w.element("span", " (" + kind + ")")
+            w.element("span", " (" + (row.level.map { t("level.\($0)") } ?? t("level.unknown")) + ")")
             if let delegate = row.delegate {
                 w.element("span", " — " + t("delegation.elected", [
                     "delegate": delegate, "mandate": row.mandate.map { t("mandate.\($0)") } ?? "",
@@ -306,7 +326,8 @@ public struct ReportRenderer {
         svg .dot-open{fill:#fff;stroke:#000;stroke-width:1.5}
         ul.tree,ul.tree ul{list-style:none;margin:0;padding-left:1.4em;border-left:.75pt solid #000}
         ul.tree{padding-left:.6em;border-left:none}
-        ul.tree li{margin:.1em 0;break-inside:avoid}
+        ul.tree li{margin:.1em 0}
+        ul.tree li.workplaces{font-size:9.5pt}
         .item{break-inside:avoid;page-break-inside:avoid;margin-bottom:.5em}
         @page{size:A4;margin:15mm 14mm 16mm}
         @media print{body{margin:0;padding:0;max-width:none;font-size:10pt}h2{margin-top:1em}a{color:#000}}

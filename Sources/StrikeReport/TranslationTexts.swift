@@ -80,7 +80,7 @@ delegation.intro = Each body is listed under the council it elected a delegate t
 delegation.elected = delegate {delegate}, mandate {mandate}
 delegation.above = (shown above)
 
-level.workplace = workplace
+level.workplaces = Workplaces (delegate, mandate):
 level.unknown = level not given
 level.national = national council
 level.regional = regional council
@@ -215,7 +215,7 @@ delegation.intro = Кожны орган паказаны пад радай, у 
 delegation.elected = дэлегат {delegate}, мандат: {mandate}
 delegation.above = (паказана вышэй)
 
-level.workplace = прадпрыемства
+level.workplaces = Прадпрыемствы (дэлегат, мандат):
 level.unknown = узровень не названы
 level.national = нацыянальная рада
 level.regional = рэгіянальная рада
@@ -350,7 +350,7 @@ delegation.intro = Каждый орган показан под советом,
 delegation.elected = делегат {delegate}, мандат: {mandate}
 delegation.above = (показано выше)
 
-level.workplace = предприятие
+level.workplaces = Предприятия (делегат, мандат):
 level.unknown = уровень не указан
 level.national = национальный совет
 level.regional = региональный совет
