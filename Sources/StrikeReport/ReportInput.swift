@@ -6,7 +6,7 @@ import StrikeCore
 ///
 /// Texts in here come from messages (names, ids, demands' texts) or from the
 /// server; the renderer escapes every one of them.
-public struct ReportInput: Sendable, Equatable {
+public struct ReportInput: Sendable {
     /// The Summary's numbers, as `strikectl status --json` prints them.
     public struct Numbers: Sendable, Equatable {
         public var workplaces: Int64 = 0, striking: Int64 = 0, participants: Int64 = 0
@@ -141,6 +141,9 @@ public struct ReportInput: Sendable, Equatable {
     /// Per UTC day, overall.
     public var history: [HistoryPoint] = []
     public var regions: [Region] = []
+    /// The striking workplaces per day of the regions with the most of them
+    /// (at most `ReportLimits.regionsOverTime`), one count per day of `history`.
+    public var regionHistory: [(region: String, striking: [Int64])] = []
     public var tree: [TreeRow] = []
     public var custody: [Custody] = []
     public var demands: [Demand] = []
@@ -161,4 +164,7 @@ public enum ReportLimits {
     public static let workplacesPerItem = 60
     /// Runs of missing messages.
     public static let gaps = 200
+    /// Regions with a column of their own in the table of strikes per day
+    /// by region; the rest are summed in one column.
+    public static let regionsOverTime = 6
 }

@@ -139,6 +139,20 @@ public struct ReportRenderer {
             w.table(caption: nil, header: [t("column.region"), t("column.workplaces"), t("column.striking"), t("column.participants")],
                     rows: rows, numeric: [1, 2, 3])
         }
+        let columns = input.regionHistory.filter { $0.striking.count == input.history.count }
+        if !columns.isEmpty {
+            // The rest: all striking workplaces less those of the regions shown.
+            let rest = input.history.indices.map { day in
+                input.history[day].striking - columns.reduce(0) { $0 + $1.striking[day] }
+            }
+            let showRest = rest.contains { $0 != 0 }
+            let rows = input.history.indices.map { day in
+                [language.date(epochSeconds: input.history[day].start, short: true)] + columns.map { n($0.striking[day]) }
+                    + (showRest ? [n(rest[day])] : [])
+            }
+            w.table(caption: t("regions.over-time"), header: [t("column.day")] + columns.map(\.region) + (showRest ? [t("regions.rest")] : []),
+                    rows: rows, numeric: Set(1...(columns.count + (showRest ? 1 : 0))), className: "compact")
+        }
         w.raw("</section>")
     }
 

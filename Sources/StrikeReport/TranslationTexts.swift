@@ -74,6 +74,8 @@ chart.marks = Dotted vertical lines: the days called actions start, labelled wit
 
 regions.none = No workplace has been reported yet.
 regions.unknown = (region not given)
+regions.over-time = Workplaces on strike at the end of each day, by region
+regions.rest = Other regions, or none given
 
 delegation.none = No council has been formed yet.
 delegation.intro = Each body is listed under the council it elected a delegate to, with that delegate's pseudonym and the mandate's status.
@@ -209,6 +211,8 @@ chart.marks = Пункцірныя вертыкальныя лініі: дні �
 
 regions.none = Пра прадпрыемствы пакуль не паведамлялася.
 regions.unknown = (рэгіён не названы)
+regions.over-time = Прадпрыемствы, якія бастуюць на канец кожнага дня, па рэгіёнах
+regions.rest = Іншыя рэгіёны або рэгіён не названы
 
 delegation.none = Пакуль не ўтворана ніводнай рады.
 delegation.intro = Кожны орган паказаны пад радай, у якую ён абраў дэлегата, з псеўданімам дэлегата і станам мандата.
@@ -344,6 +348,8 @@ chart.marks = Пунктирные вертикальные линии: дни �
 
 regions.none = О предприятиях пока не сообщалось.
 regions.unknown = (регион не указан)
+regions.over-time = Бастующие предприятия на конец каждого дня по регионам
+regions.rest = Другие регионы или регион не указан
 
 delegation.none = Пока не создано ни одного совета.
 delegation.intro = Каждый орган показан под советом, в который он избрал делегата, с псевдонимом делегата и положением мандата.

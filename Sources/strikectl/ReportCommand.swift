@@ -129,6 +129,27 @@ struct Report: ParsableCommand {
         }
         input.regions = regions.values.sorted { ($0.name == nil ? 1 : 0, $0.name ?? "") < ($1.name == nil ? 1 : 0, $1.name ?? "") }
 
+        // The regions with the most striking workplaces now, day by day over
+        // the same days as the overall history.
+        if let first = input.history.first, let last = input.history.last {
+            let named = input.regions.filter { $0.name != nil && $0.striking > 0 }
+                .sorted { ($1.striking, $0.name ?? "") < ($0.striking, $1.name ?? "") }
+            for region in named.prefix(ReportLimits.regionsOverTime) {
+                let name = region.name!
+                var striking: [Int64] = []
+                var cursor: String?
+                repeat {
+                    let reply = try call(.history(
+                        subject: "region:" + name, from: Timestamp.utcText(epochSeconds: first.start),
+                        to: Timestamp.utcText(epochSeconds: last.start), step: .day,
+                        page: PageParameters(limit: Int(PageParameters.maximumLimit), cursor: cursor)))
+                    striking += reply.array("points").compactMap(\.objectValue).map { $0.int("striking") ?? 0 }
+                    cursor = reply.string("next")
+                } while cursor != nil
+                input.regionHistory.append((name, striking))
+            }
+        }
+
         input.tree = try Tree.walk(call).rows
 
         // Custody: pseudonym, status, since, until. Never the note.

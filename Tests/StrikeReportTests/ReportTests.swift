@@ -18,6 +18,7 @@ func sampleInput() -> ReportInput {
     (day.striking, day.participants, day.taken, day.detained) = (2, 12_345, 1, 1)
     input.history = [HistoryPoint(start: 1_598_140_800), day]
     input.regions = [ReportInput.Region(name: "<script>alert(1)</script>", workplaces: 2, striking: 2, participants: 12_345)]
+    input.regionHistory = [("<script>alert(1)</script>", [0, 1])]
     input.tree = [
         ReportInput.TreeRow(depth: 0, body: "nation", level: "national", isWorkplace: false, delegate: nil, mandate: nil),
         ReportInput.TreeRow(depth: 1, body: "x\"onload=alert(1)", level: nil, isWorkplace: true, delegate: "rook", mandate: "active"),
@@ -126,6 +127,15 @@ func sampleInput() -> ReportInput {
         #expect(html.contains("class=\"mark\""), "the called action is marked")
         #expect(html.contains("<td class=\"n\">12,345</td>"), "the table repeats the numbers")
         #expect(!html.contains("#f00") && !html.contains("red"))
+    }
+
+    /// Strikes per day by region: a column per region given, and the rest
+    /// (workplaces of other regions or none) in one more.
+    @Test func regionsOverTime() {
+        let html = ReportRenderer(sampleInput(), language: .en).render()
+        #expect(html.contains("<caption>Workplaces on strike at the end of each day, by region</caption>"))
+        #expect(html.contains("<th scope=\"col\" class=\"n\">&lt;script&gt;alert(1)&lt;/script&gt;</th>"))
+        #expect(html.contains("<td>24 Aug</td><td class=\"n\">1</td><td class=\"n\">1</td>"), "1 in the region, 1 elsewhere")
     }
 
     /// The digest line appears only when the server gave one.
