@@ -76,36 +76,59 @@ public struct HistoryPoint: Sendable, Equatable {
     public init(start: Int64) { self.start = start }
 }
 
-/// The fold behind `Query.History`: feed it the applied messages in key
-/// order, then read `points(from:through:)`.
+/// The fold behind `Query.History` and `HistoryByRegion`: feed it the
+/// applied messages in key order, then read `points(from:through:limit:)`.
+/// It follows several subjects in one pass (each region of HistoryByRegion)
+/// over the same workplace and delegate states, so that the messages are
+/// read and folded once however many subjects are asked for.
 public struct HistoryFold: Sendable {
-    public let subject: HistorySubject
-    public let step: HistoryStep
-    private var workplaces: [Slug: SubjectState] = [:]
-    private var delegates: [Slug: SubjectState] = [:]
-    /// The running numbers, as of the last message applied.
-    private var current = HistoryPoint(start: 0)
-    /// Per step index with a change, the numbers at its end (taken and
-    /// released during it), in step order.
-    private var steps: [HistoryPoint] = []
-    private var lastKey: OrderKey?
-
-    public init(subject: HistorySubject, step: HistoryStep) {
-        self.subject = subject
-        self.step = step
+    /// One subject's numbers: the running point and the steps that changed it.
+    struct Track: Sendable {
+        var subject: HistorySubject
+        var current = HistoryPoint(start: 0)
+        var steps: [HistoryPoint] = []
     }
 
-    /// The step index an instant falls in.
+    public let step: HistoryStep
+    private var tracks: [Track]
+    private var workplaces: [Slug: SubjectState] = [:]
+    private var delegates: [Slug: SubjectState] = [:]
+    private var lastKey: OrderKey?
+    private let followsDelegates: Bool
+    /// The one workplace all subjects are about, if they all are.
+    private let onlyWorkplace: Slug?
+
+    public init(subject: HistorySubject, step: HistoryStep) {
+        self.init(subjects: [subject], step: step)
+    }
+
+    public init(subjects: [HistorySubject], step: HistoryStep) {
+        precondition(!subjects.isEmpty)
+        self.step = step
+        tracks = subjects.map { Track(subject: $0) }
+        followsDelegates = subjects.contains(.overall)
+        let workplaces = subjects.compactMap { subject -> Slug? in
+            if case .workplace(let id) = subject { return id }
+            return nil
+        }
+        onlyWorkplace = workplaces.count == subjects.count && Set(workplaces).count == 1 ? workplaces[0] : nil
+    }
+
+    public var subject: HistorySubject { tracks[0].subject }
+
+    /// The start of the step an instant falls in.
     public func stepStart(_ epochSeconds: Int64) -> Int64 {
         let size = step.seconds
         let (quotient, remainder) = epochSeconds.quotientAndRemainder(dividingBy: size)
         return (remainder < 0 ? quotient - 1 : quotient) * size
     }
 
-    /// The first and last steps that saw a change of this subject, if any.
+    /// The first and last steps that saw a change of any subject, if any.
     public var span: (first: Int64, last: Int64)? {
-        guard let first = steps.first, let last = steps.last else { return nil }
-        return (first.start, last.start)
+        let firsts = tracks.compactMap { $0.steps.first?.start }
+        let lasts = tracks.compactMap { $0.steps.last?.start }
+        guard let first = firsts.min(), let last = lasts.max() else { return nil }
+        return (first, last)
     }
 
     /// Applies the next message in key order. Messages of other subjects than
@@ -116,19 +139,22 @@ public struct HistoryFold: Sendable {
         let start = stepStart(message.sentAt.epochSeconds)
         switch message.subject {
         case .workplace(let id):
-            if case .workplace(let only) = subject, only != id { return }
+            if let onlyWorkplace, onlyWorkplace != id { return }
             let before = workplaces[id] ?? SubjectState(empty: .workplace(id))
             var after = before
             after.apply(message)
             workplaces[id] = after
-            let (oldStriking, oldParticipants) = contribution(before)
-            let (newStriking, newParticipants) = contribution(after)
-            guard oldStriking != newStriking || oldParticipants != newParticipants else { return }
-            enter(start)
-            current.striking += newStriking - oldStriking
-            current.participants += newParticipants - oldParticipants
+            for index in tracks.indices {
+                let (oldStriking, oldParticipants) = contribution(before, to: tracks[index].subject)
+                let (newStriking, newParticipants) = contribution(after, to: tracks[index].subject)
+                guard oldStriking != newStriking || oldParticipants != newParticipants else { continue }
+                tracks[index].enter(start)
+                tracks[index].current.striking += newStriking - oldStriking
+                tracks[index].current.participants += newParticipants - oldParticipants
+                tracks[index].save()
+            }
         case .delegate(let id):
-            guard subject == .overall else { return }
+            guard followsDelegates else { return }
             let before = delegates[id] ?? SubjectState(empty: .delegate(id))
             var after = before
             after.apply(message)
@@ -136,42 +162,40 @@ public struct HistoryFold: Sendable {
             let wasHeld = before.tally.detained == 1
             let isHeld = after.tally.detained == 1
             guard wasHeld != isHeld else { return }
-            enter(start)
-            if isHeld {
-                current.detained += 1
-                current.taken += 1
-            } else {
-                current.detained -= 1
-                current.released += 1
+            for index in tracks.indices where tracks[index].subject == .overall {
+                tracks[index].enter(start)
+                if isHeld {
+                    tracks[index].current.detained += 1
+                    tracks[index].current.taken += 1
+                } else {
+                    tracks[index].current.detained -= 1
+                    tracks[index].current.released += 1
+                }
+                tracks[index].save()
             }
         default:
             return
         }
-        steps[steps.count - 1] = current
     }
 
-    /// Makes `start` the current step, closing the one before.
-    private mutating func enter(_ start: Int64) {
-        if steps.last?.start == start { return }
-        current.start = start
-        current.taken = 0
-        current.released = 0
-        steps.append(current)
-    }
-
-    /// A workplace's striking (0 or 1) and participants for this subject:
-    /// its tally, as the Summary counts it, within the region asked for.
-    private func contribution(_ state: SubjectState) -> (Int64, Int64) {
-        if case .region(let region) = subject {
-            guard case .workplace(let workplace) = state, workplace.region?.value == region else { return (0, 0) }
+    /// A workplace's striking (0 or 1) and participants for `subject`: its
+    /// tally, as the Summary counts it, within the region or workplace asked for.
+    private func contribution(_ state: SubjectState, to subject: HistorySubject) -> (Int64, Int64) {
+        guard case .workplace(let workplace) = state else { return (0, 0) }
+        switch subject {
+        case .overall: break
+        case .region(let region): guard workplace.region?.value == region else { return (0, 0) }
+        case .workplace(let id): guard workplace.id == id else { return (0, 0) }
         }
         let tally = state.tally
         return (tally.striking, tally.participants)
     }
 
-    /// The steps that start between `from` and `through` (both step starts),
-    /// at most `limit` of them; each carries the numbers as of its end.
-    public func points(from: Int64, through: Int64, limit: Int) -> [HistoryPoint] {
+    /// The steps of subject number `index` that start between `from` and
+    /// `through` (both step starts), at most `limit` of them; each carries
+    /// the numbers as of its end.
+    public func points(_ index: Int = 0, from: Int64, through: Int64, limit: Int) -> [HistoryPoint] {
+        let steps = tracks[index].steps
         guard from <= through, limit > 0 else { return [] }
         // The last step with a change at or before `from`.
         var low = 0, high = steps.count
@@ -179,7 +203,7 @@ public struct HistoryFold: Sendable {
             let middle = (low + high) / 2
             if steps[middle].start <= from { low = middle + 1 } else { high = middle }
         }
-        var index = low  // the first step after `from`
+        var next = low  // the first step after `from`
         var carried = HistoryPoint(start: from)
         if low > 0 {
             let previous = steps[low - 1]
@@ -194,13 +218,13 @@ public struct HistoryFold: Sendable {
         var result: [HistoryPoint] = [carried]
         var start = from
         while result.count < limit {
-            let (next, overflow) = start.addingReportingOverflow(step.seconds)
-            guard !overflow, next <= through else { break }
-            start = next
+            let (following, overflow) = start.addingReportingOverflow(step.seconds)
+            guard !overflow, following <= through else { break }
+            start = following
             var point = HistoryPoint(start: start)
-            if index < steps.count, steps[index].start == start {
-                point = steps[index]
-                index += 1
+            if next < steps.count, steps[next].start == start {
+                point = steps[next]
+                next += 1
             } else {
                 point.striking = carried.striking
                 point.participants = carried.participants
@@ -211,4 +235,18 @@ public struct HistoryFold: Sendable {
         }
         return result
     }
+}
+
+extension HistoryFold.Track {
+    /// Makes `start` the current step, closing the one before.
+    mutating func enter(_ start: Int64) {
+        if steps.last?.start == start { return }
+        current.start = start
+        current.taken = 0
+        current.released = 0
+        steps.append(current)
+    }
+
+    /// Records the running numbers as the current step's.
+    mutating func save() { steps[steps.count - 1] = current }
 }

@@ -193,6 +193,11 @@ struct Dispatcher: Sendable {
                     }
                     return .success(Replies.history(found, overall: parsed == .overall))
                 }
+            case .historyByRegion(let regions, let from, let to, let step, let page):
+                return try Store.histories(
+                    subjects: regions.map { .region($0) }, from: from.flatMap(Timestamp.init)?.epochSeconds,
+                    to: to.flatMap(Timestamp.init)?.epochSeconds, step: step, page: request(page)
+                ).map { found in .success(Replies.historyByRegion(regions, found ?? [])) }
             case .watch:
                 preconditionFailure("Watch is streamed by the connection")
             }
@@ -286,7 +291,7 @@ extension QueryCall {
         switch self {
         case .summary, .getWorkplace, .getDelegate, .getCouncil: true
         case .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
-             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .history, .watch: false
+             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .history, .historyByRegion, .watch: false
         }
     }
 }

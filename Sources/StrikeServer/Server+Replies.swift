@@ -51,6 +51,22 @@ enum Replies {
         return b.object
     }
 
+    /// HistoryByRegion's reply: one history per region asked for, in the
+    /// order asked, on the same steps.
+    static func historyByRegion(_ regions: [String], _ records: [HistoryRecord]) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("step", (records.first?.step ?? .day).rawValue)
+        b.set("regions", .array(zip(regions, records).map { region, record in
+            var r = ObjectBuilder()
+            r.set("region", region)
+            r.set("points", history(record, overall: false)["points"] ?? .array([]))
+            return r.value
+        }))
+        b.set("newest", records.first?.newest)
+        b.set("next", records.first?.next)
+        return b.object
+    }
+
     static func summary(_ summary: Summary) -> JSONObject {
         summary.json.objectValue ?? JSONObject()
     }

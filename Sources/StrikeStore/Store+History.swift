@@ -31,35 +31,53 @@ extension Store {
     /// reports on or names.
     public static func history(subject: HistorySubject, from: Int64?, to: Int64?, step: HistoryStep,
                                page: PageRequest) throws(QueryError) -> StoreQuery<HistoryRecord?> {
+        try histories(subjects: [subject], from: from, to: to, step: step, page: page).map { $0?.first }
+    }
+
+    /// The most regions HistoryByRegion takes in one call.
+    public static let maximumHistoryRegions = 10
+
+    /// The same page of the history of each of `subjects`, from one pass
+    /// over the messages: the steps line up, so one cursor serves them all.
+    /// Without `from`, the first step is the first that changed any of them.
+    public static func histories(subjects: [HistorySubject], from: Int64?, to: Int64?, step: HistoryStep,
+                                 page: PageRequest) throws(QueryError) -> StoreQuery<[HistoryRecord]?> {
         let cursor = try Cursor.history(page.cursor, step: step)
         let limit = page.clamped(to: PageRequest.maximumLimit)
         return StoreQuery { db in
-            if case .workplace(let id) = subject,
-               try !Self.exists(db, table: "workplace", kind: .workplace, id: id.rawValue) {
-                return nil
+            for subject in subjects {
+                if case .workplace(let id) = subject,
+                   try !Self.exists(db, table: "workplace", kind: .workplace, id: id.rawValue) {
+                    return nil
+                }
             }
-            var fold = HistoryFold(subject: subject, step: step)
+            var fold = HistoryFold(subjects: subjects, step: step)
             let newestKey = try String.fetchOne(db, sql: "SELECT max(k) FROM message")
             let newest = Self.instant(newestKey)
             let newestStep = newest.flatMap(Timestamp.init).map { fold.stepStart($0.epochSeconds) }
             guard let last = to.map(fold.stepStart) ?? newestStep else {
-                return HistoryRecord(step: step, points: [], next: nil, newest: newest)
+                return subjects.map { _ in HistoryRecord(step: step, points: [], next: nil, newest: newest) }
             }
             // Messages sent before the end of the last step: their keys sort
             // below that instant's text (a key starts with its UTC instant).
             let (end, overflow) = last.addingReportingOverflow(step.seconds)
             let bound = overflow ? "~" : String(Timestamp.utcText(epochSeconds: end).dropLast())
-            let subjects: String
             var arguments: StatementArguments = [bound]
-            if case .workplace(let id) = subject {
-                subjects = "m.subject = ?"
+            // Only the messages that can change the subjects' numbers: a
+            // region's or a workplace's history has no delegates in it.
+            let workplaceSubjects = "(m.subject >= 'workplace/' AND m.subject < 'workplace0')"
+            let subjectsSQL: String
+            if subjects.contains(.overall) {
+                subjectsSQL = workplaceSubjects + " OR (m.subject >= 'delegate/' AND m.subject < 'delegate0')"
+            } else if subjects.count == 1, case .workplace(let id) = subjects[0] {
+                subjectsSQL = "m.subject = ?"
                 arguments += [Subject.workplace(id).key]
             } else {
-                subjects = "(m.subject >= 'workplace/' AND m.subject < 'workplace0') OR (m.subject >= 'delegate/' AND m.subject < 'delegate0')"
+                subjectsSQL = workplaceSubjects
             }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT v.body FROM message m JOIN version v ON v.id = m.version
-                WHERE m.k < ? AND (\(subjects)) ORDER BY m.k
+                WHERE m.k < ? AND (\(subjectsSQL)) ORDER BY m.k
                 """, arguments: arguments)
             while let row = try rows.next() {
                 let body: String = row[0]
@@ -69,13 +87,15 @@ extension Store {
                 fold.apply(message)
             }
             let first = cursor ?? from.map(fold.stepStart) ?? fold.span?.first ?? last
-            var points = fold.points(from: first, through: last, limit: limit + 1)
-            var next: String?
-            if points.count > limit {
-                points.removeLast()
-                next = points.last.map { String($0.start) }
+            return subjects.indices.map { index in
+                var points = fold.points(index, from: first, through: last, limit: limit + 1)
+                var next: String?
+                if points.count > limit {
+                    points.removeLast()
+                    next = points.last.map { String($0.start) }
+                }
+                return HistoryRecord(step: step, points: points, next: next, newest: newest)
             }
-            return HistoryRecord(step: step, points: points, next: next, newest: newest)
         }
     }
 

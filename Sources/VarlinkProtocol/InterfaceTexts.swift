@@ -472,6 +472,14 @@ type HistoryPoint (
   released: ?int
 )
 
+# One region's history (HistoryByRegion).
+type RegionHistory (
+  # The region, as asked for.
+  region: string,
+  # Its steps, oldest first.
+  points: []HistoryPoint
+)
+
 # What one change did.
 type ChangeOutcome (applied, rejected, conflict, removed)
 
@@ -792,6 +800,35 @@ method History(
   step: HistoryStep,
   # One page of steps, oldest first, one per step with none skipped.
   points: []HistoryPoint,
+  # When the newest applied message was sent, in UTC; absent when none is.
+  newest: ?string,
+  # Pass as 'cursor' for the next page; absent on the last page.
+  next: ?string
+)
+
+# History for several regions at once, from one pass over the messages: for
+# each region, what History with subject 'region:NAME' gives, on the same
+# steps. Paged like History; one cursor serves every region.
+method HistoryByRegion(
+  # The regions, exactly as reported: 1 to 10 of them.
+  regions: []string,
+  # The first step is the one holding this instant; by default the first
+  # that changed any region's numbers.
+  from: ?string,
+  # The last step is the one holding this instant; by default the one
+  # holding the newest applied message.
+  to: ?string,
+  # day (the default) or hour.
+  step: ?HistoryStep,
+  # The most steps to return per region.
+  limit: ?int,
+  # Where to continue: a 'next' from the previous page.
+  cursor: ?string
+) -> (
+  # The length of the steps.
+  step: HistoryStep,
+  # One history per region, in the order asked for.
+  regions: []RegionHistory,
   # When the newest applied message was sent, in UTC; absent when none is.
   newest: ?string,
   # Pass as 'cursor' for the next page; absent on the last page.

@@ -77,6 +77,17 @@ private func oracleStriking(_ applied: [Message], before end: Int64, region: Str
                         #expect(point.striking == naive.0 && point.participants == naive.1, "seed \(seed) \(region) \(point.start)")
                     }
                 }
+                // Both regions (and the whole state) in one pass: the same
+                // steps as each alone, over the span of them all.
+                let together = try! first.readNow(Store.histories(
+                    subjects: [.region("minsk"), .overall, .region("grodno")], from: overall.first!.start, to: nil, step: step,
+                    page: PageRequest(limit: 1000)))!
+                #expect(together[1].points == overall)
+                for (index, region) in [(0, "minsk"), (2, "grodno")] {
+                    let alone = try! first.readNow(Store.history(
+                        subject: .region(region), from: overall.first!.start, to: nil, step: step, page: PageRequest(limit: 1000)))!
+                    #expect(together[index].points == alone.points, "seed \(seed) \(region) together")
+                }
                 for id in ["mtz", "naftan"] {
                     let slug = Slug(id)!
                     guard let points = try! first.readNow(Store.history(
