@@ -1,9 +1,10 @@
 import StrikeCore
 
 /// The languages a report is written in, with their number and date
-/// formats. The formats are small tables of our own rather than
-/// Foundation's locale data: the static build carries no ICU locale data
-/// for be_BY, and a report must read the same wherever it is made.
+/// formats. The formats are small tables of our own, written to give what
+/// CLDR (Foundation's formatters, through ICU) gives for en_GB, be_BY and
+/// ru_RU: Foundation would do, even linked statically, but its ICU data
+/// takes a static binary from 19 to about 70 MB, for twelve month names.
 public enum ReportLanguage: String, Sendable, CaseIterable {
     case en, be, ru
 
@@ -24,14 +25,16 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
     /// The translation table.
     public var strings: Translation { Translation.table(self) }
 
-    /// A whole number with the language's grouping: 12,345 in English,
-    /// 12 345 (with a no-break space) in Belarusian and Russian.
+    /// A whole number with the language's grouping: 1,234 in English,
+    /// 1 234 in Russian, 1234 but 12 345 in Belarusian (CLDR's minimum
+    /// grouping digits), the space a no-break space.
     public func number(_ value: Int64) -> String {
         let digits = String(value.magnitude)
         let separator: Character = self == .en ? "," : "\u{00A0}"
+        let grouped = digits.count >= (self == .be ? 5 : 4)
         var out = ""
         for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 && digits.count > (self == .en ? 3 : 4) { out.append(separator) }
+            if grouped && index > 0 && (digits.count - index) % 3 == 0 { out.append(separator) }
             out.append(digit)
         }
         return (value < 0 ? "−" : "") + out
@@ -46,9 +49,10 @@ public enum ReportLanguage: String, Sendable, CaseIterable {
     private static let shortMonths = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// A day in full: 24 August 2020, 24 жніўня 2020 г., 24 августа 2020 г.
+    /// (a narrow no-break space before г., as CLDR writes it).
     public func date(year: Int, month: Int, day: Int) -> String {
         let name = Self.months[self]![month - 1]
-        return self == .en ? "\(day) \(name) \(year)" : "\(day) \(name) \(year) г."
+        return self == .en ? "\(day) \(name) \(year)" : "\(day) \(name) \(year)\u{202F}г."
     }
 
     /// A day for a chart's axis: 24 Aug, 24.08.
