@@ -44,13 +44,19 @@ struct Report: ParsableCommand {
         let input = try Report.gather(connection.connect(), now: Clock.now())
         let html = ReportRenderer(input, language: language).render()
         guard let output else { return Console.out(String(html.dropLast())) }
+        // Written beside, then renamed: a reader never sees half a report,
+        // and a failed write (a full disk) leaves neither file behind.
+        let temporary = output + ".tmp"
         do {
-            // Written beside, then renamed: a reader never sees half a report.
-            let temporary = output + ".tmp"
             let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
-            defer { Sys.close(fd) }
-            try Sys.write(fd, Array(html.utf8), path: temporary)
-            try Sys.renameat(AT_FDCWD, temporary, AT_FDCWD, output)
+            do {
+                defer { Sys.close(fd) }
+                try Sys.write(fd, Array(html.utf8), path: temporary)
+                try Sys.renameat(AT_FDCWD, temporary, AT_FDCWD, output)
+            } catch {
+                try? Sys.unlinkat(AT_FDCWD, temporary)
+                throw error
+            }
         } catch {
             throw Failure("could not write \(output): \(error)")
         }
