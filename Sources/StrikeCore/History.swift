@@ -1,18 +1,20 @@
-/// How the picture changed over time (`Query.History`): per step (a UTC day
-/// or hour), the striking workplaces and their participants as of the end of
-/// the step, and the delegates held then, taken into custody and released
-/// during it.
-///
-/// The history is the state's own fold replayed in key order: each workplace
-/// and delegate is a `SubjectState` that takes the applied messages one by
-/// one, and the numbers are its `tally`, so the history uses no rules of its
-/// own. A fold in key order that stops after the messages sent before an
-/// instant is exactly the state of that set of messages, so the last step
-/// (one that holds the newest message) equals the current state: the
-/// property test checks it for any order and split of a corpus.
-///
-/// Only the messages of workplace and delegate subjects matter; `HistoryFold`
-/// wants them in key order and ignores others.
+// How the picture changed over time (`Query.History`): per step (a UTC day
+// or hour), the striking workplaces and their participants as of the end of
+// the step, and the delegates held then, taken into custody and released
+// during it.
+//
+// The history is the state's own fold replayed in key order: each workplace
+// and delegate is a `SubjectState` that takes the applied messages one by
+// one, and the numbers are its `tally`, so the history uses no rules of its
+// own. A fold in key order that stops after the messages sent before an
+// instant is exactly the state of that set of messages, so the last step
+// (one that holds the newest message) equals the current state: the
+// property test checks it for any order and split of a corpus.
+//
+// Only the messages of workplace and delegate subjects matter; `HistoryFold`
+// wants them in key order and ignores others.
+
+/// The length of a history step: a UTC day or hour.
 public enum HistoryStep: String, Sendable, CaseIterable {
     case day, hour
 
