@@ -94,6 +94,17 @@ let package = Package(
             exclude: ["Interfaces"],
             swiftSettings: strict
         ),
+        // The printable report (strikectl report): a pure renderer from
+        // gathered values to one self-contained HTML document, in English,
+        // Belarusian and Russian. The .strings files are the translators'
+        // source; TranslationTexts.swift embeds them verbatim (a test keeps
+        // the two identical), so the binary needs no resource bundle.
+        .target(
+            name: "StrikeReport",
+            dependencies: ["StrikeCore"],
+            exclude: ["Translations"],
+            swiftSettings: strict
+        ),
         // The Varlink server on the Unix socket.
         .target(
             name: "StrikeServer",
@@ -132,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "strikectl",
             dependencies: [
-                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning",
+                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning", "StrikeReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -169,6 +180,11 @@ let package = Package(
         .testTarget(
             name: "StrikeSigningTests",
             dependencies: ["StrikeSigning", "StrikeCore", "StrikeStore", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StrikeReportTests",
+            dependencies: ["StrikeReport", "StrikeCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -36,6 +36,11 @@ What it measures (sizes: full / --quick):
           / floor client); and GetWorkplace's five queries alone, from C
           (sqlite_floor getworkplace). `--only query` runs this part alone on the store
           the last run left, e.g. to compare two binaries with --bin.
+  report  `strikectl report` of a store of 2,000 described workplaces (20,000
+          messages over fifty days, corpus.py): the whole command, from the
+          first call to the file written (Summary, History, every list it
+          shows, rendering), in English and in Russian, against the target
+          of one second. `--only report` runs this part alone.
 """
 import argparse
 import glob
@@ -365,6 +370,28 @@ class Bench:
         shown = "%.3f" % value if isinstance(value, float) else str(value)
         log("%-6s %-52s %12s %s %s" % (group, what, shown, unit, ("ratio %.2f" % ratio) if ratio is not None else ""))
 
+    # -- report
+
+    def report(self):
+        """strikectl report on 2,000 workplaces: the whole command, median of --repeat."""
+        g = "report"
+        source = corpus(self.work, "report-2000", ["jsonl", 20_000, "--prefix", "r", "--committees", 2000, "--describe"])
+        d = Daemon(self, os.path.join(self.work, "daemon-report"))
+        d.start()
+        d.drop(source, 20_000)
+        output = os.path.join(self.work, "report.html")
+        env = dict(os.environ, STRIKECD_SOCKET=d.socket)
+        for lang in ("en", "ru"):
+            times = []
+            for _ in range(self.args.repeat):
+                start = time.monotonic()
+                run([self.strikectl, "report", "--lang", lang, "--output", output], env=env)
+                times.append(time.monotonic() - start)
+            median = statistics.median(times)
+            self.row(g, "strikectl report, 2,000 workplaces, %s (%d KB)" % (lang, os.path.getsize(output) // 1024),
+                     median, "s", 1.0, median / 1.0, "target < 1 s")
+        d.stop()
+
     # -- 1. one-message files
 
     def files(self):
@@ -659,8 +686,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a tenth)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step; the median is shown")
-    parser.add_argument("--only", choices=["files", "store", "query"],
-                        help="only the files part, only jsonl/scale/query, or only query (on the store the last run left)")
+    parser.add_argument("--only", choices=["files", "store", "query", "report"],
+                        help="only the files part, only jsonl/scale/query, only query (on the store the last run left), "
+                             "or only the report")
     parser.add_argument("--work", default=os.path.join(ROOT, ".build", "bench"))
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--floor", default=os.path.join(ROOT, ".build", "bench", "floor"))
@@ -678,6 +706,8 @@ def main():
             bench.jsonl_scale_query()
         if args.only == "query":
             bench.query_only()
+        if args.only in (None, "report"):
+            bench.report()
     finally:
         stop_all()
         for server in bench.servers:

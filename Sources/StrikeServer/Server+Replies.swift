@@ -29,6 +29,44 @@ enum Replies {
         return b.object
     }
 
+    /// History's reply; the delegates' numbers are the whole state's, so
+    /// they are left out of a region's or a workplace's history.
+    static func history(_ record: HistoryRecord, overall: Bool) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("step", record.step.rawValue)
+        b.set("points", .array(record.points.map { point in
+            var p = ObjectBuilder()
+            p.set("start", Timestamp.utcText(epochSeconds: point.start))
+            p.set("striking", point.striking)
+            p.set("participants", point.participants)
+            if overall {
+                p.set("detained", point.detained)
+                p.set("taken", point.taken)
+                p.set("released", point.released)
+            }
+            return p.value
+        }))
+        b.set("newest", record.newest)
+        b.set("next", record.next)
+        return b.object
+    }
+
+    /// HistoryByRegion's reply: one history per region asked for, in the
+    /// order asked, on the same steps.
+    static func historyByRegion(_ regions: [String], _ records: [HistoryRecord]) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("step", (records.first?.step ?? .day).rawValue)
+        b.set("regions", .array(zip(regions, records).map { region, record in
+            var r = ObjectBuilder()
+            r.set("region", region)
+            r.set("points", history(record, overall: false)["points"] ?? .array([]))
+            return r.value
+        }))
+        b.set("newest", records.first?.newest)
+        b.set("next", records.first?.next)
+        return b.object
+    }
+
     static func summary(_ summary: Summary) -> JSONObject {
         summary.json.objectValue ?? JSONObject()
     }

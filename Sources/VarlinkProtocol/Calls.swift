@@ -48,7 +48,15 @@ public enum QueryCall: Sendable, Equatable {
     case listRejected(page: PageParameters)
     case gaps(origin: String?, page: PageParameters)
     case unresolved(kind: EntityKind?, page: PageParameters)
+    /// `subject`: nil for overall, `region:NAME` or `workplace:SLUG` (checked
+    /// by `HistorySubject(text:)`); `from` and `to`: RFC 3339 instants.
+    case history(subject: String?, from: String?, to: String?, step: HistoryStep, page: PageParameters)
+    /// `regions`: 1 to `maximumHistoryRegions` names, as reported.
+    case historyByRegion(regions: [String], from: String?, to: String?, step: HistoryStep, page: PageParameters)
     case watch
+
+    /// The most regions one HistoryByRegion call takes.
+    public static let maximumHistoryRegions = 10
 
     /// The values `ListWorkplaces` accepts for `strike`.
     public static let strikeFilters = ["striking"] + StrikeStatus.allCases.map(\.rawValue)
@@ -107,12 +115,36 @@ public enum QueryCall: Sendable, Equatable {
         case "Unresolved":
             let p = try read(PageParameters.keys.union(["kind"]))
             self = .unresolved(kind: try p.optionalEnum("kind", EntityKind.self), page: try PageParameters(p))
+        case "History":
+            let p = try read(PageParameters.keys.union(["subject", "from", "to", "step"]))
+            let subject = try p.optionalString("subject", maximumLength: 600)
+            if let subject, HistorySubject(text: subject) == nil { throw .invalidParameter("subject") }
+            let (from, to) = try QueryCall.span(p)
+            self = .history(
+                subject: subject, from: from, to: to, step: try p.optionalEnum("step", HistoryStep.self) ?? .day,
+                page: try PageParameters(p))
+        case "HistoryByRegion":
+            let p = try read(PageParameters.keys.union(["regions", "from", "to", "step"]))
+            let regions = try p.strings("regions", maximumCount: QueryCall.maximumHistoryRegions)
+            let (from, to) = try QueryCall.span(p)
+            self = .historyByRegion(
+                regions: regions, from: from, to: to, step: try p.optionalEnum("step", HistoryStep.self) ?? .day,
+                page: try PageParameters(p))
         case "Watch":
             _ = try read([])
             self = .watch
         default:
             throw .methodNotFound(Interface.query + "." + name)
         }
+    }
+
+    /// History's `from` and `to`: RFC 3339 instants.
+    private static func span(_ p: Parameters) throws(VarlinkError) -> (String?, String?) {
+        let from = try p.optionalString("from", maximumLength: 64)
+        if let from, Timestamp(from) == nil { throw .invalidParameter("from") }
+        let to = try p.optionalString("to", maximumLength: 64)
+        if let to, Timestamp(to) == nil { throw .invalidParameter("to") }
+        return (from, to)
     }
 
     /// The method's name without the interface.
@@ -133,6 +165,8 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: "ListRejected"
         case .gaps: "Gaps"
         case .unresolved: "Unresolved"
+        case .history: "History"
+        case .historyByRegion: "HistoryByRegion"
         case .watch: "Watch"
         }
     }
@@ -152,6 +186,9 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: .listRejected(page: page)
         case .gaps(let origin, _): .gaps(origin: origin, page: page)
         case .unresolved(let kind, _): .unresolved(kind: kind, page: page)
+        case .history(let subject, let from, let to, let step, _): .history(subject: subject, from: from, to: to, step: step, page: page)
+        case .historyByRegion(let regions, let from, let to, let step, _):
+            .historyByRegion(regions: regions, from: from, to: to, step: step, page: page)
         }
     }
 
@@ -175,6 +212,11 @@ public enum QueryCall: Sendable, Equatable {
         case .listActionWorkplaces(let action, let page): b.add("action", action); page.add(to: &b)
         case .gaps(let origin, let page): b.add("origin", origin); page.add(to: &b)
         case .unresolved(let kind, let page): b.add("kind", kind?.rawValue); page.add(to: &b)
+        case .history(let subject, let from, let to, let step, let page):
+            b.add("subject", subject); b.add("from", from); b.add("to", to); b.add("step", step.rawValue); page.add(to: &b)
+        case .historyByRegion(let regions, let from, let to, let step, let page):
+            b.add("regions", .array(regions.map { .string($0) })); b.add("from", from); b.add("to", to)
+            b.add("step", step.rawValue); page.add(to: &b)
         }
         return VarlinkCall(method: Interface.query + "." + name, parameters: b.object, more: self == .watch)
     }

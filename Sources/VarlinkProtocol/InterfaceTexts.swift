@@ -465,6 +465,34 @@ type UnresolvedEntity (
   messages: int
 )
 
+# The length of a History step: a UTC day or hour.
+type HistoryStep (day, hour)
+
+# One step of a history: the numbers as of the end of the step, from the
+# messages sent before it ended.
+type HistoryPoint (
+  # When the step starts, in UTC.
+  start: string,
+  # Workplaces whose status is strike, partial, go-slow or work-to-rule.
+  striking: int,
+  # The sum of the striking workplaces' participants.
+  participants: int,
+  # Overall only: delegates held (as the Summary counts them detained).
+  detained: ?int,
+  # Overall only: delegates who became held during the step.
+  taken: ?int,
+  # Overall only: delegates who stopped being held during the step.
+  released: ?int
+)
+
+# One region's history (HistoryByRegion).
+type RegionHistory (
+  # The region, as asked for.
+  region: string,
+  # Its steps, oldest first.
+  points: []HistoryPoint
+)
+
 # What one change did.
 type ChangeOutcome (applied, rejected, conflict, removed)
 
@@ -759,6 +787,67 @@ method Unresolved(
 ) -> (
   # One page of entities.
   unresolved: []UnresolvedEntity,
+  # Pass as 'cursor' for the next page; absent on the last page.
+  next: ?string
+)
+
+# How the numbers changed over time, step by step, from the applied
+# messages folded in order as the state is: the last step, the one that
+# holds the newest message, equals the Summary (or the region's or the
+# workplace's current numbers). Paged like the lists, at most 1000 steps a
+# page; 'next' is the last step returned.
+method History(
+  # Whose numbers: absent for all, 'region:NAME' for the workplaces whose
+  # region is NAME at the end of each step, 'workplace:ID' for one.
+  subject: ?string,
+  # The first step is the one holding this instant; by default the first
+  # that changed the subject's numbers.
+  from: ?string,
+  # The last step is the one holding this instant; by default the one
+  # holding the newest applied message.
+  to: ?string,
+  # day (the default) or hour.
+  step: ?HistoryStep,
+  # The most steps to return.
+  limit: ?int,
+  # Where to continue: a 'next' from the previous page.
+  cursor: ?string
+) -> (
+  # The length of the steps.
+  step: HistoryStep,
+  # One page of steps, oldest first, one per step with none skipped.
+  points: []HistoryPoint,
+  # When the newest applied message was sent, in UTC; absent when none is.
+  newest: ?string,
+  # Pass as 'cursor' for the next page; absent on the last page.
+  next: ?string
+)
+
+# History for several regions at once, from one pass over the messages: for
+# each region, what History with subject 'region:NAME' gives, on the same
+# steps. Paged like History; one cursor serves every region.
+method HistoryByRegion(
+  # The regions, exactly as reported: 1 to 10 of them.
+  regions: []string,
+  # The first step is the one holding this instant; by default the first
+  # that changed any region's numbers.
+  from: ?string,
+  # The last step is the one holding this instant; by default the one
+  # holding the newest applied message.
+  to: ?string,
+  # day (the default) or hour.
+  step: ?HistoryStep,
+  # The most steps to return per region.
+  limit: ?int,
+  # Where to continue: a 'next' from the previous page.
+  cursor: ?string
+) -> (
+  # The length of the steps.
+  step: HistoryStep,
+  # One history per region, in the order asked for.
+  regions: []RegionHistory,
+  # When the newest applied message was sent, in UTC; absent when none is.
+  newest: ?string,
   # Pass as 'cursor' for the next page; absent on the last page.
   next: ?string
 )
