@@ -166,6 +166,22 @@ extension DaemonConfig {
         processor.gracePeriod = Int64(gracePeriod.rounded(.up))
         processor.maximumFutureSkew = maxFutureSkew
         processor.limits = FileLimits(maximumFileBytes: maxFileSize)
+        processor.federation = federationSettings
         return SpoolService.Settings(processor: processor, rescanInterval: rescanInterval)
+    }
+
+    /// What the spool loop needs of node, peers, inboxes and
+    /// gap_report_interval; nil when there are neither peers nor inboxes.
+    var federationSettings: FederationSettings? {
+        guard !peers.isEmpty || !inboxes.isEmpty else { return nil }
+        return FederationSettings(
+            node: node,
+            peers: peers.map { peer in
+                FederationSettings.Peer(
+                    name: peer.name, outbox: outboxDirectory(for: peer), nncpSender: peer.nncpNode,
+                    origins: peer.send.contains(.all) ? nil : Set(peer.send.compactMap { if case .origin(let o) = $0 { o } else { nil } }))
+            },
+            inboxes: inboxes.map { FederationSettings.Inbox(path: $0.path, from: $0.from) },
+            gapReportInterval: gapReportInterval)
     }
 }
