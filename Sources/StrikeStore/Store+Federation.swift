@@ -128,6 +128,12 @@ extension Store {
                 for name in names {
                     try db.execute(sql: "INSERT OR IGNORE INTO federation_peer (name) VALUES (?)", arguments: [name])
                 }
+                // A peer no longer configured: its ledger and what it said go.
+                guard !names.isEmpty else { return }
+                let marks = Array(repeating: "?", count: names.count).joined(separator: ",")
+                try db.execute(sql: "DELETE FROM federation_peer WHERE name NOT IN (\(marks))", arguments: StatementArguments(names))
+                try db.execute(sql: "DELETE FROM federation_cannot WHERE peer NOT IN (\(marks))", arguments: StatementArguments(names))
+                try Self.dropDelivered(db, configured: names)
             }
         } catch {
             throw StoreError.from(error)
@@ -286,12 +292,13 @@ extension Store {
         }
     }
 
-    /// Each configured peer's record, by name.
-    public static func peers(_ configured: [String]) -> StoreQuery<[PeerRecord]> {
+    /// Each peer's record, by name: the peers configured at the daemon's
+    /// start (`addPeers` forgets the others).
+    public static var peersQuery: StoreQuery<[PeerRecord]> {
         StoreQuery { db in
             let held = try Store.heldRanges(db)
             var records: [PeerRecord] = []
-            for name in configured.sorted() {
+            for name in try String.fetchAll(db, sql: "SELECT name FROM federation_peer ORDER BY name") {
                 guard let row = try Row.fetchOne(db, sql: """
                     SELECT last_sent, last_heard, last_report, heard_have, copies_sent, copies_resent,
                            (SELECT count(*) FROM federation_copy WHERE id > sent_upto) FROM federation_peer WHERE name = ?

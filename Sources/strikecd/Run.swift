@@ -156,6 +156,19 @@ extension DaemonConfig {
             ("query_group", queryGroup), ("admin_group", adminGroup),
             ("max_connections", "\(maxConnections)"), ("max_connections_per_user", "\(maxConnectionsPerUser)"),
             ("max_request_size", "\(maxRequestSize)"), ("request_timeout", "\(requestTimeout)s"), ("log_level", logLevel),
+            ("node", node),
+            // Flow-style YAML, one line each: what the file says, checked.
+            ("peers", "[" + peers.map { peer in
+                let transport = switch peer.transport {
+                case .nncp(let node): "nncp: \(node)"
+                case .outbox(let directory): "outbox: \(directory)"
+                }
+                return "{name: \(peer.name), \(transport), send: [\(peer.send.map { "\"\($0)\"" }.joined(separator: ", "))]}"
+            }.joined(separator: ", ") + "]"),
+            ("inboxes", "[" + inboxes.map { inbox in
+                inbox.from.map { "{path: \(inbox.path), from: \($0)}" } ?? inbox.path
+            }.joined(separator: ", ") + "]"),
+            ("outbox_directory", outboxDirectory), ("gap_report_interval", "\(gapReportInterval)s"),
         ]
     }
 

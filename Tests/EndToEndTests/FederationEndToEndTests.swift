@@ -152,4 +152,69 @@ import Testing
         #expect(names.count == 1 && names[0].hasPrefix("nncp.gomel.") && names[0].hasSuffix(".jsonl"))
         #expect(try String(contentsOfFile: mount + "/incoming/" + names[0], encoding: .utf8) == payload)
     }
+
+    /// A lost batch is repaired by gap reports: the receiver asks for what
+    /// it lacks, the sender re-sends it; what nobody holds is answered with
+    /// `cannot`, and the asker stops asking for it. `strikectl peers` shows
+    /// both sides of it.
+    @Test func aLostBatchIsRepairedAndCannotStopsTheAsking() throws {
+        let shared = TemporaryDirectory("strikecd-fed")
+        let aToB = shared.path + "/a-to-b", bToA = shared.path + "/b-to-a", relay = shared.path + "/relay"
+        for dir in [aToB, bToA, relay] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        func settings(node: String, peer: String, outbox: String, inbox: String) -> String {
+            "grace_period: 1s\nrescan_interval: 1s\ngap_report_interval: 1s\nnode: \(node)\npeers:\n  - name: \(peer)\n    outbox: \(outbox)\n"
+                + "inboxes:\n  - path: \(inbox)\n    from: \(peer)\n"
+        }
+        let a = try DaemonFixture(settings: settings(node: "minsk", peer: "gomel", outbox: aToB, inbox: bToA))
+        let b = try DaemonFixture(settings: settings(node: "gomel", peer: "minsk", outbox: bToA, inbox: relay))
+        try a.start()
+        try b.start()
+        defer { _ = a.stop(); _ = b.stop() }
+        // The first batch is lost on the way.
+        let first = (1...10).map { Self.message("mtz", $0, "mtz") }.joined(separator: "\n") + "\n"
+        try dropAtomically(Array(first.utf8), name: "first.jsonl", tmpDir: a.tmp, dir: a.incoming)
+        try waitUntil("minsk's first batch", timeout: 60) {
+            a.names(aToB).contains { (try? String(contentsOfFile: aToB + "/" + $0, encoding: .utf8))?.contains("\"seq\":10,") == true }
+        }
+        let lost = Set(a.names(aToB).filter { !$0.hasPrefix(".") })
+        // What comes after is carried (the relay: Syncthing, a courier), and
+        // a message of an origin nobody else holds is dropped at gomel.
+        try dropAtomically(Array(Self.message("mtz", 11, "mtz").utf8), name: "eleven.json", tmpDir: a.tmp, dir: a.incoming)
+        try dropAtomically(Array(Self.message("ghost", 3, "ghost").utf8), name: "ghost.json", tmpDir: b.tmp, dir: b.incoming)
+        var carried = lost
+        try waitUntil("gomel to hold mtz 1 to 11 by gap repair", timeout: 120) {
+            for name in a.names(aToB) where !carried.contains(name) {
+                carried.insert(name)
+                try FileManager.default.copyItem(atPath: aToB + "/" + name, toPath: relay + "/" + name)
+            }
+            return try Self.digest(b).applied == 12
+        }
+        func peers(_ fixture: DaemonFixture) throws -> [String: JSONObject] {
+            let result = try runCommand(Binaries.strikectl, ["peers", "--json", "--socket", fixture.directory.path + "/socket"])
+            var found: [String: JSONObject] = [:]
+            for line in result.stdout.split(separator: "\n") {
+                if case .object(let peer) = try JSONReader.read(Array(line.utf8)), case .string(let name)? = peer["name"] { found[name] = peer }
+            }
+            return found
+        }
+        try waitUntil("gomel to hear that minsk cannot supply ghost 1-2", timeout: 60) {
+            guard case .array(let runs)? = try peers(b)["minsk"]?["cannot"] else { return false }
+            return runs.count == 1 && JSONWriter.string(runs[0], style: .canonical) == #"{"first":1,"last":2,"origin":"ghost"}"#
+        }
+        let minsk = try #require(try peers(a)["gomel"])
+        if case .number(let resent)? = minsk["resent"] { #expect((resent.int64 ?? 0) >= 10, "re-sent the lost batch's copies") }
+        #expect(minsk["last_heard"] != nil && minsk["last_sent"] != nil)
+        // gomel's reports since no longer ask for ghost 1-2.
+        let before = Set(a.names(bToA))
+        try waitUntil("a later report from gomel", timeout: 60) {
+            try dropAtomically(Array(Self.message("azot", Int.random(in: 1...1_000_000), "azot").utf8), name: "azot-\(UUID().uuidString).json", tmpDir: b.tmp, dir: b.incoming)
+            return a.names(bToA).contains { !before.contains($0) }
+        }
+        for name in a.names(bToA) where !before.contains(name) {
+            let text = try String(contentsOfFile: bToA + "/" + name, encoding: .utf8)
+            #expect(!text.contains(#""want":{"ghost""#), "\(text)")
+        }
+        // The lost batch's file is still in the outbox: strikecd deletes nothing there.
+        #expect(lost.isSubset(of: Set(a.names(aToB))))
+    }
 }
