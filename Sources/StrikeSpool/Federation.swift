@@ -99,7 +99,7 @@ final class Federation {
         } catch {
             throw .store(error)
         }
-        for peer in settings.peers where (try? Sys.statPath(peer.outbox)) == nil {
+        for peer in settings.peers where peer.nncpSender != nil && (try? Sys.statPath(peer.outbox)) == nil {
             // The state directory's outbox/PEER; an `outbox:` directory (a
             // sync folder, a stick) is the operator's to make.
             try? Sys.mkdir(peer.outbox, mode: 0o770)

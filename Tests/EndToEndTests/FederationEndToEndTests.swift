@@ -217,4 +217,35 @@ import Testing
         // The lost batch's file is still in the outbox: strikecd deletes nothing there.
         #expect(lost.isSubset(of: Set(a.names(aToB))))
     }
+
+    /// The hand-off fails (the outbox is gone: a stick pulled out): the
+    /// copies stay queued, in the database, across a kill -9, and go once
+    /// the outbox is back: re-sent rather than lost, and never twice.
+    @Test func anOutboxThatIsGoneLosesNothing() throws {
+        let shared = TemporaryDirectory("strikecd-fed")
+        let outbox = shared.path + "/stick"
+        let a = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\ngap_report_interval: 0\nnode: minsk\npeers:\n"
+            + "  - name: courier\n    outbox: \(outbox)\n")
+        try a.start()
+        defer { _ = a.stop() }
+        try? FileManager.default.removeItem(atPath: outbox)
+        let copies = (1...25).map { Self.message("mtz", $0, "mtz") }.joined(separator: "\n") + "\n"
+        try dropAtomically(Array(copies.utf8), name: "drop.jsonl", tmpDir: a.tmp, dir: a.incoming)
+        try waitUntil("the copies applied and the hand-off failing", timeout: 60) {
+            (try Self.digest(a).applied) == 25 && a.logLines().contains { $0.contains("federation: ") && $0.contains("will try again") }
+        }
+        a.kill9()
+        try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
+        try a.start()
+        func lines() -> [Substring] {
+            a.names(outbox).filter { !$0.hasPrefix(".") }.flatMap { name in
+                ((try? String(contentsOfFile: outbox + "/" + name, encoding: .utf8)) ?? "").split(separator: "\n").filter { !$0.hasPrefix("{\"strikecd\"") }
+            }
+        }
+        try waitUntil("the 25 copies in the courier's outbox", timeout: 60) { lines().count >= 25 }
+        // And once only, also after the next passes.
+        try dropAtomically(Array(Self.message("mtz", 26, "mtz").utf8), name: "more.json", tmpDir: a.tmp, dir: a.incoming)
+        try waitUntil("mtz #26 sent", timeout: 60) { lines().count >= 26 }
+        #expect(lines().count == 26 && Set(lines()).count == 26)
+    }
 }
