@@ -27,15 +27,25 @@ public struct FederationSettings: Sendable, Equatable {
         public var nncpSender: String?
         /// The origins it may be sent; nil: every origin.
         public var origins: Set<String>?
+        /// Besides `origins`: the copies about bodies these scopes admit.
+        public var scopes: [Scope]
 
-        public init(name: String, outbox: String, nncpSender: String?, origins: Set<String>?) {
+        public init(name: String, outbox: String, nncpSender: String?, origins: Set<String>?, scopes: [Scope] = []) {
             self.name = name
             self.outbox = outbox
             self.nncpSender = nncpSender
             self.origins = origins
+            self.scopes = scopes
         }
 
+        /// Whether every copy of `origin` may go to it (its reports list
+        /// only such origins: a relay learns nothing of the others).
         func admits(_ origin: String) -> Bool { origins?.contains(origin) ?? true }
+
+        /// Whether this copy may go to it.
+        func admits(_ origin: String, body: BodyRef?) -> Bool {
+            admits(origin) || (body.map { body in scopes.contains { $0.admits(body) } } ?? false)
+        }
     }
 
     public struct Inbox: Sendable, Equatable {
@@ -122,7 +132,7 @@ final class Federation {
                 }
                 guard let last = copies.last else { break }
                 noteHeld(copies)
-                let chosen = copies.filter { $0.from != peer.name && peer.admits($0.origin) }
+                let chosen = copies.filter { $0.from != peer.name && peer.admits($0.origin, body: $0.body.flatMap { BodyRef($0) }) }
                 if !chosen.isEmpty {
                     try writeBatch(to: peer, copies: chosen.map(\.bytes), controls: [report(for: peer)], now: now)
                     logger.info("sent \(chosen.count) copies to \(peer.name)", metadata: JournalEvent.federationSent.metadata([
@@ -194,7 +204,9 @@ final class Federation {
         var resend: SeqRanges = [:]
         var cannot: SeqRanges = [:]
         for (origin, asked) in want {
-            let available = peer.admits(origin) ? SeqRangeSet.intersecting(asked, mine[origin] ?? []) : []
+            // Scope filters admit some copies of an origin: those are judged
+            // one by one below.
+            let available = peer.admits(origin) || !peer.scopes.isEmpty ? SeqRangeSet.intersecting(asked, mine[origin] ?? []) : []
             if !available.isEmpty { resend[origin, default: []] += available }
             let missing = SeqRangeSet.subtracting(asked, available)
             if !missing.isEmpty { cannot[origin] = missing }
@@ -207,7 +219,11 @@ final class Federation {
         resend = resend.mapValues(SeqRangeSet.normalised)
         let copies: [[UInt8]]
         do {
-            copies = try store.storedCopies(resend, limit: Self.resendLimit).map(\.bytes)
+            copies = try store.storedCopies(resend, limit: Self.resendLimit).compactMap { copy in
+                if peer.admits(copy.origin) { return copy.bytes }
+                let body = MessageReader.read(copy.bytes, policy: .stored).message?.aboutBody
+                return peer.admits(copy.origin, body: body) ? copy.bytes : nil
+            }
         } catch {
             throw .store(error)
         }

@@ -540,7 +540,7 @@ public final class SpoolProcessor {
                 var ledger = LedgerWriter(db)
                 try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
-                var reconciler = Reconciler(db, now: now)
+                var reconciler = Reconciler(db, now: now, speakers: settings.signatures.speakers)
                 var queue = FederationQueue(db)
                 let federation = exporting
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
@@ -564,7 +564,8 @@ public final class SpoolProcessor {
                        outcome == .applied || outcome.rejection?.code == .conflict {
                         // Accepted: applied, or one side of a conflict (every
                         // node must see both). Byte for byte as it came.
-                        try queue.enqueue(origin: message.origin.rawValue, seq: message.seq, from: federation.arrivalPeer(name), bytes: raw)
+                        try queue.enqueue(origin: message.origin.rawValue, seq: message.seq, from: federation.arrivalPeer(name),
+                                          body: message.aboutBody?.description, bytes: raw)
                     }
                     guard case .rejected(let rejection) = outcome else { continue }
                     let item = items[position]

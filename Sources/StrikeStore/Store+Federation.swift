@@ -26,6 +26,9 @@ extension Schema {
                 seq INTEGER NOT NULL CHECK (seq >= 1),
                 -- The peer it came from, which it does not go back to.
                 from_peer TEXT,
+                -- The body it is about (`workplace:SLUG`, `council:SLUG`), for
+                -- scope filters; NULL for a safety report.
+                body TEXT,
                 bytes BLOB NOT NULL
             );
 
@@ -80,16 +83,17 @@ public struct FederationQueue: ~Copyable {
 
     public init(_ db: Database) { self.db = db }
 
-    public mutating func enqueue(origin: String, seq: Int64, from peer: String?, bytes: [UInt8]) throws {
+    public mutating func enqueue(origin: String, seq: Int64, from peer: String?, body: String?, bytes: [UInt8]) throws {
         if insert == nil {
-            insert = try DirectStatement(db, sql: "INSERT INTO federation_copy (origin, seq, from_peer, bytes) VALUES (?, ?, ?, ?)")
+            insert = try DirectStatement(db, sql: "INSERT INTO federation_copy (origin, seq, from_peer, body, bytes) VALUES (?, ?, ?, ?, ?)")
         }
         let s = insert!
         s.reset()
         s.bind(1, origin)
         s.bind(2, seq)
         s.bind(3, peer)
-        s.bind(4, blob: Data(bytes))
+        s.bind(4, body)
+        s.bind(5, blob: Data(bytes))
         try s.execute()
     }
 }
@@ -100,6 +104,8 @@ public struct QueuedCopy: Sendable {
     public let origin: String
     public let seq: Int64
     public let from: String?
+    /// `workplace:SLUG` or `council:SLUG`; nil for a safety report.
+    public let body: String?
     public let bytes: [UInt8]
 }
 
@@ -144,10 +150,10 @@ extension Store {
     public func queued(for peer: String, limit: Int) throws(StoreError) -> (copies: [QueuedCopy], mark: Int64) {
         try read { db in
             let mark = try Int64.fetchOne(db, sql: "SELECT sent_upto FROM federation_peer WHERE name = ?", arguments: [peer]) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT id, origin, seq, from_peer, bytes FROM federation_copy WHERE id > ? ORDER BY id LIMIT ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT id, origin, seq, from_peer, body, bytes FROM federation_copy WHERE id > ? ORDER BY id LIMIT ?",
                                         arguments: [mark, limit])
             return (rows.map { row in
-                QueuedCopy(id: row[0], origin: row[1], seq: row[2], from: row[3], bytes: Array((row[4] as Data?) ?? Data()))
+                QueuedCopy(id: row[0], origin: row[1], seq: row[2], from: row[3], body: row[4], bytes: Array((row[5] as Data?) ?? Data()))
             }, mark)
         }
     }

@@ -248,4 +248,26 @@ import Testing
         try waitUntil("mtz #26 sent", timeout: 60) { lines().count >= 26 }
         #expect(lines().count == 26 && Set(lines()).count == 26)
     }
+
+    /// A scope filter sends the copies about its bodies, whatever their
+    /// origin, and nothing else: not another workplace's, not a safety report.
+    @Test func aScopeFilterSendsCopiesAboutItsBodies() throws {
+        let shared = TemporaryDirectory("strikecd-fed")
+        let outbox = shared.path + "/to-gomel"
+        try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
+        let a = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\ngap_report_interval: 0\nnode: minsk\npeers:\n"
+            + "  - name: gomel\n    outbox: \(outbox)\n    send: [\"workplace:mtz\"]\n")
+        try a.start()
+        defer { _ = a.stop() }
+        let safety = #"{"v":1,"origin":"city","seq":9,"sent_at":"2020-08-24T09:00:00Z","type":"delegate.safety","data":{"delegate":"rook","status":"detained"}}"#
+        let copies = [Self.message("city", 1, "mtz"), Self.message("city", 2, "azot"), safety, Self.message("mtz", 1, "mtz")]
+        try dropAtomically(Array((copies.joined(separator: "\n") + "\n").utf8), name: "drop.jsonl", tmpDir: a.tmp, dir: a.incoming)
+        func sent() -> String {
+            a.names(outbox).compactMap { try? String(contentsOfFile: outbox + "/" + $0, encoding: .utf8) }.joined()
+        }
+        try waitUntil("the copies about mtz for gomel", timeout: 60) {
+            sent().contains(#""origin":"mtz""#) && sent().contains(#""origin":"city","seq":1,"#)
+        }
+        #expect(!sent().contains("azot") && !sent().contains("rook"), "\(sent())")
+    }
 }
