@@ -118,21 +118,29 @@ final class Federation {
 
     // MARK: - Export
 
-    /// Writes every queued copy not yet in a peer's batches into a batch for
-    /// it (filtered, never back to where it came from), then moves its mark.
-    /// A crash between the two re-sends the batch: the peer counts duplicates.
+    /// Writes every valid version not yet in a peer's batches into a batch
+    /// for it (filtered, never back to where its first copy came from), then
+    /// moves its mark. A crash between the two re-sends the batch: the peer
+    /// counts duplicates. What goes is the stored canonical JSON with its
+    /// `sig`: the same message as the copy received (the same identity, and
+    /// a signature that verifies, since it covers the canonical form), not
+    /// its bytes, which the store does not keep (see Store+Federation.swift).
     func export(now: Int64) throws(SpoolTrouble) {
         for peer in settings.peers {
             while true {
-                let (copies, _): ([QueuedCopy], Int64)
+                let (copies, last): ([QueuedCopy], Int64?)
                 do {
-                    (copies, _) = try store.queued(for: peer.name, limit: Self.batchCopies)
+                    (copies, last) = try store.queued(for: peer.name, limit: Self.batchCopies)
                 } catch {
                     throw .store(error)
                 }
-                guard let last = copies.last else { break }
+                guard let last else { break }
                 noteHeld(copies)
-                let chosen = copies.filter { $0.from != peer.name && peer.admits($0.origin, body: $0.body.flatMap { BodyRef($0) }) }
+                let chosen = copies.filter { copy in
+                    settings.arrivalPeer(copy.source) != peer.name
+                        && (peer.admits(copy.origin)
+                            || peer.admits(copy.origin, body: MessageReader.read(copy.bytes, policy: .stored).message?.aboutBody))
+                }
                 if !chosen.isEmpty {
                     try writeBatch(to: peer, copies: chosen.map(\.bytes), controls: [report(for: peer)], now: now)
                     logger.info("sent \(chosen.count) copies to \(peer.name)", metadata: JournalEvent.federationSent.metadata([
@@ -140,11 +148,10 @@ final class Federation {
                     ]))
                 }
                 do {
-                    try store.markSent(peer: peer.name, upto: last.id, copies: chosen.count, now: now, configured: settings.peers.map(\.name))
+                    try store.markSent(peer: peer.name, upto: last, copies: chosen.count, now: now)
                 } catch {
                     throw .store(error)
                 }
-                if copies.count < Self.batchCopies { break }
             }
         }
     }
@@ -232,7 +239,7 @@ final class Federation {
         if !cannot.isEmpty { controls.append(.cannot(node: settings.node, to: peer.name, ranges: Self.capped(cannot))) }
         try writeBatch(to: peer, copies: copies, controls: controls, now: now)
         do {
-            try store.markSent(peer: peer.name, upto: 0, copies: 0, resent: copies.count, now: now, configured: settings.peers.map(\.name))
+            try store.markSent(peer: peer.name, upto: 0, copies: 0, resent: copies.count, now: now)
         } catch {
             throw .store(error)
         }
