@@ -110,8 +110,12 @@ final class Federation {
             throw .store(error)
         }
         for peer in settings.peers where peer.nncpSender != nil && (try? Sys.statPath(peer.outbox)) == nil {
-            // The state directory's outbox/PEER; an `outbox:` directory (a
-            // sync folder, a stick) is the operator's to make.
+            // The state directory's outbox/PEER (and outbox/ itself, which
+            // StateDirectory= does not make); an `outbox:` directory (a sync
+            // folder, a stick) is the operator's to make.
+            if let slash = peer.outbox.lastIndex(of: "/"), slash != peer.outbox.startIndex {
+                try? Sys.mkdir(String(peer.outbox[..<slash]), mode: 0o750)
+            }
             try? Sys.mkdir(peer.outbox, mode: 0o770)
         }
     }
