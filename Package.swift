@@ -189,7 +189,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrikeConfigTests",
-            dependencies: ["StrikeConfig"],
+            dependencies: ["StrikeConfig", "StrikeCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -31,6 +31,10 @@ public struct PageParameters: Sendable, Equatable {
 /// to be sent (client). Decoding checks every parameter; see Parameters.
 public enum QueryCall: Sendable, Equatable {
     case summary
+    /// The state's fingerprint (Store+StateDigest.swift).
+    case stateDigest
+    /// The federation peers (Store+Federation.swift).
+    case peers
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
@@ -69,6 +73,12 @@ public enum QueryCall: Sendable, Equatable {
         case "Summary":
             _ = try read([])
             self = .summary
+        case "StateDigest":
+            _ = try read([])
+            self = .stateDigest
+        case "Peers":
+            _ = try read([])
+            self = .peers
         case "ListWorkplaces":
             let p = try read(PageParameters.keys.union(["region", "town", "strike"]))
             let strike = try p.optionalString("strike")
@@ -151,6 +161,8 @@ public enum QueryCall: Sendable, Equatable {
     public var name: String {
         switch self {
         case .summary: "Summary"
+        case .stateDigest: "StateDigest"
+        case .peers: "Peers"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
         case .listDelegates: "ListDelegates"
@@ -174,7 +186,7 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
+        case .summary, .stateDigest, .peers, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
         case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
             .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
@@ -196,7 +208,7 @@ public enum QueryCall: Sendable, Equatable {
     public var call: VarlinkCall {
         var b = ParameterBuilder()
         switch self {
-        case .summary, .watch: break
+        case .summary, .stateDigest, .peers, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
         case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)

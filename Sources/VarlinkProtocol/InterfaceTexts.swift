@@ -531,6 +531,59 @@ method Summary() -> (
   messages: MessageCounts
 )
 
+# The state's fingerprint: SHA-256 of a canonical serialisation of all the
+# state derived from the distinct valid messages (every valid version, both
+# sides of conflicts included, and every table the fold fills), leaving out
+# arrival times, file names, duplicates and copies rejected as invalid. Two
+# nodes of the same release hold the same state exactly when their digests
+# are equal. Reads the whole store: linear in its size.
+method StateDigest() -> (
+  # 64 lowercase hex digits.
+  digest: string,
+  # Applied messages, as Summary counts them.
+  applied: int
+)
+
+# A run of seqs of one origin.
+type SeqRun (
+  # The origin.
+  origin: string,
+  # The first seq of the run.
+  first: int,
+  # The last seq of the run.
+  last: int
+)
+
+# A federation peer, as this node's ledger has it.
+type Peer (
+  # Its name in strikecd.yaml.
+  name: string,
+  # When a batch for it was last written (RFC 3339, UTC).
+  last_sent: ?string,
+  # When a batch or report from it was last read.
+  last_heard: ?string,
+  # When it was last told what this node holds and lacks.
+  last_report: ?string,
+  # Accepted copies queued and not yet in its batches (before its filter).
+  waiting: int,
+  # Copies written into its batches as they were accepted.
+  sent: int,
+  # Copies re-sent for its gap reports.
+  resent: int,
+  # What this node holds that its last report did not list (absent: it
+  # never reported), at most 100 runs.
+  lacks: ?[]SeqRun,
+  # What it said it cannot supply (this node does not ask it again), at
+  # most 100 runs.
+  cannot: []SeqRun
+)
+
+# The federation peers configured at the daemon's start, by name.
+method Peers() -> (
+  # One per peer.
+  peers: []Peer
+)
+
 # Workplaces that a workplace.reported or strike.reported message is about,
 # by id. Workplaces that other messages only name are listed by Unresolved.
 method ListWorkplaces(
