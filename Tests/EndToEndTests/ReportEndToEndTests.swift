@@ -42,6 +42,13 @@ import Testing
             #expect(html.contains("<section id=\"\(section)\">"), "\(section)")
         }
         #expect(html.contains("<span class=\"figure\">3580</span>"))
+        // The state digest, as `strikectl status --digest` gives it.
+        let digest = try runCommand(Binaries.strikectl, ["status", "--digest", "--json", "--socket", socket])
+        guard case .string(let stateDigest)? = try JSONReader.read(Array(digest.stdout.utf8)).objectValue?["digest"] else {
+            Issue.record("no digest in \(digest.stdout)")
+            return
+        }
+        #expect(stateDigest.count == 64 && html.contains(stateDigest), "\(digest.stdout)")
         #expect(html.contains("дзейныя: 3; пад вартай: 1; зніклыя: 0; у выгнанні: 0; адкліканыя: 1; склалі паўнамоцтвы: 1"))
         #expect(html.contains("улічаныя: 55; паўторы: 0; адхіленыя: 0"))
         // The last day of the table is the Summary; heron is held.
