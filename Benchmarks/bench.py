@@ -93,6 +93,11 @@ def corpus(work, name, args):
     return target
 
 
+# --plain-keyring: keyrings without `speaks-for` lines, which binaries from
+# before keyring scopes refuse.
+PLAIN_KEYRING = False
+
+
 def signed_corpus(work, source, strikectl):
     """The message files of `source` (one message each, or `.jsonl`), every
     message signed (strikectl sign) with one key, and a keyring that gives
@@ -103,13 +108,16 @@ def signed_corpus(work, source, strikectl):
     origin's, so without a scope its messages would be reports from another
     origin, applied but folded into nothing: a lighter workload than the
     unsigned runs it is compared with. With `*` the state is the same, and
-    the scope check is still made for every message."""
+    the scope check is still made for every message. `--plain-keyring`
+    gives a binary from before scopes the same keys without that line
+    (work/corpus/NAME-signed-keys/ring-plain), for A/B runs with --bin."""
+    ring = "ring-plain" if PLAIN_KEYRING else "ring"
     target = source.rstrip("/") + "-signed"
     stamp = os.path.join(target, ".args")
     # The keyring's form is part of the stamp: a ring made before scopes is made again.
-    wanted = open(os.path.join(source, ".args")).read() + "\nring: speaks-for *"
+    wanted = open(os.path.join(source, ".args")).read() + "\nring: speaks-for *, ring-plain"
     if os.path.exists(stamp) and open(stamp).read() == wanted:
-        return target, os.path.join(target + "-keys", "ring")
+        return target, os.path.join(target + "-keys", ring)
     keys = target + "-keys"
     for path in (target, keys):
         shutil.rmtree(path, ignore_errors=True)
@@ -117,6 +125,7 @@ def signed_corpus(work, source, strikectl):
     names = stage(source, target)
     os.makedirs(os.path.join(keys, "secret"), mode=0o700)
     os.makedirs(os.path.join(keys, "ring"))
+    os.makedirs(os.path.join(keys, "ring-plain"))
     run([strikectl, "keygen", "--key-dir", os.path.join(keys, "secret"), "bench"], capture_output=True)
     secret = os.path.join(keys, "secret", "bench.key")
     for start in range(0, len(names), 5000):
@@ -135,9 +144,11 @@ def signed_corpus(work, source, strikectl):
     for origin in origins:
         with open(os.path.join(keys, "ring", origin + ".pub"), "w") as f:
             f.write(public + "speaks-for *\n")
+        with open(os.path.join(keys, "ring-plain", origin + ".pub"), "w") as f:
+            f.write(public)
     with open(stamp, "w") as f:
         f.write(wanted)
-    return target, os.path.join(keys, "ring")
+    return target, os.path.join(keys, ring)
 
 
 def required(ring):
@@ -696,7 +707,11 @@ def main():
     parser.add_argument("--profile", action="store_true",
                         help="record each drop with perf record -g into .build/bench/drop-N.perf.data (slower)")
     parser.add_argument("--daemon-config", default="", help="extra strikecd.yaml lines for the daemon, separated by ';'")
+    parser.add_argument("--plain-keyring", action="store_true",
+                        help="keyrings without speaks-for lines, for a --bin from before keyring scopes")
     args = parser.parse_args()
+    global PLAIN_KEYRING
+    PLAIN_KEYRING = args.plain_keyring
     bench = Bench(args)
     started = time.monotonic()
     try:
