@@ -135,6 +135,8 @@ struct Dispatcher: Sendable {
             switch call {
             case .summary:
                 return Store.summaryQuery.map { .success(Replies.summary($0)) }
+            case .stateDigest:
+                return Store.stateDigestQuery.map { .success(Replies.stateDigest($0)) }
             case .listWorkplaces(let region, let town, let strike, let page):
                 let filter = WorkplaceQuery(region: region, town: town, strike: strike.flatMap(StrikeFilter.init))
                 return try Store.listWorkplaces(filter, page: request(page)).map { .success(Replies.page("workplaces", $0, Replies.workplace)) }
@@ -273,7 +275,7 @@ extension QueryCall {
     var isBounded: Bool {
         switch self {
         case .summary, .getWorkplace, .getDelegate, .getCouncil: true
-        case .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+        case .stateDigest, .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
              .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }

@@ -33,6 +33,13 @@ enum Replies {
         summary.json.objectValue ?? JSONObject()
     }
 
+    static func stateDigest(_ digest: StateDigest) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("digest", digest.sha256)
+        b.set("applied", digest.applied)
+        return b.object
+    }
+
     static func workplace(_ w: WorkplaceRecord) -> JSONValue {
         var b = ObjectBuilder()
         b.set("id", w.id)

@@ -31,6 +31,8 @@ public struct PageParameters: Sendable, Equatable {
 /// to be sent (client). Decoding checks every parameter; see Parameters.
 public enum QueryCall: Sendable, Equatable {
     case summary
+    /// The state's fingerprint (Store+StateDigest.swift).
+    case stateDigest
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
@@ -61,6 +63,9 @@ public enum QueryCall: Sendable, Equatable {
         case "Summary":
             _ = try read([])
             self = .summary
+        case "StateDigest":
+            _ = try read([])
+            self = .stateDigest
         case "ListWorkplaces":
             let p = try read(PageParameters.keys.union(["region", "town", "strike"]))
             let strike = try p.optionalString("strike")
@@ -119,6 +124,7 @@ public enum QueryCall: Sendable, Equatable {
     public var name: String {
         switch self {
         case .summary: "Summary"
+        case .stateDigest: "StateDigest"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
         case .listDelegates: "ListDelegates"
@@ -140,7 +146,7 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
+        case .summary, .stateDigest, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
         case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
             .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
@@ -159,7 +165,7 @@ public enum QueryCall: Sendable, Equatable {
     public var call: VarlinkCall {
         var b = ParameterBuilder()
         switch self {
-        case .summary, .watch: break
+        case .summary, .stateDigest, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
         case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)

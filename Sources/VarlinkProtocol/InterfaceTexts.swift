@@ -490,6 +490,19 @@ method Summary() -> (
   messages: MessageCounts
 )
 
+# The state's fingerprint: SHA-256 of a canonical serialisation of all the
+# state derived from the distinct valid messages (every valid version, both
+# sides of conflicts included, and every table the fold fills), leaving out
+# arrival times, file names, duplicates and copies rejected as invalid. Two
+# nodes of the same release hold the same state exactly when their digests
+# are equal. Reads the whole store: linear in its size.
+method StateDigest() -> (
+  # 64 lowercase hex digits.
+  digest: string,
+  # Applied messages, as Summary counts them.
+  applied: int
+)
+
 # Workplaces that a workplace.reported or strike.reported message is about,
 # by id. Workplaces that other messages only name are listed by Unresolved.
 method ListWorkplaces(

@@ -5,19 +5,29 @@ import VarlinkProtocol
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the state in numbers (the Summary).",
-        discussion: "With --json, prints exactly the object that `strikecd ingest` prints and Summary() returns.")
+        discussion: """
+            With --json, prints exactly the object that `strikecd ingest` prints and Summary() returns; \
+            with --digest too, that object has one more member, `digest`.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Also show the state's digest (StateDigest): two nodes hold the same state exactly when theirs are equal. Reads the whole store.")
+    var digest = false
 
     func run() throws {
-        let summary = try connection.call(QueryCall.summary.call)
-        if connection.json { return printJSON(.object(summary)) }
+        var summary = try connection.call(QueryCall.summary.call)
+        let stateDigest = digest ? try connection.call(QueryCall.stateDigest.call).string("digest") ?? "" : nil
+        if connection.json {
+            if let stateDigest { summary.members.append((key: "digest", value: .string(stateDigest))) }
+            return printJSON(.object(summary))
+        }
         // Names that messages use but none describes: often a guessed id
         // (`city-council` for `city-strike-council`), counted apart.
         var unresolved = 0
         try connection.page(.unresolved(kind: nil, page: PageParameters()), key: "unresolved", limit: Status.unresolvedShown + 1) { unresolved += $0.count }
         let shown = unresolved > Status.unresolvedShown ? "more than \(Status.unresolvedShown)" : "\(unresolved)"
-        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)")
+        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)"
+            + (stateDigest.map { "\ndigest      \($0)" } ?? ""))
     }
 
     static let unresolvedShown = 10_000
