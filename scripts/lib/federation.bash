@@ -33,6 +33,8 @@ fed_init() {
 fed_cleanup() {
     local status=$? pid ns
     set +e
+    # bash reports each killed job ("Killed ip netns exec ...") as it reaps it: noise.
+    exec 2> /dev/null
     if [ "$status" -ne 0 ] && [ -n "${FED_KEEP_LOGS:-}" ]; then
         cp -a "$FED_DIR" "$FED_KEEP_LOGS/$FED_RUN" 2>/dev/null
         fed_log "logs kept in $FED_KEEP_LOGS/$FED_RUN"
@@ -104,7 +106,8 @@ fed_origins() {
     mkdir -p "$FED_DIR/keyring"
     install -d -m 0700 "$FED_DIR/secret"
     for origin in "$@"; do
-        "$STRIKECD_BIN/strikectl" keygen "$origin" --key-dir "$FED_DIR/secret" > /dev/null
+        "$STRIKECD_BIN/strikectl" keygen "$origin" --key-dir "$FED_DIR/secret" > /dev/null 2>&1 \
+            || fed_fail "strikectl keygen $origin"
         cp "$FED_DIR/secret/$origin.pub" "$FED_DIR/keyring/"
     done
 }
@@ -173,7 +176,12 @@ fed_nncp_start() {
     fed_spawn "$node" nncp-toss nncp-toss -cfg "$cfg" -noprogress -seen -cycle 1
 }
 
-fed_nncp() { local node="$1"; shift; ip netns exec "$FED_RUN-$node" "$@" -cfg "$FED_DIR/$node/nncp/nncp.hjson" -noprogress; }
+# fed_nncp NODE COMMAND ARG...: an NNCP command in NODE's namespace with NODE's configuration.
+fed_nncp() {
+    local node="$1" command="$2"
+    shift 2
+    ip netns exec "$FED_RUN-$node" "$command" -cfg "$FED_DIR/$node/nncp/nncp.hjson" -noprogress "$@"
+}
 
 # Packets waiting in NODE's NNCP spool for PEER (nncp-stat's count; 0 when none).
 fed_nncp_waiting() {
@@ -206,7 +214,8 @@ node: $node
 spool: $d/spool
 database: $d/state/state.sqlite
 socket: $d/socket
-outbox: $d/outbox
+outbox_directory: $d/outbox
+gap_report_interval: ${FED_GAP_REPORT_INTERVAL:-3s}
 signatures: required
 keyring: $FED_DIR/keyring
 grace_period: 1s
