@@ -22,6 +22,7 @@ fed_fail() { fed_log "FAIL: $*"; exit 1; }
 
 # A run: a directory, a name for its namespaces, the list of its PIDs, the cleanup trap.
 fed_init() {
+    FED_SHELL="$BASHPID"
     FED_RUN="sc$BASHPID"
     FED_DIR="$(mktemp -d /tmp/strikecd-fed.XXXXXX)"
     FED_NODES=()
@@ -40,7 +41,7 @@ fed_cleanup() {
         fed_log "logs kept in $FED_KEEP_LOGS/$FED_RUN"
     fi
     while read -r pid; do
-        [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+        fed_is_child "$pid" && kill -9 "$pid"
     done < "$FED_DIR/pids"
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^$FED_RUN-" || true); do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -51,6 +52,15 @@ fed_cleanup() {
     done
     rm -rf "$FED_DIR"
     return "$status"
+}
+
+# Whether PID is still a child of the run's shell: a recorded PID whose process has died
+# and been reaped may belong to someone else by now, and is left alone.
+fed_is_child() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+    stat="${stat##*) }"
+    [ "$(cut -d' ' -f2 <<<"$stat")" = "$FED_SHELL" ]
 }
 
 # fed_spawn NODE NAME CMD...: CMD in NODE's namespace, in the background, output in
