@@ -122,6 +122,14 @@ extension ProcessWideTests {
                 "echo stray > /var/lib/strikecd/outbox/gomel/notes.txt",
             ])
             try #require(strayResult.status == 0, "\(strayResult.stderr)")
+            // Nor a link named like a batch, to a file only root may read: sent, it would hand
+            // /etc/shadow to the peer; the strikecd user reads nothing it could not read itself.
+            let planted = namespace.hostPath("/var/lib/strikecd/outbox/gomel/batch-minsk-00000000000000ff.jsonl")
+            let link = try namespace.run("/usr/bin/setpriv", [
+                "--reuid=strikecd", "--regid=strikecd", "--init-groups", "--", "/bin/ln", "-s", "/etc/shadow",
+                "/var/lib/strikecd/outbox/gomel/batch-minsk-00000000000000ff.jsonl",
+            ])
+            try #require(link.status == 0, "\(link.stderr)")
 
             let batch = #"{"v":1,"origin":"minsk-committee","seq":1}"# + "\n" + #"{"v":1,"origin":"minsk-committee","seq":2}"# + "\n"
             let name = "batch-minsk-0123456789abcdef.jsonl"
@@ -131,6 +139,7 @@ extension ProcessWideTests {
             let status = { (try? systemctl(["status", "--no-pager", "strikecd-nncp-send@gomel.service"]).stdout) ?? "" }
             #expect(gone == true, "the batch is still in the outbox: \(status())")
             #expect(fm.fileExists(atPath: stray), "a file that is not a batch was deleted")
+            #expect((try? fm.destinationOfSymbolicLink(atPath: planted)) == "/etc/shadow", "the planted link was touched")
             // The run that took it ended well, and the path unit waits for the next one
             // (the stray file did not make it loop into its trigger limit).
             let settled = await waitFor(timeout: .seconds(30), every: .milliseconds(100)) { () -> String? in
