@@ -257,6 +257,12 @@ fed_applied() {
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"]["applied"])' 2>/dev/null
 }
 
+# fed_duplicates NODE: copies of messages NODE already held (Summary's messages.duplicates).
+fed_duplicates() {
+    fed_strikectl "$1" status --json 2>/dev/null \
+        | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"]["duplicates"])' 2>/dev/null
+}
+
 # Whether every NODE given has the same non-empty digest and has applied at least MIN.
 fed_agree() {
     local min="$1" node first="" digest applied
