@@ -59,6 +59,14 @@ public enum JournalEvent: String, CaseIterable, Sendable {
     case recovered
     /// An operator moved a quarantined copy back into `incoming/`; its version was forgotten.
     case requeued
+    /// A batch of accepted copies was written for a federation peer.
+    case federationSent = "federation_sent"
+    /// A federation peer's gap report or answer was read.
+    case federationReceived = "federation_received"
+    /// This node told a peer what it holds and lacks (a gap report).
+    case federationAsked = "federation_asked"
+    /// This node answered a peer's gap report: re-sent copies, or said what it cannot supply.
+    case federationAnswered = "federation_answered"
 
     /// The metadata key whose value names the event (`event`).
     public static let metadataKey = "event"
@@ -84,6 +92,10 @@ public enum JournalEvent: String, CaseIterable, Sendable {
         case .ingestFinished: "e13c1186833d401dbc5b300a79861a88"
         case .recovered: "ad2d787304f2447b89c9aeba72e890ad"
         case .requeued: "7520f0e3f36440bcbeefdd7762b90520"
+        case .federationSent: "1b0a3354eb6a46f5bea1693b801af2e0"
+        case .federationReceived: "31e55e218e2b427da738ceb3088827c5"
+        case .federationAsked: "427c58a7e0124bd489b3101eff372876"
+        case .federationAnswered: "f6d60b1c36c64a32a0aec486a867bb27"
         }
     }
 

@@ -137,6 +137,8 @@ struct Dispatcher: Sendable {
                 return Store.summaryQuery.map { .success(Replies.summary($0)) }
             case .stateDigest:
                 return Store.stateDigestQuery.map { .success(Replies.stateDigest($0)) }
+            case .peers:
+                return Store.peersQuery.map { .success(Replies.peers($0)) }
             case .listWorkplaces(let region, let town, let strike, let page):
                 let filter = WorkplaceQuery(region: region, town: town, strike: strike.flatMap(StrikeFilter.init))
                 return try Store.listWorkplaces(filter, page: request(page)).map { .success(Replies.page("workplaces", $0, Replies.workplace)) }
@@ -275,7 +277,7 @@ extension QueryCall {
     var isBounded: Bool {
         switch self {
         case .summary, .getWorkplace, .getDelegate, .getCouncil: true
-        case .stateDigest, .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+        case .stateDigest, .peers, .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
              .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
         }
     }

@@ -33,6 +33,38 @@ enum Replies {
         summary.json.objectValue ?? JSONObject()
     }
 
+    static func peers(_ peers: [PeerRecord]) -> JSONObject {
+        func runs(_ ranges: SeqRanges) -> JSONValue {
+            var items: [JSONValue] = []
+            for origin in ranges.keys.sorted() {
+                for range in ranges[origin]! where items.count < 100 {
+                    var b = ObjectBuilder()
+                    b.set("origin", origin)
+                    b.set("first", range.lowerBound)
+                    b.set("last", range.upperBound)
+                    items.append(b.value)
+                }
+            }
+            return .array(items)
+        }
+        func time(_ seconds: Int64?) -> String? { seconds.map { Timestamp.utcText(epochSeconds: $0) } }
+        var b = ObjectBuilder()
+        b.set("peers", .array(peers.map { peer in
+            var p = ObjectBuilder()
+            p.set("name", peer.name)
+            p.set("last_sent", time(peer.lastSent))
+            p.set("last_heard", time(peer.lastHeard))
+            p.set("last_report", time(peer.lastReport))
+            p.set("waiting", peer.waiting)
+            p.set("sent", peer.copiesSent)
+            p.set("resent", peer.copiesResent)
+            if let lacks = peer.lacks { p.set("lacks", runs(lacks)) }
+            p.set("cannot", runs(peer.cannot))
+            return p.value
+        }))
+        return b.object
+    }
+
     static func stateDigest(_ digest: StateDigest) -> JSONObject {
         var b = ObjectBuilder()
         b.set("digest", digest.sha256)

@@ -89,6 +89,9 @@ public final class SpoolProcessor {
         public var limits = FileLimits()
         /// The signature policy and keyring (the daemon passes the configured ones).
         public var signatures = SignatureRules.off
+        /// When set (with peers), the copies each commit accepts are queued
+        /// for the peers in the same transaction (docs/federation.md).
+        public var federation: FederationSettings?
 
         public init() {}
     }
@@ -141,6 +144,17 @@ public final class SpoolProcessor {
     private var readingAhead: [String: (run: ReadAheadRun, index: Int)] = [:]
     /// How far into the pass's names reading ahead has been arranged.
     private var readAheadEnd = 0
+    /// Control lines of federation batches read in this pass, with their file.
+    private var controls: [(control: ControlLine, file: String)] = []
+    /// `line:name` of the control lines handed over (each is idempotent;
+    /// this only spares answering one report many times).
+    private var controlsSeen = Set<String>()
+
+    /// The control lines read since the last call, handed over once.
+    func takeControls() -> [(control: ControlLine, file: String)] {
+        defer { controls = [] }
+        return controls
+    }
 
     public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
         self.layout = layout
@@ -385,6 +399,14 @@ public final class SpoolProcessor {
             } catch {
                 throw .system(error)
             }
+            if !single {
+                // A file still being written is read again while it is young:
+                // each control line is handed over once per file and line.
+                for (line, control) in reader.takeControls() where controlsSeen.insert("\(line):\(name)").inserted {
+                    controls.append((control, name))
+                }
+                if controlsSeen.count > 100_000 { controlsSeen = [] }
+            }
             if copies.isEmpty {
                 if single || !young {
                     batch.files[index].complete = true
@@ -490,6 +512,12 @@ public final class SpoolProcessor {
 
     // MARK: - Commit and dispose
 
+    /// The federation settings when copies are to be queued for peers.
+    private var exporting: FederationSettings? {
+        guard let federation = settings.federation, !federation.peers.isEmpty else { return nil }
+        return federation
+    }
+
     private func commit(_ batch: inout Batch, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
         // A file with neither copies in this batch nor completion (a young file
         // that does not parse yet) has nothing to record.
@@ -513,6 +541,8 @@ public final class SpoolProcessor {
                 try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
                 var reconciler = Reconciler(db, now: now)
+                var queue = FederationQueue(db)
+                let federation = exporting
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
                 var files = files
                 var pending: [PendingLine] = []
@@ -530,6 +560,12 @@ public final class SpoolProcessor {
                     // locality order: the file is done up to its furthest copy.
                     files[file].entry.doneBytes = max(files[file].entry.doneBytes, items[position].copy.endOffset)
                     if let line { files[file].entry.linesDone = max(files[file].entry.linesDone, line) }
+                    if let federation, let message = items[position].copy.reading.message, let raw = items[position].copy.raw,
+                       outcome == .applied || outcome.rejection?.code == .conflict {
+                        // Accepted: applied, or one side of a conflict (every
+                        // node must see both). Byte for byte as it came.
+                        try queue.enqueue(origin: message.origin.rawValue, seq: message.seq, from: federation.arrivalPeer(name), bytes: raw)
+                    }
                     guard case .rejected(let rejection) = outcome else { continue }
                     let item = items[position]
                     if files[item.file].single {

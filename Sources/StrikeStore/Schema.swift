@@ -17,7 +17,7 @@ enum Schema {
 
     /// The migrations, in order.
     static var migrations: [(identifier: String, migrate: @Sendable (Database) throws -> Void)] {
-        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-mandates", v4Mandates)]
+        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-mandates", v4Mandates), ("v5-federation", v5Federation)]
     }
 
     /// Every migration this version knows, by identifier: a database that

@@ -33,6 +33,8 @@ public enum QueryCall: Sendable, Equatable {
     case summary
     /// The state's fingerprint (Store+StateDigest.swift).
     case stateDigest
+    /// The federation peers (Store+Federation.swift).
+    case peers
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
@@ -66,6 +68,9 @@ public enum QueryCall: Sendable, Equatable {
         case "StateDigest":
             _ = try read([])
             self = .stateDigest
+        case "Peers":
+            _ = try read([])
+            self = .peers
         case "ListWorkplaces":
             let p = try read(PageParameters.keys.union(["region", "town", "strike"]))
             let strike = try p.optionalString("strike")
@@ -125,6 +130,7 @@ public enum QueryCall: Sendable, Equatable {
         switch self {
         case .summary: "Summary"
         case .stateDigest: "StateDigest"
+        case .peers: "Peers"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
         case .listDelegates: "ListDelegates"
@@ -146,7 +152,7 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .stateDigest, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
+        case .summary, .stateDigest, .peers, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
         case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
             .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
@@ -165,7 +171,7 @@ public enum QueryCall: Sendable, Equatable {
     public var call: VarlinkCall {
         var b = ParameterBuilder()
         switch self {
-        case .summary, .stateDigest, .watch: break
+        case .summary, .stateDigest, .peers, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
         case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)

@@ -503,6 +503,46 @@ method StateDigest() -> (
   applied: int
 )
 
+# A run of seqs of one origin.
+type SeqRun (
+  # The origin.
+  origin: string,
+  # The first seq of the run.
+  first: int,
+  # The last seq of the run.
+  last: int
+)
+
+# A federation peer, as this node's ledger has it.
+type Peer (
+  # Its name in strikecd.yaml.
+  name: string,
+  # When a batch for it was last written (RFC 3339, UTC).
+  last_sent: ?string,
+  # When a batch or report from it was last read.
+  last_heard: ?string,
+  # When it was last told what this node holds and lacks.
+  last_report: ?string,
+  # Accepted copies queued and not yet in its batches (before its filter).
+  waiting: int,
+  # Copies written into its batches as they were accepted.
+  sent: int,
+  # Copies re-sent for its gap reports.
+  resent: int,
+  # What this node holds that its last report did not list (absent: it
+  # never reported), at most 100 runs.
+  lacks: ?[]SeqRun,
+  # What it said it cannot supply (this node does not ask it again), at
+  # most 100 runs.
+  cannot: []SeqRun
+)
+
+# The federation peers configured at the daemon's start, by name.
+method Peers() -> (
+  # One per peer.
+  peers: []Peer
+)
+
 # Workplaces that a workplace.reported or strike.reported message is about,
 # by id. Workplaces that other messages only name are listed by Unresolved.
 method ListWorkplaces(

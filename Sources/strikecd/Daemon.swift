@@ -20,6 +20,8 @@ import VarlinkProtocol
 /// the Varlink server and systemd notifications. Owns no logic of its own.
 final class Daemon: Sendable {
     let config: Mutex<DaemonConfig>
+    /// Federation as configured at start: a reload does not change it.
+    let federation: FederationSettings?
     /// The signature policy and keyring in use; replaced on reload.
     let signatures: CurrentSignatures
     let configFile: String?
@@ -43,6 +45,7 @@ final class Daemon: Sendable {
         fixedLogLevel: Logger.Level?, logger: Logger
     ) throws {
         self.config = Mutex(config)
+        self.federation = config.federationSettings
         self.signatures = CurrentSignatures(signatures)
         self.configFile = configFile
         self.overrides = overrides
@@ -245,7 +248,10 @@ final class Daemon: Sendable {
             logger.notice("log level changed from \(previous) to \(level)", metadata: JournalEvent.reloaded.metadata())
             StrikeLogging.level.value = level
         }
-        spool.update(fresh.spoolSettings(signatures: rules))
+        var spoolSettings = fresh.spoolSettings(signatures: rules)
+        // Federation is set up at start; a reload keeps it (strikecd.yaml(5): restart).
+        spoolSettings.processor.federation = federation
+        spool.update(spoolSettings)
         spool.requestRescan()
         logger.notice("configuration reloaded (signatures \(fresh.signatures.rawValue), keyring: \(SignatureSetup.describe(rules))); rescanning the spool", metadata: JournalEvent.reloaded.metadata())
     }

@@ -331,6 +331,37 @@ struct Gaps: ParsableCommand {
     }
 }
 
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers",
+        abstract: "List the federation peers: last sent, last heard, waiting to be sent, what each lacks.",
+        discussion: "LACKS counts the seqs this node holds that the peer's last report did not list (- when it never reported); CANNOT those it said it cannot supply.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let reply = try connection.call(QueryCall.peers.call)
+        guard case .array(let peers)? = reply["peers"] else { return }
+        var table = Table("PEER", "LAST SENT", "LAST HEARD", "WAITING", "SENT", "RESENT", "LACKS", "CANNOT")
+        for case .object(let peer) in peers {
+            if connection.json { printJSON(.object(peer)); continue }
+            func count(_ key: String) -> String {
+                guard case .array(let runs)? = peer[key] else { return "-" }
+                var total: Int64 = 0
+                for case .object(let run) in runs {
+                    if case .number(let first)? = run["first"], case .number(let last)? = run["last"], let a = first.int64, let b = last.int64 {
+                        total = total.addingReportingOverflow(b.subtractingReportingOverflow(a).partialValue &+ 1).partialValue
+                    }
+                }
+                return runs.count >= 100 ? "\(total)+" : "\(total)"
+            }
+            table.add(peer.cell("name"), peer.cell("last_sent"), peer.cell("last_heard"), peer.cell("waiting"),
+                      peer.cell("sent"), peer.cell("resent"), count("lacks"), count("cannot"))
+        }
+        if !connection.json { table.print(empty: "no peers (strikecd.yaml has no peers, or the daemon has not started with them)") }
+    }
+}
+
 struct UnresolvedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unresolved", abstract: "List what messages name but none describes yet.")
