@@ -150,7 +150,8 @@ fed_nncp_keys() {
 
 # fed_nncp_config NODE NEIGHBOUR...: NODE's nncp.hjson: its own keys, its spool and log,
 # and for each neighbour its public keys, its address, a call every second while packets
-# wait for it (nncp-caller), and the exec handler `strikecd` that runs `strikecd import`.
+# wait for it (nncp-caller), and the exec handler `strikecd` that runs `strikecd import`
+# with NNCP_SENDER set to the neighbour's name (as docs/federation.md says).
 fed_nncp_config() {
     local node="$1"
     shift
@@ -168,7 +169,10 @@ for n in neighbours:
     neigh[n] = {k: field(n, "self", k) for k in public}
     neigh[n]["addrs"] = {"lan": "%s:5400" % ips[n]}
     neigh[n]["calls"] = [{"cron": "*/1 * * * * * *", "when-tx-exists": True, "onlinedeadline": 2}]
-    neigh[n]["exec"] = {"strikecd": [strikecd, "import", "--config", os.path.join(root, node, "strikecd.yaml")]}
+    # NNCP sets NNCP_SENDER to the sender's node id; strikecd knows its peers by their
+    # nncp: name, so each neighbour's handler says whose packets it runs for.
+    neigh[n]["exec"] = {"strikecd": ["/usr/bin/env", "NNCP_SENDER=" + n, strikecd, "import",
+                                     "--config", os.path.join(root, node, "strikecd.yaml")]}
 config = {"spool": os.path.join(root, node, "nncp", "spool"),
           "log": os.path.join(root, node, "nncp", "log"),
           "self": self_keys, "neigh": neigh}
@@ -190,7 +194,7 @@ fed_nncp_start() {
 fed_nncp() {
     local node="$1" command="$2"
     shift 2
-    ip netns exec "$FED_RUN-$node" "$command" -cfg "$FED_DIR/$node/nncp/nncp.hjson" -noprogress "$@"
+    ip netns exec "$FED_RUN-$node" "$command" -cfg "$FED_DIR/$node/nncp/nncp.hjson" "$@"
 }
 
 # Packets waiting in NODE's NNCP spool for PEER (nncp-stat's count; 0 when none).
@@ -257,10 +261,18 @@ fed_applied() {
         | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"]["applied"])' 2>/dev/null
 }
 
-# fed_duplicates NODE: copies of messages NODE already held (Summary's messages.duplicates).
-fed_duplicates() {
-    fed_strikectl "$1" status --json 2>/dev/null \
-        | python3 -c 'import json, sys; print(json.load(sys.stdin)["messages"]["duplicates"])' 2>/dev/null
+# fed_peer NODE PEER FIELD: a field of PEER in NODE's `strikectl peers --json`.
+fed_peer() {
+    fed_strikectl "$1" peers --json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    value = json.loads(line)
+    peers = value if isinstance(value, list) else value.get("peers", [value])
+    for peer in peers:
+        if peer.get("name") == sys.argv[1]:
+            print(json.dumps(peer.get(sys.argv[2])))' "$2" "$3"
 }
 
 # Whether every NODE given has the same non-empty digest and has applied at least MIN.
