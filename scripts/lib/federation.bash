@@ -133,7 +133,7 @@ fed_strike() {
 fed_drop() {
     local node="$1" name="$2" tmp="$FED_DIR/$1/spool/tmp/$2"
     cat > "$tmp"
-    "$STRIKECD_BIN/strikectl" sign --key-dir "$FED_DIR/secret" --state "$FED_DIR/seq-state" "$tmp" > /dev/null \
+    "$STRIKECD_BIN/strikectl" sign --key-dir "$FED_DIR/secret" --state "$FED_DIR/seq-state" "$tmp" >> "$FED_DIR/sign.log" 2>&1 \
         || fed_fail "strikectl sign $name"
     mv "$tmp" "$FED_DIR/$node/spool/incoming/$name"
 }
