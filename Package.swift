@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StrikeConfigTests",
-            dependencies: ["StrikeConfig"],
+            dependencies: ["StrikeConfig", "StrikeCore"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -40,26 +40,32 @@ public enum PeerFilter: Sendable, Equatable, CustomStringConvertible {
     case all
     /// An origin's slug: that origin's copies.
     case origin(String)
+    /// `workplace:SLUG`, `council:SLUG`, `workplace:*`, `council:*`: the
+    /// copies about such a body (docs/messages.md, "Scopes"); never a safety
+    /// report, which is about no body.
+    case scope(Scope)
 
     public var description: String {
         switch self {
         case .all: "*"
         case .origin(let origin): origin
+        case .scope(let scope): scope.description
         }
     }
 
-    /// Whether a copy of `origin` may go where this filter is given.
-    public func admits(origin: String) -> Bool {
+    /// Whether a copy of `origin` about `body` may go where this filter is given.
+    public func admits(origin: String, body: BodyRef?) -> Bool {
         switch self {
         case .all: true
         case .origin(let allowed): allowed == origin
+        case .scope(let scope): body.map(scope.admits) ?? false
         }
     }
 }
 
 extension [PeerFilter] {
-    /// Whether any filter admits a copy of `origin`.
-    public func admit(origin: String) -> Bool { contains { $0.admits(origin: origin) } }
+    /// Whether any filter admits a copy of `origin` about `body`.
+    public func admit(origin: String, body: BodyRef? = nil) -> Bool { contains { $0.admits(origin: origin, body: body) } }
 }
 
 /// A directory read like the spool but never deleted from.
@@ -161,12 +167,11 @@ extension DaemonConfig {
                 filters.append(.all)
             } else if Slug.isValid(text) {
                 filters.append(.origin(text))
-            } else if let colon = text.firstIndex(of: ":"), ["workplace", "council"].contains(String(text[..<colon])) {
-                throw ConfigError(file: file, line: item.mark?.line, key: key,
-                                  message: "scope filters such as \"\(text)\" are not supported yet by this strikecd; use \"*\" or origins")
+            } else if let scope = Scope(text) {
+                filters.append(.scope(scope))
             } else {
                 throw ConfigError(file: file, line: item.mark?.line, key: key,
-                                  message: "\"\(text)\" is neither \"*\" nor an origin (a slug)")
+                                  message: "\"\(text)\" is neither \"*\", an origin (a slug) nor a scope (workplace:SLUG, council:SLUG, workplace:*, council:*)")
             }
         }
         return filters

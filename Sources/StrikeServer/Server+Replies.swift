@@ -193,8 +193,17 @@ enum Replies {
             item.set("participants", a.participants)
             return item.value
         }))
+        b.set("reports", .array(detail.reports.map(report)))
         b.set("truncated", detail.truncated)
         return b.object
+    }
+
+    static func report(_ r: ReportRecord) -> JSONValue {
+        var b = ObjectBuilder()
+        b.set("message", messageRef(r.message))
+        b.set("type", r.type)
+        b.set("subject", r.subject)
+        return b.value
     }
 
     static func messageRef(_ m: MessageRef) -> JSONValue {
@@ -252,6 +261,7 @@ enum Replies {
         b.set("mandates", .array(c.mandates.map(mandate)))
         b.set("seats", .array(c.seats.map(mandate)))
         b.set("elected", .array(c.elected.map(mandate)))
+        b.set("reports", .array(c.reports.map(report)))
         b.set("truncated", c.truncated)
         return b.object
     }

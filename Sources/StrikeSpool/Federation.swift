@@ -27,15 +27,25 @@ public struct FederationSettings: Sendable, Equatable {
         public var nncpSender: String?
         /// The origins it may be sent; nil: every origin.
         public var origins: Set<String>?
+        /// Besides `origins`: the copies about bodies these scopes admit.
+        public var scopes: [Scope]
 
-        public init(name: String, outbox: String, nncpSender: String?, origins: Set<String>?) {
+        public init(name: String, outbox: String, nncpSender: String?, origins: Set<String>?, scopes: [Scope] = []) {
             self.name = name
             self.outbox = outbox
             self.nncpSender = nncpSender
             self.origins = origins
+            self.scopes = scopes
         }
 
+        /// Whether every copy of `origin` may go to it (its reports list
+        /// only such origins: a relay learns nothing of the others).
         func admits(_ origin: String) -> Bool { origins?.contains(origin) ?? true }
+
+        /// Whether this copy may go to it.
+        func admits(_ origin: String, body: BodyRef?) -> Bool {
+            admits(origin) || (body.map { body in scopes.contains { $0.admits(body) } } ?? false)
+        }
     }
 
     public struct Inbox: Sendable, Equatable {
@@ -108,21 +118,29 @@ final class Federation {
 
     // MARK: - Export
 
-    /// Writes every queued copy not yet in a peer's batches into a batch for
-    /// it (filtered, never back to where it came from), then moves its mark.
-    /// A crash between the two re-sends the batch: the peer counts duplicates.
+    /// Writes every valid version not yet in a peer's batches into a batch
+    /// for it (filtered, never back to where its first copy came from), then
+    /// moves its mark. A crash between the two re-sends the batch: the peer
+    /// counts duplicates. What goes is the stored canonical JSON with its
+    /// `sig`: the same message as the copy received (the same identity, and
+    /// a signature that verifies, since it covers the canonical form), not
+    /// its bytes, which the store does not keep (see Store+Federation.swift).
     func export(now: Int64) throws(SpoolTrouble) {
         for peer in settings.peers {
             while true {
-                let (copies, _): ([QueuedCopy], Int64)
+                let (copies, last): ([QueuedCopy], Int64?)
                 do {
-                    (copies, _) = try store.queued(for: peer.name, limit: Self.batchCopies)
+                    (copies, last) = try store.queued(for: peer.name, limit: Self.batchCopies)
                 } catch {
                     throw .store(error)
                 }
-                guard let last = copies.last else { break }
+                guard let last else { break }
                 noteHeld(copies)
-                let chosen = copies.filter { $0.from != peer.name && peer.admits($0.origin) }
+                let chosen = copies.filter { copy in
+                    settings.arrivalPeer(copy.source) != peer.name
+                        && (peer.admits(copy.origin)
+                            || peer.admits(copy.origin, body: MessageReader.read(copy.bytes, policy: .stored).message?.aboutBody))
+                }
                 if !chosen.isEmpty {
                     try writeBatch(to: peer, copies: chosen.map(\.bytes), controls: [report(for: peer)], now: now)
                     logger.info("sent \(chosen.count) copies to \(peer.name)", metadata: JournalEvent.federationSent.metadata([
@@ -130,11 +148,10 @@ final class Federation {
                     ]))
                 }
                 do {
-                    try store.markSent(peer: peer.name, upto: last.id, copies: chosen.count, now: now, configured: settings.peers.map(\.name))
+                    try store.markSent(peer: peer.name, upto: last, copies: chosen.count, now: now)
                 } catch {
                     throw .store(error)
                 }
-                if copies.count < Self.batchCopies { break }
             }
         }
     }
@@ -194,7 +211,9 @@ final class Federation {
         var resend: SeqRanges = [:]
         var cannot: SeqRanges = [:]
         for (origin, asked) in want {
-            let available = peer.admits(origin) ? SeqRangeSet.intersecting(asked, mine[origin] ?? []) : []
+            // Scope filters admit some copies of an origin: those are judged
+            // one by one below.
+            let available = peer.admits(origin) || !peer.scopes.isEmpty ? SeqRangeSet.intersecting(asked, mine[origin] ?? []) : []
             if !available.isEmpty { resend[origin, default: []] += available }
             let missing = SeqRangeSet.subtracting(asked, available)
             if !missing.isEmpty { cannot[origin] = missing }
@@ -207,7 +226,11 @@ final class Federation {
         resend = resend.mapValues(SeqRangeSet.normalised)
         let copies: [[UInt8]]
         do {
-            copies = try store.storedCopies(resend, limit: Self.resendLimit).map(\.bytes)
+            copies = try store.storedCopies(resend, limit: Self.resendLimit).compactMap { copy in
+                if peer.admits(copy.origin) { return copy.bytes }
+                let body = MessageReader.read(copy.bytes, policy: .stored).message?.aboutBody
+                return peer.admits(copy.origin, body: body) ? copy.bytes : nil
+            }
         } catch {
             throw .store(error)
         }
@@ -216,7 +239,7 @@ final class Federation {
         if !cannot.isEmpty { controls.append(.cannot(node: settings.node, to: peer.name, ranges: Self.capped(cannot))) }
         try writeBatch(to: peer, copies: copies, controls: controls, now: now)
         do {
-            try store.markSent(peer: peer.name, upto: 0, copies: 0, resent: copies.count, now: now, configured: settings.peers.map(\.name))
+            try store.markSent(peer: peer.name, upto: 0, copies: 0, resent: copies.count, now: now)
         } catch {
             throw .store(error)
         }

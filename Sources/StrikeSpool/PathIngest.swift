@@ -112,7 +112,7 @@ public struct PathIngest {
 
         func commit() throws(StoreError) {
             guard !batch.isEmpty else { return }
-            let (outcomes, _) = try store.ingest(batch, now: now)
+            let (outcomes, _) = try store.ingest(batch, now: now, speakers: policy.signatures.speakers)
             for (copy, outcome) in zip(batch, outcomes) {
                 switch outcome {
                 case .applied: totals.applied += 1

@@ -89,8 +89,7 @@ public final class SpoolProcessor {
         public var limits = FileLimits()
         /// The signature policy and keyring (the daemon passes the configured ones).
         public var signatures = SignatureRules.off
-        /// When set (with peers), the copies each commit accepts are queued
-        /// for the peers in the same transaction (docs/federation.md).
+        /// Federation (docs/design.md, "Federation"): peers, inboxes, reports.
         public var federation: FederationSettings?
 
         public init() {}
@@ -512,12 +511,6 @@ public final class SpoolProcessor {
 
     // MARK: - Commit and dispose
 
-    /// The federation settings when copies are to be queued for peers.
-    private var exporting: FederationSettings? {
-        guard let federation = settings.federation, !federation.peers.isEmpty else { return nil }
-        return federation
-    }
-
     private func commit(_ batch: inout Batch, now: Int64, report: inout PassReport) throws(SpoolTrouble) {
         // A file with neither copies in this batch nor completion (a young file
         // that does not parse yet) has nothing to record.
@@ -540,9 +533,7 @@ public final class SpoolProcessor {
                 var ledger = LedgerWriter(db)
                 try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
-                var reconciler = Reconciler(db, now: now)
-                var queue = FederationQueue(db)
-                let federation = exporting
+                var reconciler = Reconciler(db, now: now, speakers: settings.signatures.speakers)
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
                 var files = files
                 var pending: [PendingLine] = []
@@ -560,12 +551,6 @@ public final class SpoolProcessor {
                     // locality order: the file is done up to its furthest copy.
                     files[file].entry.doneBytes = max(files[file].entry.doneBytes, items[position].copy.endOffset)
                     if let line { files[file].entry.linesDone = max(files[file].entry.linesDone, line) }
-                    if let federation, let message = items[position].copy.reading.message, let raw = items[position].copy.raw,
-                       outcome == .applied || outcome.rejection?.code == .conflict {
-                        // Accepted: applied, or one side of a conflict (every
-                        // node must see both). Byte for byte as it came.
-                        try queue.enqueue(origin: message.origin.rawValue, seq: message.seq, from: federation.arrivalPeer(name), bytes: raw)
-                    }
                     guard case .rejected(let rejection) = outcome else { continue }
                     let item = items[position]
                     if files[item.file].single {

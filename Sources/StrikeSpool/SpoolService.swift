@@ -486,6 +486,16 @@ public final class SpoolService: Sendable {
                 ]))
             case .restored:
                 break  // Only a requeue restores, and it says so itself.
+            case .report(let envelope, let type, let body):
+                logger.notice("\(envelope.origin) #\(envelope.seq) (\(type.rawValue)) is about \(body), which \(envelope.origin) does not speak for: kept as a report from another origin; it moves nothing", metadata: JournalEvent.reportFromOther.metadata([
+                    "origin": "\(envelope.origin)", "seq": "\(envelope.seq)", "type": "\(type.rawValue)", "body": "\(body)",
+                ]))
+            case .rescoped(let messages, let subjects) where messages > 0 || subjects > 0:
+                logger.notice("the keyring's scopes changed: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            case .rescoped:
+                break
             }
         }
         for name in report.unreadable where unreadableWarned.withLock({ $0.insert(name).inserted }) {
@@ -574,7 +584,7 @@ public final class SpoolService: Sendable {
         if !identities.isEmpty {
             do {
                 let events = try store.write { db in
-                    var reconciler = Reconciler(db, now: Sys.now())
+                    var reconciler = Reconciler(db, now: Sys.now(), speakers: processor.settings.signatures.speakers)
                     // The policy, keyring or max_file_size may have changed since
                     // the copy was judged: forget the first identity it was recorded under.
                     var forgotten = false

@@ -2,38 +2,28 @@ import Foundation
 import GRDB
 import StrikeCore
 
-// Federation's records (docs/federation.md): the copies accepted and not yet
-// handed to every peer, byte for byte; each peer's ledger (how far through
-// that queue its batches were written, and what it last said it holds); the
-// ranges a peer said it cannot supply; and which inbox files were taken.
+// Federation's records (docs/design.md, "Federation"): each peer's ledger
+// (how far through the versions, in arrival order, its batches were
+// written, and what it last said it holds); the ranges a peer said it
+// cannot supply; and which inbox files were taken.
 //
-// The queue is written in the transaction that accepted the copies, so a
-// crash between COMMIT and the batch file re-sends rather than loses; a
-// peer's mark moves only after its batch file is durable, so nothing is
-// sent twice except after such a crash (where the peer counts a duplicate).
+// The copies to send are the valid versions themselves (`version`, whose
+// rowids grow in arrival order and whose `source` names the spool file the
+// first copy came in, hence the peer): ingestion writes nothing more for
+// federation. A first design queued each accepted copy's raw bytes in the
+// committing transaction; it cost about a fifth more CPU per ingested copy
+// (docs/performance.md), against the target of a tenth. A peer's mark
+// moves only after its batch file is durable, so a crash between the two
+// re-sends rather than loses, and nothing is sent twice otherwise.
 
 extension Schema {
     static func v5Federation(_ db: Database) throws {
         try db.execute(sql: """
-            -- Accepted copies (applied, or one side of a conflict) as they
-            -- were received, until every configured peer's batches hold them.
-            -- Appended in id order; the peer marks below point into it.
-            -- AUTOINCREMENT: ids are never reused once the queue is empty,
-            -- or a new copy could get an id below a peer's mark and never go.
-            CREATE TABLE federation_copy (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                origin TEXT NOT NULL,
-                seq INTEGER NOT NULL CHECK (seq >= 1),
-                -- The peer it came from, which it does not go back to.
-                from_peer TEXT,
-                bytes BLOB NOT NULL
-            );
-
             -- One row per peer ever configured.
             CREATE TABLE federation_peer (
                 name TEXT PRIMARY KEY NOT NULL,
-                -- federation_copy ids up to here are in its batches (or were
-                -- not for it).
+                -- Versions (by id, in arrival order) up to here are in its
+                -- batches, or were not for it.
                 sent_upto INTEGER NOT NULL DEFAULT 0 CHECK (sent_upto >= 0),
                 last_sent INTEGER,
                 last_heard INTEGER,
@@ -72,34 +62,13 @@ extension Schema {
     }
 }
 
-/// Queues accepted copies for the peers inside the transaction that
-/// accepted them (one prepared statement per transaction).
-public struct FederationQueue: ~Copyable {
-    private let db: Database
-    private var insert: DirectStatement?
-
-    public init(_ db: Database) { self.db = db }
-
-    public mutating func enqueue(origin: String, seq: Int64, from peer: String?, bytes: [UInt8]) throws {
-        if insert == nil {
-            insert = try DirectStatement(db, sql: "INSERT INTO federation_copy (origin, seq, from_peer, bytes) VALUES (?, ?, ?, ?)")
-        }
-        let s = insert!
-        s.reset()
-        s.bind(1, origin)
-        s.bind(2, seq)
-        s.bind(3, peer)
-        s.bind(4, blob: Data(bytes))
-        try s.execute()
-    }
-}
-
-/// A queued copy.
+/// A valid version to send: its canonical JSON with its `sig`.
 public struct QueuedCopy: Sendable {
     public let id: Int64
     public let origin: String
     public let seq: Int64
-    public let from: String?
+    /// Where its first copy came from: a spool file name, with `:LINE`.
+    public let source: String
     public let bytes: [UInt8]
 }
 
@@ -133,48 +102,41 @@ extension Store {
                 let marks = Array(repeating: "?", count: names.count).joined(separator: ",")
                 try db.execute(sql: "DELETE FROM federation_peer WHERE name NOT IN (\(marks))", arguments: StatementArguments(names))
                 try db.execute(sql: "DELETE FROM federation_cannot WHERE peer NOT IN (\(marks))", arguments: StatementArguments(names))
-                try Self.dropDelivered(db, configured: names)
             }
         } catch {
             throw StoreError.from(error)
         }
     }
 
-    /// Up to `limit` queued copies after `peer`'s mark, in queue order.
-    public func queued(for peer: String, limit: Int) throws(StoreError) -> (copies: [QueuedCopy], mark: Int64) {
+    /// Up to `limit` valid versions after `peer`'s mark, in arrival order
+    /// (both sides of a conflict are valid versions), and the id of the
+    /// last version looked at (invalid ones are passed over).
+    public func queued(for peer: String, limit: Int) throws(StoreError) -> (copies: [QueuedCopy], last: Int64?) {
         try read { db in
             let mark = try Int64.fetchOne(db, sql: "SELECT sent_upto FROM federation_peer WHERE name = ?", arguments: [peer]) ?? 0
-            let rows = try Row.fetchAll(db, sql: "SELECT id, origin, seq, from_peer, bytes FROM federation_copy WHERE id > ? ORDER BY id LIMIT ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT id, origin, seq, source, body, state FROM version WHERE id > ? ORDER BY id LIMIT ?",
                                         arguments: [mark, limit])
-            return (rows.map { row in
-                QueuedCopy(id: row[0], origin: row[1], seq: row[2], from: row[3], bytes: Array((row[4] as Data?) ?? Data()))
-            }, mark)
+            let copies = rows.compactMap { row -> QueuedCopy? in
+                guard (row[5] as String) != "invalid", let body: String = row[4], let origin: String = row[1] else { return nil }
+                return QueuedCopy(id: row[0], origin: origin, seq: row[2], source: row[3], bytes: Array(body.utf8))
+            }
+            return (copies, rows.last.map { $0[0] as Int64 })
         }
     }
 
-    /// Records that `peer`'s batches hold the queue up to `upto` (its batch
-    /// file is durable), and drops the copies every one of `configured`
-    /// peers has passed.
-    public func markSent(peer: String, upto: Int64, copies: Int, resent: Int = 0, now: Int64, configured: [String]) throws(StoreError) {
+    /// Records that `peer`'s batches hold the versions up to `upto` (its
+    /// batch file is durable).
+    public func markSent(peer: String, upto: Int64, copies: Int, resent: Int = 0, now: Int64) throws(StoreError) {
         do {
             try write { db in
                 try db.execute(sql: """
                     UPDATE federation_peer SET sent_upto = max(sent_upto, ?), last_sent = ?, copies_sent = copies_sent + ?,
                         copies_resent = copies_resent + ? WHERE name = ?
                     """, arguments: [upto, now, copies, resent, peer])
-                try Self.dropDelivered(db, configured: configured)
             }
         } catch {
             throw StoreError.from(error)
         }
-    }
-
-    static func dropDelivered(_ db: Database, configured: [String]) throws {
-        guard !configured.isEmpty else { return }
-        let marks = Array(repeating: "?", count: configured.count).joined(separator: ",")
-        guard let low = try Int64.fetchOne(db, sql: "SELECT min(sent_upto) FROM federation_peer WHERE name IN (\(marks))",
-                                           arguments: StatementArguments(configured)) else { return }
-        try db.execute(sql: "DELETE FROM federation_copy WHERE id <= ?", arguments: [low])
     }
 
     /// The seqs this node holds per origin (a valid version: applied or in
@@ -301,7 +263,7 @@ extension Store {
             for name in try String.fetchAll(db, sql: "SELECT name FROM federation_peer ORDER BY name") {
                 guard let row = try Row.fetchOne(db, sql: """
                     SELECT last_sent, last_heard, last_report, heard_have, copies_sent, copies_resent,
-                           (SELECT count(*) FROM federation_copy WHERE id > sent_upto) FROM federation_peer WHERE name = ?
+                           (SELECT count(*) FROM version WHERE id > sent_upto AND state <> 'invalid') FROM federation_peer WHERE name = ?
                     """, arguments: [name]) else {
                     records.append(PeerRecord(name: name, waiting: 0, copiesSent: 0, copiesResent: 0, cannot: [:]))
                     continue

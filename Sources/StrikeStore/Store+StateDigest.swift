@@ -8,7 +8,7 @@ import GRDB
 /// from the distinct valid messages (and the keyring's scopes): the valid
 /// versions (applied, and both sides of every conflict), the applied
 /// messages with their order keys, every subject table, the entities named,
-/// and the Summary's tallies. Left out is what depends on how and when
+/// the reports from other origins, and the Summary's tallies. Left out is what depends on how and when
 /// copies arrived rather than on which messages they carried: first-seen
 /// times, sources, rowids, the spool's ledger, duplicates, and copies
 /// refused as invalid (junk never travels between nodes, so one node's
@@ -32,9 +32,11 @@ extension Store {
         // A version is its identity hash, never its arrival-dependent rowid.
         ("version", "SELECT hex(hash), origin, seq, state, body FROM version WHERE state <> 'invalid' ORDER BY origin, seq, hash"),
         ("message", """
-            SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash) FROM message m JOIN version v ON v.id = m.version
+            SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash), m.report FROM message m JOIN version v ON v.id = m.version
             ORDER BY m.origin, m.seq
             """),
+        // Reports from other origins (scopes): applied, folded into nothing.
+        ("report", "SELECT body, k, origin, seq, type, subject FROM report ORDER BY body, k"),
         ("entity", "SELECT kind, id, messages FROM entity ORDER BY kind, id"),
         // Not duplicates (a count of copies) nor rejected (it counts junk).
         ("tally", "SELECT name, value FROM tally WHERE value <> 0 AND name NOT IN ('duplicates', 'rejected') ORDER BY name"),

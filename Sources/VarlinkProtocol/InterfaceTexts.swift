@@ -233,6 +233,19 @@ type MessageRef (
   seq: int
 )
 
+# A report from another origin: an applied message whose origin does not
+# speak for the workplace or council it is about (the keyring's speaks-for
+# lines), so it set no fact and changed no total.
+type Report (
+  # The message: its origin is who reported it, its time when.
+  message: MessageRef,
+  # Its type, e.g. strike.reported.
+  type: string,
+  # What it would have changed, e.g. workplace/tractor-works,
+  # delegate/rook or action/general-strike-48h.
+  subject: string
+)
+
 # A body that elects and recalls delegates.
 type Body (
   # A workplace assembly, or a council's delegates.
@@ -578,6 +591,8 @@ method GetWorkplace(
   demands: []WorkplaceDemand,
   # Actions it joined, by id.
   actions: []WorkplaceAction,
+  # Reports from other origins about it, latest first: they moved nothing.
+  reports: []Report,
   # True when a list was cut: page through ListDelegates, ListDemands or
   # ListActions with 'workplace' set.
   truncated: bool
@@ -655,6 +670,8 @@ method GetCouncil(
   seats: []Mandate,
   # The mandates it gave, by delegate and council.
   elected: []Mandate,
+  # Reports from other origins about it, latest first: they moved nothing.
+  reports: []Report,
   # True when a list was cut.
   truncated: bool
 )

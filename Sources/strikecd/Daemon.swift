@@ -67,6 +67,18 @@ final class Daemon: Sendable {
         } catch {
             throw DaemonError("cannot open the database \(config.database): \(error.detail)")
         }
+        // Before READY: a store folded under other scopes (another keyring,
+        // a store from before scopes) is brought to this keyring's first.
+        do {
+            let (messages, subjects) = try store.adoptScopes(signatures.speakers, now: Sys.now())
+            if messages > 0 || subjects > 0 {
+                logger.notice("the keyring's scopes changed since the state was last worked out: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            }
+        } catch {
+            throw DaemonError("cannot bring the database \(config.database) to the keyring's scopes: \(error.detail)")
+        }
         do {
             layout = try SpoolLayout(root: config.spool)
         } catch {
@@ -252,6 +264,19 @@ final class Daemon: Sendable {
         // Federation is set up at start; a reload keeps it (strikecd.yaml(5): restart).
         spoolSettings.processor.federation = federation
         spool.update(spoolSettings)
+        // New scopes move the state now, not at the spool's next transaction
+        // (which would do it too, being under the new settings already).
+        do {
+            let (messages, subjects) = try store.adoptScopes(rules.speakers, now: Sys.now())
+            if messages > 0 || subjects > 0 {
+                logger.notice("the keyring's scopes changed: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            }
+        } catch {
+            // The spool's next transaction adopts them.
+            logger.warning("the new scopes are not in effect yet (\(error.detail)); the spool's next transaction brings them", metadata: JournalEvent.retrying.metadata())
+        }
         spool.requestRescan()
         logger.notice("configuration reloaded (signatures \(fresh.signatures.rawValue), keyring: \(SignatureSetup.describe(rules))); rescanning the spool", metadata: JournalEvent.reloaded.metadata())
     }

@@ -142,6 +142,9 @@ struct CheckConfig: ParsableCommand {
         for (key, value) in config.described {
             Console.line("\(key): \(value)")
         }
+        for line in SignatureSetup.describeScopes(signatures) {
+            Console.line(line)
+        }
     }
 }
 
@@ -192,7 +195,8 @@ extension DaemonConfig {
             peers: peers.map { peer in
                 FederationSettings.Peer(
                     name: peer.name, outbox: outboxDirectory(for: peer), nncpSender: peer.nncpNode,
-                    origins: peer.send.contains(.all) ? nil : Set(peer.send.compactMap { if case .origin(let o) = $0 { o } else { nil } }))
+                    origins: peer.send.contains(.all) ? nil : Set(peer.send.compactMap { if case .origin(let o) = $0 { o } else { nil } }),
+                    scopes: peer.send.compactMap { if case .scope(let scope) = $0 { scope } else { nil } })
             },
             inboxes: inboxes.map { FederationSettings.Inbox(path: $0.path, from: $0.from) },
             gapReportInterval: gapReportInterval)

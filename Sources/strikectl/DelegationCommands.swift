@@ -82,6 +82,8 @@ struct CouncilCommand: ParsableCommand {
             let table = mandateTable(title, reply.array(key))
             if !table.rows.isEmpty { out += "\n\n" + table.render(width: Table.terminalWidth) }
         }
+        let reports = reportTable(reply.array("reports"))
+        if !reports.rows.isEmpty { out += "\n\n" + reports.render(width: Table.terminalWidth) }
         if reply.bool("truncated") { out += "\n\n(lists cut at 100)" }
         Console.out(out)
     }

@@ -122,7 +122,7 @@ struct WorkplaceCommand: ParsableCommand {
         for a in reply.array("actions").compactMap(\.objectValue) {
             actions.add(a.cell("action"), a.cell("kind"), a.cell("starts_at"), a.cell("participants"))
         }
-        for table in [delegates, demands, actions] where !table.rows.isEmpty {
+        for table in [delegates, demands, actions, reportTable(reply.array("reports"))] where !table.rows.isEmpty {
             out += "\n\n" + table.render(width: Table.terminalWidth)
         }
         if reply.bool("truncated") {
@@ -429,4 +429,15 @@ func checkIDs(_ values: KeyValuePairs<String, String?>) throws {
             throw ValidationError(SlugAdvice.message(name, value))
         }
     }
+}
+
+/// Reports from other origins (GetWorkplace's and GetCouncil's `reports`):
+/// messages whose origin does not speak for the body, which moved nothing.
+func reportTable(_ reports: [JSONValue]) -> Table {
+    var table = Table("REPORT FROM ANOTHER ORIGIN (MOVED NOTHING)", "TYPE", "ABOUT", "SENT")
+    for r in reports.compactMap(\.objectValue) {
+        let message = r.object("message") ?? JSONObject()
+        table.add("\(message.cell("origin")) #\(message.cell("seq"))", r.cell("type"), r.cell("subject"), message.cell("at"))
+    }
+    return table
 }

@@ -53,8 +53,19 @@ import Testing
             let (x, y) = (try Self.digest(a), try Self.digest(b))
             return x.applied == 70 && y.applied == 70 && x.digest == y.digest
         }
+        // Syncthing's temporary and conflict names in an inbox are skipped;
+        // they are there before the file that is taken, so the scan that
+        // takes it saw them too.
+        try Self.message("ghost", 1, "ghost").write(toFile: bToA + "/.syncthing.batch-gomel-1.jsonl.tmp", atomically: false, encoding: .utf8)
+        try Self.message("ghost", 2, "ghost").write(toFile: bToA + "/batch-gomel-2.sync-conflict-20200824-090000-ABCDEFG.jsonl", atomically: false, encoding: .utf8)
+        try Self.message("ghost", 3, "ghost").write(toFile: shared.path + "/late.json", atomically: false, encoding: .utf8)
+        #expect(rename(shared.path + "/late.json", bToA + "/late.json") == 0)
+        try waitUntil("minsk to take late.json from its inbox", timeout: 60) { try Self.digest(a).applied == 71 }
+        #expect(a.names(a.quarantine).isEmpty, "the conflict copy was skipped, not quarantined")
         // Inboxes are never deleted from; batches are named for their node.
-        #expect(a.names(bToA).allSatisfy { $0.hasPrefix("batch-gomel-") && $0.hasSuffix(".jsonl") } && !a.names(bToA).isEmpty)
+        #expect(a.names(bToA).filter { !$0.hasPrefix(".") && $0 != "late.json" && !$0.contains("sync-conflict") }
+            .allSatisfy { $0.hasPrefix("batch-gomel-") && $0.hasSuffix(".jsonl") })
+        #expect(a.names(bToA).contains(".syncthing.batch-gomel-1.jsonl.tmp") && a.names(bToA).contains("late.json"))
         #expect(b.names(aToB).allSatisfy { $0.hasPrefix("batch-minsk-") && $0.hasSuffix(".jsonl") } && !b.names(aToB).isEmpty)
         // Nothing junk, nothing lost: every copy counted once as applied.
         #expect(a.names(a.quarantine).isEmpty && b.names(b.quarantine).isEmpty)
@@ -112,13 +123,16 @@ import Testing
         let environment = ["NNCP_SENDER": "GOMEL7ID", "PATH": "/usr/bin:/bin"]
         let one = try runCommand(Binaries.strikecd, ["import", "--spool", a.spool], input: Self.message("mtz", 1, "mtz", pretty: true), environment: environment)
         #expect(one.status == 0, "\(one.stderr)")
+        // A copy with line breaks travels framed in a `copy` line.
+        let framed = Base64.encode(Array(Self.message("mtz", 3, "mtz", pretty: true).utf8))
         let batch = #"{"strikecd":"batch","v":1,"node":"gomel"}"# + "\n" + Self.message("mtz", 2, "mtz") + "\n"
+            + #"{"strikecd":"copy","v":1,"base64":""# + framed + "\"}\n"
         let two = try runCommand(Binaries.strikecd, ["import", "--spool", a.spool], input: batch, environment: environment)
         #expect(two.status == 0, "\(two.stderr)")
         let junk = try runCommand(Binaries.strikecd, ["import", "--spool", a.spool], input: "not a message", environment: environment)
         #expect(junk.status == 0, "junk is the spool's to quarantine, never NNCP's to retry: \(junk.stderr)")
-        try waitUntil("both messages applied and the junk quarantined", timeout: 60) {
-            (try? Self.digest(a).applied) == 2 && a.names(a.quarantine).contains { $0.hasPrefix("nncp.GOMEL7ID.") }
+        try waitUntil("the three messages applied and the junk quarantined", timeout: 60) {
+            (try? Self.digest(a).applied) == 3 && a.names(a.quarantine).contains { $0.hasPrefix("nncp.GOMEL7ID.") }
         }
         #expect(a.names(a.tmp).isEmpty)
     }
@@ -247,5 +261,27 @@ import Testing
         try dropAtomically(Array(Self.message("mtz", 26, "mtz").utf8), name: "more.json", tmpDir: a.tmp, dir: a.incoming)
         try waitUntil("mtz #26 sent", timeout: 60) { lines().count >= 26 }
         #expect(lines().count == 26 && Set(lines()).count == 26)
+    }
+
+    /// A scope filter sends the copies about its bodies, whatever their
+    /// origin, and nothing else: not another workplace's, not a safety report.
+    @Test func aScopeFilterSendsCopiesAboutItsBodies() throws {
+        let shared = TemporaryDirectory("strikecd-fed")
+        let outbox = shared.path + "/to-gomel"
+        try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
+        let a = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\ngap_report_interval: 0\nnode: minsk\npeers:\n"
+            + "  - name: gomel\n    outbox: \(outbox)\n    send: [\"workplace:mtz\"]\n")
+        try a.start()
+        defer { _ = a.stop() }
+        let safety = #"{"v":1,"origin":"city","seq":9,"sent_at":"2020-08-24T09:00:00Z","type":"delegate.safety","data":{"delegate":"rook","status":"detained"}}"#
+        let copies = [Self.message("city", 1, "mtz"), Self.message("city", 2, "azot"), safety, Self.message("mtz", 1, "mtz")]
+        try dropAtomically(Array((copies.joined(separator: "\n") + "\n").utf8), name: "drop.jsonl", tmpDir: a.tmp, dir: a.incoming)
+        func sent() -> String {
+            a.names(outbox).compactMap { try? String(contentsOfFile: outbox + "/" + $0, encoding: .utf8) }.joined()
+        }
+        let copiesSent = { sent().split(separator: "\n").filter { !$0.hasPrefix(#"{"strikecd""#) } }
+        try waitUntil("the two copies about mtz for gomel", timeout: 60) { copiesSent().count >= 2 }
+        #expect(copiesSent().count == 2 && copiesSent().allSatisfy { $0.contains(#""workplace":"mtz""#) }, "\(sent())")
+        #expect(!sent().contains("azot") && !sent().contains("rook"), "\(sent())")
     }
 }

@@ -316,3 +316,24 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(fixture.stop() == 0)
     }
 }
+
+@Suite struct ScopeConfigEndToEndTests {
+    /// check-config prints what each origin speaks for; a bad `speaks-for`
+    /// line stops it with the file and line named.
+    @Test func checkConfigPrintsScopes() throws {
+        let keys = try Keys(origins: ["minsk-city", "mtz"])
+        let file = keys.keyring + "/minsk-city.pub"
+        let key = try String(contentsOfFile: file, encoding: .utf8)
+        try (key + "speaks-for council:minsk-city workplace:*\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixture = try DaemonFixture(settings: "signatures: required\nkeyring: \(keys.keyring)\n")
+        let checked = try runCommand(Binaries.strikecd, ["check-config", "--config", fixture.config])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout.contains("speaks-for minsk-city: council:minsk-city workplace:*\n"), "\(checked.stdout)")
+        #expect(checked.stdout.contains("speaks-for mtz: council:mtz workplace:mtz (no speaks-for line: its own workplace and council)\n"), "\(checked.stdout)")
+
+        try (key + "speaks-for council:minsk-city workplaces\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try runCommand(Binaries.strikecd, ["check-config", "--config", fixture.config])
+        #expect(bad.status == 78)
+        #expect(bad.stderr.contains("minsk-city.pub:\(key.split(separator: "\n", omittingEmptySubsequences: false).count): \"workplaces\" is not a scope"), "\(bad.stderr)")
+    }
+}

@@ -1,4 +1,5 @@
 import StrikeConfig
+import StrikeCore
 import Testing
 
 /// node, peers, inboxes, outbox_directory, gap_report_interval.
@@ -32,6 +33,17 @@ import Testing
         #expect(config.peers[1].send.admit(origin: "mtz") && !config.peers[1].send.admit(origin: "azot"))
     }
 
+    @Test func scopeFilters() throws {
+        let config = try DaemonConfig.parse("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [\"workplace:mtz\", \"council:*\", azot]\n", file: "x.yaml")
+        let send = config.peers[0].send
+        #expect(send == [.scope(.workplace(Slug("mtz")!)), .scope(.everyCouncil), .origin("azot")])
+        #expect(send.admit(origin: "x", body: .workplace(Slug("mtz")!)))
+        #expect(!send.admit(origin: "x", body: .workplace(Slug("azot")!)))
+        #expect(send.admit(origin: "x", body: .council(Slug("city")!)))
+        #expect(!send.admit(origin: "x", body: nil), "a safety report is about no body")
+        #expect(send.admit(origin: "azot", body: nil))
+    }
+
     @Test func sendDefaultsToEverything() throws {
         let config = try DaemonConfig.parse("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n", file: "x.yaml")
         #expect(config.peers[0].send == [.all])
@@ -52,7 +64,8 @@ import Testing
         ("node: minsk\npeers:\n  - name: a\n    nncp: gomel\n  - name: b\n    nncp: gomel", "peers[2].nncp: NNCP node \"gomel\" is given to two peers"),
         ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel x", "peers[1].nncp: must be an NNCP node name"),
         ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: \"*\"", "peers[1].send: must be a list"),
-        ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [workplace:mtz]", "peers[1].send: scope filters such as \"workplace:mtz\" are not supported yet"),
+        ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [workplace:Mtz]", "peers[1].send: \"workplace:Mtz\" is neither"),
+        ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [\"plant:mtz\"]", "peers[1].send: \"plant:mtz\" is neither"),
         ("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [Mtz]", "peers[1].send: \"Mtz\" is neither"),
         ("node: minsk\npeers:\n  - name: minsk\n    nncp: gomel", "peers: peer \"minsk\" has this node's own name"),
         ("node: minsk\npeers:\n  - name: a\n    outbox: /o\n  - name: b\n    outbox: /o/", "peers: peers \"a\" and \"b\" share the outbox /o"),
