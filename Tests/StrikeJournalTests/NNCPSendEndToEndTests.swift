@@ -180,6 +180,172 @@ extension ProcessWideTests {
             #expect(timer.status == 0, "\(timer.stderr)")
             #expect(try show("strikecd-nncp-send@nowhere.timer", "ActiveState") == "active")
         }
+
+        /// For the daemon's own round trip: no outbox made by hand (strikecd makes it), the
+        /// nncp user may drop files into the spool, and NNCP's tosser runs as that user.
+        static let prepareRoundTrip = """
+            set -eu
+            D="$1"
+            [ "$(findmnt -n -o FSTYPE /etc)" = overlay ]
+            mount -t tmpfs -o mode=0755 tmpfs /usr/local
+            [ "$(findmnt -n -o FSTYPE /usr/local)" = tmpfs ]
+            cp -a "$D/stage/usr/local/." /usr/local/
+            cp -a "$D/stage/etc/." /etc/
+            install -m 0640 -o root -g nncp "$D/minsk.hjson" /etc/nncp.hjson
+            install -d -m 0755 -o nncp -g nncp /var/spool/nncp /run/stick
+            install -m 0644 -o nncp -g nncp /dev/null /var/log/nncp
+
+            """
+
+        static let tossUnit = """
+            [Unit]
+            Description=NNCP tosser (Debian's example unit, with -seen and a short cycle)
+
+            [Service]
+            ExecStart=/usr/bin/nncp-toss -noprogress -seen -cycle 1
+            Restart=always
+            User=nncp
+            Group=nncp
+
+            """
+
+        /// The installed strikecd.service, with node and peers set, exports what it applies:
+        /// the batch appears in /var/lib/strikecd/outbox/gomel (made by the daemon, inside its
+        /// sandbox), strikecd-nncp-send@gomel hands it to NNCP, and gomel's handler receives
+        /// the signed message. The other way, a packet from gomel is tossed by nncp-toss as
+        /// the nncp user, whose handler `strikecd import` drops it into the spool (the nncp
+        /// user is in strikecd-writers), and the daemon applies it and does not send it back.
+        @Test(.enabled(if: isAvailable, "needs root, systemd, unshare, nsenter and Debian's nncp"))
+        func installedDaemonExportsAndImportsOverNNCP() async throws {
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let fm = FileManager.default
+
+            let executable = try #require(try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            let binaries = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+            let stage = directory.appendingPathComponent("stage")
+            var environment = ProcessInfo.processInfo.environment
+            environment["DESTDIR"] = stage.path
+            environment["PREFIX"] = "/usr/local"
+            environment["SYSCONFDIR"] = "/etc"
+            environment["BINDIR_SOURCE"] = binaries
+            let install = try run(packageRoot.appendingPathComponent("scripts/install").path, [], environment: environment)
+            try #require(install.status == 0, "scripts/install: \(install.stderr)")
+
+            // Two committees' keys; the node's keyring holds both public halves.
+            let keys = directory.appendingPathComponent("keys")
+            let keyring = stage.appendingPathComponent("etc/strikecd/keys")
+            var signed: [String: String] = [:]
+            for (origin, workplace) in [("minsk-committee", "tractor-works"), ("gomel-committee", "gomselmash")] {
+                let keygen = try run("\(binaries)/strikectl", ["keygen", origin, "--key-dir", keys.path])
+                try #require(keygen.status == 0, "strikectl keygen: \(keygen.stderr)")
+                try fm.copyItem(at: keys.appendingPathComponent("\(origin).pub"), to: keyring.appendingPathComponent("\(origin).pub"))
+                let file = directory.appendingPathComponent("\(origin).json")
+                try #"{"v":1,"origin":"\#(origin)","seq":1,"sent_at":"2020-08-24T09:30:00+03:00","type":"strike.reported","data":{"workplace":"\#(workplace)","status":"strike","participants":700}}"#
+                    .write(to: file, atomically: false, encoding: .utf8)
+                let sign = try run("\(binaries)/strikectl", ["sign", "--key-dir", keys.path, file.path])
+                try #require(sign.status == 0, "strikectl sign: \(sign.stderr)")
+                signed[origin] = try String(contentsOf: file, encoding: .utf8)
+            }
+            let configURL = stage.appendingPathComponent("etc/strikecd/strikecd.yaml")
+            var config = try String(contentsOf: configURL, encoding: .utf8)
+            for (line, replacement) in [("node: none", "node: minsk"),
+                                        ("peers: []", "peers:\n  - name: gomel\n    nncp: gomel\n    send: [\"*\"]")] {
+                try #require(config.contains("\n\(line)\n"), "the shipped strikecd.yaml has no '\(line)'")
+                config = config.replacingOccurrences(of: "\n\(line)\n", with: "\n\(replacement)\n")
+            }
+            try config.write(to: configURL, atomically: false, encoding: .utf8)
+
+            let received = directory.appendingPathComponent("received")
+            try NNCPPair.write(
+                into: directory, gomelHandler: ["/bin/sh", "-c", "cat >> \(received.path)"],
+                minskHandler: ["/usr/bin/env", "NNCP_SENDER=gomel", "/usr/local/bin/strikecd", "import"]
+            )
+
+            try fm.createDirectory(at: directory.appendingPathComponent("etc"), withIntermediateDirectories: true)
+            for name in ["passwd", "group", "shadow", "gshadow"] {
+                try fm.copyItem(atPath: "/etc/\(name)", toPath: directory.appendingPathComponent("etc/\(name)").path)
+            }
+            let nncpUser = directory.appendingPathComponent("nncp-user.conf")
+            try "u nncp - \"NNCP\" /var/spool/nncp\nm nncp strikecd-writers\n".write(to: nncpUser, atomically: false, encoding: .utf8)
+            let sysusers = try run("/usr/bin/systemd-sysusers", [
+                "--root=\(directory.path)", stage.appendingPathComponent("usr/local/lib/sysusers.d/strikecd.conf").path, nncpUser.path,
+            ])
+            try #require(sysusers.status == 0, "\(sysusers.stderr)")
+            try fm.copyItem(at: stage.appendingPathComponent("usr/local/lib/tmpfiles.d/strikecd.conf"),
+                            to: directory.appendingPathComponent("tmpfiles.conf"))
+            try "".write(to: directory.appendingPathComponent("copy.list"), atomically: false, encoding: .utf8)
+            try Self.prepareRoundTrip.write(to: directory.appendingPathComponent("prepare.sh"), atomically: false, encoding: .utf8)
+            let unitDirectory = directory.appendingPathComponent("units")
+            try fm.createDirectory(at: unitDirectory, withIntermediateDirectories: true)
+            try """
+                [Unit]
+                Description=strikecd over NNCP test
+                Requires=systemd-journald.socket
+                After=systemd-journald.socket
+
+                """.write(to: unitDirectory.appendingPathComponent("strikecd-test.target"), atomically: false, encoding: .utf8)
+            try Self.tossUnit.write(to: unitDirectory.appendingPathComponent("nncp-toss.service"), atomically: false, encoding: .utf8)
+
+            let namespace = try await SystemdNamespace(directory: directory, target: "strikecd-test.target")
+            defer { namespace.stop() }
+            func inside(_ path: String, _ arguments: [String]) throws -> CommandResult { try namespace.run(path, arguments) }
+            func asNNCP(_ arguments: [String]) throws -> CommandResult {
+                try namespace.run("/usr/bin/setpriv", ["--reuid=nncp", "--regid=nncp", "--init-groups", "--"] + arguments)
+            }
+            let start = try inside("/bin/systemctl", [
+                "start", "strikecd.socket", "strikecd.path", "strikecd-nncp-send@gomel.path", "nncp-toss.service",
+            ])
+            try #require(start.status == 0, "\(start.stderr)")
+
+            // Out: a report dropped at minsk reaches gomel's handler, signed, over a stick.
+            let spool = namespace.hostPath("/var/spool/strikecd")
+            try signed["minsk-committee"]!.write(toFile: "\(spool)/tmp/minsk.json", atomically: false, encoding: .utf8)
+            try #require(rename("\(spool)/tmp/minsk.json", "\(spool)/incoming/minsk.json") == 0)
+            let gomelConfig = directory.appendingPathComponent("gomel.hjson").path
+            let stick = namespace.hostPath("/run/stick")
+            let delivered = await waitFor(timeout: .seconds(30), every: .milliseconds(200)) { () -> String? in
+                _ = try? asNNCP(["/usr/bin/nncp-xfer", "-quiet", "-mkdir", "-tx", "-node", "gomel", "/run/stick"])
+                _ = try? run("/usr/bin/nncp-xfer", ["-cfg", gomelConfig, "-quiet", "-rx", stick])
+                _ = try? run("/usr/bin/nncp-toss", ["-cfg", gomelConfig, "-quiet"])
+                let text = (try? String(contentsOf: received, encoding: .utf8)) ?? ""
+                return text.contains(#""origin":"minsk-committee""#) ? text : nil
+            }
+            let status = {
+                (try? inside("/bin/journalctl", ["--no-pager", "-o", "cat", "-u", "strikecd.service", "-u", "strikecd-nncp-send@gomel.service",
+                                                 "-u", "strikecd.path", "-u", "strikecd-nncp-send@gomel.path"]).stdout) ?? ""
+            }
+            let batch = try #require(delivered, "gomel received nothing:\n\(status())")
+            #expect(batch.contains(#""sig":""#), "\(batch)")
+            #expect(!fm.fileExists(atPath: namespace.hostPath("/var/lib/strikecd/outbox/gomel/batch-minsk-0000000000000000.jsonl")))
+            let outbox = (try? fm.contentsOfDirectory(atPath: namespace.hostPath("/var/lib/strikecd/outbox/gomel"))) ?? []
+            #expect(!outbox.contains { $0.hasPrefix("batch-") && $0.hasSuffix(".jsonl") }, "left in the outbox: \(outbox)")
+
+            // In: gomel's report, by stick, tossed as the nncp user into minsk's spool.
+            let queued = try run("/bin/sh", ["-c", "nncp-exec -cfg \"$1\" -quiet minsk strikecd < \"$2\"", "sh", gomelConfig,
+                                              directory.appendingPathComponent("gomel-committee.json").path])
+            try #require(queued.status == 0, "nncp-exec at gomel: \(queued.stderr)")
+            let tx = try run("/usr/bin/nncp-xfer", ["-cfg", gomelConfig, "-quiet", "-mkdir", "-tx", "-node", "minsk", stick])
+            try #require(tx.status == 0, "nncp-xfer -tx at gomel: \(tx.stderr)")
+            _ = try inside("/bin/chown", ["-R", "nncp:nncp", "/run/stick"])
+            let rx = try asNNCP(["/usr/bin/nncp-xfer", "-quiet", "-rx", "/run/stick"])
+            #expect(rx.status == 0, "nncp-xfer -rx at minsk: \(rx.stderr)")
+            let applied = await waitFor(timeout: .seconds(30), every: .milliseconds(200)) { () -> String? in
+                guard let result = try? inside("/usr/local/bin/strikectl", ["status", "--json"]),
+                      result.stdout.contains(#""applied":2"#) else { return nil }
+                return result.stdout
+            }
+            let toss = (try? inside("/bin/journalctl", ["-u", "nncp-toss.service", "-o", "cat", "--no-pager"]).stdout) ?? ""
+            #expect(applied != nil, "gomel's report was not applied at minsk; nncp-toss:\n\(toss)\n\(status())")
+            // Split horizon through the handler's NNCP_SENDER=gomel: once the export has run,
+            // gomel's report is not among the copies sent to gomel (minsk's one only).
+            let exported = await waitFor(timeout: .seconds(30), every: .milliseconds(200)) { () -> String? in
+                guard let peers = try? inside("/usr/local/bin/strikectl", ["peers", "--json"]),
+                      peers.stdout.contains(#""waiting":0"#) else { return nil }
+                return peers.stdout
+            }
+            #expect(exported?.contains(#""sent":1,"#) == true, "\(exported ?? "no peers")")
+        }
     }
 }
 
@@ -187,8 +353,9 @@ extension ProcessWideTests {
 /// the other as its only neighbour (through nncp-cfgdir's one-file-per-field layout).
 enum NNCPPair {
     /// Writes minsk.hjson (Debian's spool and log paths, for /etc/nncp.hjson) and gomel.hjson
-    /// (spool and log under `directory`; `gomelHandler` is its `strikecd` exec handler for minsk).
-    static func write(into directory: URL, gomelHandler: [String]) throws {
+    /// (spool and log under `directory`; `gomelHandler` is its `strikecd` exec handler for minsk,
+    /// `minskHandler` minsk's for gomel).
+    static func write(into directory: URL, gomelHandler: [String], minskHandler: [String]? = nil) throws {
         let fm = FileManager.default
         for node in ["minsk", "gomel"] {
             let generated = try run("/usr/bin/nncp-cfgnew", ["-nocomments"])
@@ -214,6 +381,10 @@ enum NNCPPair {
         }
         try (gomelHandler.joined(separator: "\n") + "\n")
             .write(to: directory.appendingPathComponent("gomel.d/neigh/minsk/exec/strikecd"), atomically: false, encoding: .utf8)
+        if let minskHandler {
+            try (minskHandler.joined(separator: "\n") + "\n")
+                .write(to: directory.appendingPathComponent("minsk.d/neigh/gomel/exec/strikecd"), atomically: false, encoding: .utf8)
+        }
         for node in ["minsk", "gomel"] {
             let load = try run("/usr/bin/nncp-cfgdir", ["-load", directory.appendingPathComponent("\(node).d").path])
             try #require(load.status == 0, "nncp-cfgdir -load: \(load.stderr)")
