@@ -18,14 +18,21 @@ public struct PeerConfig: Sendable, Equatable {
     /// The peer's name: a slug, unique among the peers.
     public var name: String
     public var transport: Transport
+    /// The NNCP node id that NNCP_SENDER holds for what this peer sends,
+    /// when `nncp:` is an alias name (NNCP passes the id, never the alias).
+    public var nncpID: String?
     /// Which copies may go to this peer: any filter that admits a copy sends it.
     public var send: [PeerFilter]
 
-    public init(name: String, transport: Transport, send: [PeerFilter] = [.all]) {
+    public init(name: String, transport: Transport, send: [PeerFilter] = [.all], nncpID: String? = nil) {
         self.name = name
         self.transport = transport
         self.send = send
+        self.nncpID = nncpID
     }
+
+    /// What NNCP_SENDER says for this peer's packets: its `nncp_id`, else its `nncp:` node.
+    public var nncpSender: String? { nncpID ?? nncpNode }
 
     /// The NNCP node, for an `nncp:` peer.
     public var nncpNode: String? {
@@ -86,7 +93,7 @@ extension DaemonConfig {
 
     /// The peer whose `nncp:` node is `sender` (NNCP_SENDER of an import).
     public func peer(nncpNode sender: String) -> PeerConfig? {
-        peers.first { $0.nncpNode == sender }
+        peers.first { $0.nncpSender == sender }
     }
 
     /// The directory batches for `peer` are written to.
@@ -116,7 +123,7 @@ extension DaemonConfig {
         var peers: [PeerConfig] = []
         for (index, item) in sequence.enumerated() {
             let where_ = "peers[\(index + 1)]"
-            let fields = try mapping(item, file, where_, allowed: ["name", "nncp", "outbox", "send"])
+            let fields = try mapping(item, file, where_, allowed: ["name", "nncp", "nncp_id", "outbox", "send"])
             guard let nameNode = fields["name"] else {
                 throw ConfigError(file: file, line: item.mark?.line, key: where_, message: "has no name; give `name: NAME`")
             }
@@ -151,7 +158,20 @@ extension DaemonConfig {
             }
             var send: [PeerFilter] = [.all]
             if let sendNode = fields["send"] { send = try filters(sendNode, file, where_ + ".send") }
-            peers.append(PeerConfig(name: name, transport: transport, send: send))
+            var nncpID: String?
+            if let idNode = fields["nncp_id"] {
+                guard case .nncp = transport else {
+                    throw ConfigError(file: file, line: idNode.mark?.line, key: where_ + ".nncp_id", message: "only an `nncp:` peer has an NNCP node id")
+                }
+                let text = try string(idNode, file, where_ + ".nncp_id")
+                // NNCP's ids are Base32 (A-Z, 2-7), 52 characters.
+                guard text.utf8.count <= 128, text.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("2"..."7").contains($0) }) else {
+                    throw ConfigError(file: file, line: idNode.mark?.line, key: where_ + ".nncp_id",
+                                      message: "must be an NNCP node id (Base32: A-Z and 2-7, as in `nncp-cfgdir -dump`'s neigh ids), got \"\(text)\"")
+                }
+                nncpID = text
+            }
+            peers.append(PeerConfig(name: name, transport: transport, send: send, nncpID: nncpID))
         }
         return peers
     }

@@ -110,8 +110,12 @@ final class Federation {
             throw .store(error)
         }
         for peer in settings.peers where peer.nncpSender != nil && (try? Sys.statPath(peer.outbox)) == nil {
-            // The state directory's outbox/PEER; an `outbox:` directory (a
-            // sync folder, a stick) is the operator's to make.
+            // The state directory's outbox/PEER (and outbox/ itself, which
+            // StateDirectory= does not make); an `outbox:` directory (a sync
+            // folder, a stick) is the operator's to make.
+            if let slash = peer.outbox.lastIndex(of: "/"), slash != peer.outbox.startIndex {
+                try? Sys.mkdir(String(peer.outbox[..<slash]), mode: 0o750)
+            }
             try? Sys.mkdir(peer.outbox, mode: 0o770)
         }
     }
@@ -125,9 +129,14 @@ final class Federation {
     /// `sig`: the same message as the copy received (the same identity, and
     /// a signature that verifies, since it covers the canonical form), not
     /// its bytes, which the store does not keep (see Store+Federation.swift).
+    /// At most `batchesPerCall` batches per peer per call: a peer added to a
+    /// node with a long history is sent it over the loop's next wake-ups,
+    /// not in one call that keeps the spool (and the watchdog) waiting.
+    static let batchesPerCall = 10
+
     func export(now: Int64) throws(SpoolTrouble) {
         for peer in settings.peers {
-            while true {
+            for _ in 0..<Self.batchesPerCall {
                 let (copies, last): ([QueuedCopy], Int64?)
                 do {
                     (copies, last) = try store.queued(for: peer.name, limit: Self.batchCopies)

@@ -163,7 +163,7 @@ extension DaemonConfig {
             // Flow-style YAML, one line each: what the file says, checked.
             ("peers", "[" + peers.map { peer in
                 let transport = switch peer.transport {
-                case .nncp(let node): "nncp: \(node)"
+                case .nncp(let node): "nncp: \(node)" + (peer.nncpID.map { ", nncp_id: \($0)" } ?? "")
                 case .outbox(let directory): "outbox: \(directory)"
                 }
                 return "{name: \(peer.name), \(transport), send: [\(peer.send.map { "\"\($0)\"" }.joined(separator: ", "))]}"
@@ -194,7 +194,7 @@ extension DaemonConfig {
             node: node,
             peers: peers.map { peer in
                 FederationSettings.Peer(
-                    name: peer.name, outbox: outboxDirectory(for: peer), nncpSender: peer.nncpNode,
+                    name: peer.name, outbox: outboxDirectory(for: peer), nncpSender: peer.nncpSender,
                     origins: peer.send.contains(.all) ? nil : Set(peer.send.compactMap { if case .origin(let o) = $0 { o } else { nil } }),
                     scopes: peer.send.compactMap { if case .scope(let scope) = $0 { scope } else { nil } })
             },

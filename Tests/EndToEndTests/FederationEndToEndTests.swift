@@ -284,4 +284,24 @@ import Testing
         #expect(copiesSent().count == 2 && copiesSent().allSatisfy { $0.contains(#""workplace":"mtz""#) }, "\(sent())")
         #expect(!sent().contains("azot") && !sent().contains("rook"), "\(sent())")
     }
+
+    /// Split horizon over NNCP: what `strikecd import` took from a peer's
+    /// node (NNCP_SENDER, its id) is not sent back to that peer.
+    @Test func whatCameFromAnNNCPPeerIsNotSentBack() throws {
+        let shared = TemporaryDirectory("strikecd-fed")
+        let id = "7VGMXAQJFDXJD4XS5RU6HLMNWM2LTSZ5KLMTQ3YIPCPPM3IAGNUQ"
+        let a = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\ngap_report_interval: 0\nnode: minsk\n"
+            + "outbox_directory: \(shared.path)/outbox\npeers:\n  - name: gomel\n    nncp: gomel\n    nncp_id: \(id)\n")
+        try a.start()
+        defer { _ = a.stop() }
+        let imported = try runCommand(Binaries.strikecd, ["import", "--spool", a.spool], input: Self.message("azot", 1, "azot"),
+                                      environment: ["NNCP_SENDER": id])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try waitUntil("gomel's copy applied", timeout: 60) { try Self.digest(a).applied == 1 }
+        try dropAtomically(Array(Self.message("mtz", 1, "mtz").utf8), name: "local.json", tmpDir: a.tmp, dir: a.incoming)
+        let outbox = shared.path + "/outbox/gomel"
+        func sent() -> String { a.names(outbox).compactMap { try? String(contentsOfFile: outbox + "/" + $0, encoding: .utf8) }.joined() }
+        try waitUntil("the local copy in gomel's outbox", timeout: 60) { sent().contains(#""workplace":"mtz""#) }
+        #expect(!sent().contains(#""workplace":"azot""#), "\(sent())")
+    }
 }

@@ -33,6 +33,24 @@ import Testing
         #expect(config.peers[1].send.admit(origin: "mtz") && !config.peers[1].send.admit(origin: "azot"))
     }
 
+    /// NNCP_SENDER is the sender's node id; `nncp_id` maps it to a peer
+    /// whose `nncp:` is an alias name.
+    @Test func nncpIDs() throws {
+        let id = "7VGMXAQJFDXJD4XS5RU6HLMNWM2LTSZ5KLMTQ3YIPCPPM3IAGNUQ"
+        let config = try DaemonConfig.parse("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    nncp_id: \(id)\n  - name: brest\n    nncp: brest\n", file: "x.yaml")
+        #expect(config.peer(nncpNode: id)?.name == "gomel")
+        #expect(config.peer(nncpNode: "gomel") == nil)
+        #expect(config.peer(nncpNode: "brest")?.name == "brest")
+        let error = #expect(throws: ConfigError.self) {
+            try DaemonConfig.parse("node: minsk\npeers:\n  - name: s\n    outbox: /o\n    nncp_id: \(id)\n", file: "x.yaml")
+        }
+        #expect(error?.description.contains("only an `nncp:` peer has an NNCP node id") == true)
+        let bad = #expect(throws: ConfigError.self) {
+            try DaemonConfig.parse("node: minsk\npeers:\n  - name: g\n    nncp: g\n    nncp_id: gomel\n", file: "x.yaml")
+        }
+        #expect(bad?.description.contains("must be an NNCP node id") == true)
+    }
+
     @Test func scopeFilters() throws {
         let config = try DaemonConfig.parse("node: minsk\npeers:\n  - name: gomel\n    nncp: gomel\n    send: [\"workplace:mtz\", \"council:*\", azot]\n", file: "x.yaml")
         let send = config.peers[0].send
