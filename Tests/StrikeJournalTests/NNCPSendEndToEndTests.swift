@@ -247,20 +247,23 @@ extension ProcessWideTests {
                 try #require(sign.status == 0, "strikectl sign: \(sign.stderr)")
                 signed[origin] = try String(contentsOf: file, encoding: .utf8)
             }
+            let received = directory.appendingPathComponent("received")
+            try NNCPPair.write(
+                into: directory, gomelHandler: ["/bin/sh", "-c", "cat >> \(received.path)"],
+                minskHandler: ["/usr/local/bin/strikecd", "import"]
+            )
+            // nncp_id: NNCP passes gomel's node id as NNCP_SENDER, never its name.
+            let gomelID = try String(contentsOf: directory.appendingPathComponent("gomel.d/self/id"), encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             let configURL = stage.appendingPathComponent("etc/strikecd/strikecd.yaml")
             var config = try String(contentsOf: configURL, encoding: .utf8)
             for (line, replacement) in [("node: none", "node: minsk"),
-                                        ("peers: []", "peers:\n  - name: gomel\n    nncp: gomel\n    send: [\"*\"]")] {
+                                        ("peers: []", "peers:\n  - name: gomel\n    nncp: gomel\n    nncp_id: \(gomelID)\n    send: [\"*\"]")] {
                 try #require(config.contains("\n\(line)\n"), "the shipped strikecd.yaml has no '\(line)'")
                 config = config.replacingOccurrences(of: "\n\(line)\n", with: "\n\(replacement)\n")
             }
             try config.write(to: configURL, atomically: false, encoding: .utf8)
 
-            let received = directory.appendingPathComponent("received")
-            try NNCPPair.write(
-                into: directory, gomelHandler: ["/bin/sh", "-c", "cat >> \(received.path)"],
-                minskHandler: ["/usr/bin/env", "NNCP_SENDER=gomel", "/usr/local/bin/strikecd", "import"]
-            )
 
             try fm.createDirectory(at: directory.appendingPathComponent("etc"), withIntermediateDirectories: true)
             for name in ["passwd", "group", "shadow", "gshadow"] {
@@ -337,7 +340,7 @@ extension ProcessWideTests {
             }
             let toss = (try? inside("/bin/journalctl", ["-u", "nncp-toss.service", "-o", "cat", "--no-pager"]).stdout) ?? ""
             #expect(applied != nil, "gomel's report was not applied at minsk; nncp-toss:\n\(toss)\n\(status())")
-            // Split horizon through the handler's NNCP_SENDER=gomel: once the export has run,
+            // Split horizon, by gomel's nncp_id: once the export has run,
             // gomel's report is not among the copies sent to gomel (minsk's one only).
             let exported = await waitFor(timeout: .seconds(30), every: .milliseconds(200)) { () -> String? in
                 guard let peers = try? inside("/usr/local/bin/strikectl", ["peers", "--json"]),

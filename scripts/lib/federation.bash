@@ -150,8 +150,7 @@ fed_nncp_keys() {
 
 # fed_nncp_config NODE NEIGHBOUR...: NODE's nncp.hjson: its own keys, its spool and log,
 # and for each neighbour its public keys, its address, a call every second while packets
-# wait for it (nncp-caller), and the exec handler `strikecd` that runs `strikecd import`
-# with NNCP_SENDER set to the neighbour's name (as docs/federation.md says).
+# wait for it (nncp-caller), and the exec handler `strikecd` that runs `strikecd import`.
 fed_nncp_config() {
     local node="$1"
     shift
@@ -169,16 +168,17 @@ for n in neighbours:
     neigh[n] = {k: field(n, "self", k) for k in public}
     neigh[n]["addrs"] = {"lan": "%s:5400" % ips[n]}
     neigh[n]["calls"] = [{"cron": "*/1 * * * * * *", "when-tx-exists": True, "onlinedeadline": 2}]
-    # NNCP sets NNCP_SENDER to the sender's node id; strikecd knows its peers by their
-    # nncp: name, so each neighbour's handler says whose packets it runs for.
-    neigh[n]["exec"] = {"strikecd": ["/usr/bin/env", "NNCP_SENDER=" + n, strikecd, "import",
-                                     "--config", os.path.join(root, node, "strikecd.yaml")]}
+    neigh[n]["exec"] = {"strikecd": [strikecd, "import", "--config", os.path.join(root, node, "strikecd.yaml")]}
 config = {"spool": os.path.join(root, node, "nncp", "spool"),
           "log": os.path.join(root, node, "nncp", "log"),
           "self": self_keys, "neigh": neigh}
 print(json.dumps(config, indent=2))
 PY
 }
+
+# fed_nncp_id NODE: NODE's NNCP node id, which NNCP passes as NNCP_SENDER of its packets
+# (strikecd.yaml's nncp_id for a peer).
+fed_nncp_id() { cat "$FED_DIR/$1/nncp/keys/self/id"; }
 
 # fed_nncp_start NODE: nncp-daemon (answers calls), nncp-caller (calls neighbours while
 # packets wait for them) and nncp-toss -seen -cycle 1 (runs the exec handler; -seen makes
