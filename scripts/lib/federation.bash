@@ -221,7 +221,8 @@ fed_nncp_sender() {
 # spool, database, socket and outbox, signatures required against the shared keyring.
 fed_strikecd_config() {
     local node="$1" d="$FED_DIR/$1"
-    mkdir -p "$d/spool/incoming" "$d/spool/tmp" "$d/spool/quarantine" "$d/state" "$d/outbox"
+    # (Not the outbox: the daemon makes outbox_directory and each nncp peer's directory.)
+    mkdir -p "$d/spool/incoming" "$d/spool/tmp" "$d/spool/quarantine" "$d/state"
     {
         cat <<YAML
 node: $node
