@@ -28,6 +28,8 @@ fed_init() {
     FED_NODES=()
     : > "$FED_DIR/pids"
     echo "$FED_RUN" > "$FED_DIR/run"
+    # For the caller's check that every run left nothing (scripts/test-federation).
+    [ -z "${FED_RUNS:-}" ] || echo "$FED_RUN $FED_DIR" >> "$FED_RUNS"
     trap fed_cleanup EXIT
 }
 
