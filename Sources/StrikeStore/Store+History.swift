@@ -77,7 +77,7 @@ extension Store {
             }
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT v.body FROM message m JOIN version v ON v.id = m.version
-                WHERE m.k < ? AND (\(subjectsSQL)) ORDER BY m.k
+                WHERE m.k < ? AND m.report = 0 AND (\(subjectsSQL)) ORDER BY m.k
                 """, arguments: arguments)
             while let row = try rows.next() {
                 let body: String = row[0]
