@@ -28,7 +28,8 @@ What it measures (sizes: full / --quick):
           that results holds 100,000 / 10,000 described workplaces.
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
           same messages into an empty store (and those signed, with
-          signatures required, the default); the daemon's RSS after it all;
+          signatures required, the default; and those with one federation
+          peer, an outbox directory, so that every copy is exported too); the daemon's RSS after it all;
           the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
   query   GetWorkplace, Summary and GetInfo (no database) on that store, 1
           and 4 clients: p50, p99, calls/s, against a bare AF_UNIX
@@ -531,6 +532,20 @@ class Bench:
             d.stop()
             empty_rates.append(self.n_scale / seconds)
 
+        # The same with one federation peer (an `outbox:` directory): every
+        # copy applied is also exported, in batches, by the same thread.
+        export_rates = []
+        for _ in range(self.args.repeat):
+            outbox = os.path.join(self.work, "outbox-peer")
+            shutil.rmtree(outbox, ignore_errors=True)
+            os.makedirs(outbox)
+            d = Daemon(self, os.path.join(self.work, "daemon-empty"),
+                       settings="signatures: off\nnode: bench\npeers:\n  - name: peer\n    outbox: %s\n    send: [\"*\"]" % outbox)
+            d.start()
+            seconds, _ = d.drop(extra, self.n_scale)
+            d.stop()
+            export_rates.append(self.n_scale / seconds)
+
         # The same, signed, with signatures required (strikecd's default).
         signed, ring = signed_corpus(self.work, extra, self.strikectl)
         signed_rates = []
@@ -571,6 +586,8 @@ class Bench:
         g = "scale"
         e, f = statistics.median(empty_rates), statistics.median(full_rates)
         self.row(g, "%d more messages into an empty store" % self.n_scale, e, "msg/s")
+        ex = statistics.median(export_rates)
+        self.row(g, "the same with one federation peer (export)", ex, "msg/s", e, ex / e, "target >= 0.90 (export costs < 10 %)")
         sg = statistics.median(signed_rates)
         self.row(g, "the same signed, signatures required", sg, "msg/s", e, sg / e, "the default policy")
         self.row(g, "the same with %d messages stored" % self.n_jsonl, f, "msg/s", e, f / e, "target >= 0.80")
