@@ -94,6 +94,17 @@ let package = Package(
             exclude: ["Interfaces"],
             swiftSettings: strict
         ),
+        // The printable report (strikectl report): a pure renderer from
+        // gathered values to one self-contained HTML document, in English,
+        // Belarusian and Russian. The .strings files are the translators'
+        // source; TranslationTexts.swift embeds them verbatim (a test keeps
+        // the two identical), so the binary needs no resource bundle.
+        .target(
+            name: "StrikeReport",
+            dependencies: ["StrikeCore"],
+            exclude: ["Translations"],
+            swiftSettings: strict
+        ),
         // The Varlink server on the Unix socket.
         .target(
             name: "StrikeServer",
@@ -132,7 +143,7 @@ let package = Package(
         .executableTarget(
             name: "strikectl",
             dependencies: [
-                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning",
+                "StrikeCore", "VarlinkProtocol", "StrikeOS", "StrikeSigning", "StrikeReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -172,8 +183,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "StrikeReportTests",
+            dependencies: ["StrikeReport", "StrikeCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "StrikeConfigTests",
-            dependencies: ["StrikeConfig"],
+            dependencies: ["StrikeConfig", "StrikeCore"],
             swiftSettings: strict
         ),
         .testTarget(

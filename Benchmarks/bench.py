@@ -16,7 +16,11 @@ What it measures (sizes: full / --quick):
           each the median of --repeat runs. And the same unsigned files into
           a daemon that requires signatures: a flood of junk, every file
           quarantined, against the good files' time.
-  jsonl   1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
+  jsonl   first the headline: 200,000 / 50,000 messages of 20,000 committees,
+          their lines interleaved as in another node's export (commit order),
+          in 10 .jsonl files dropped into a fresh daemon, against the target;
+          and `strikecd ingest` of the same lines, against the daemon. Then
+          1,000,000 / 100,000 messages in 10 .jsonl files dropped into the
           daemon's spool: messages/s, against the target and the storage
           floors of the same lines (sqlite_floor one / contract), and
           strikecd's own statements on its own schema from C (sqlite_floor
@@ -24,7 +28,8 @@ What it measures (sizes: full / --quick):
           that results holds 100,000 / 10,000 described workplaces.
   scale   100,000 / 20,000 more messages (.jsonl) into that store, against the
           same messages into an empty store (and those signed, with
-          signatures required, the default); the daemon's RSS after it all;
+          signatures required, the default; and those with one federation
+          peer, an outbox directory, so that every copy is exported too); the daemon's RSS after it all;
           the time from exec to READY=1 (NOTIFY_SOCKET) on that store.
   query   GetWorkplace, Summary and GetInfo (no database) on that store, 1
           and 4 clients: p50, p99, calls/s, against a bare AF_UNIX
@@ -32,6 +37,11 @@ What it measures (sizes: full / --quick):
           / floor client); and GetWorkplace's five queries alone, from C
           (sqlite_floor getworkplace). `--only query` runs this part alone on the store
           the last run left, e.g. to compare two binaries with --bin.
+  report  `strikectl report` of a store of 2,000 described workplaces (20,000
+          messages over fifty days, corpus.py): the whole command, from the
+          first call to the file written (Summary, History, every list it
+          shows, rendering), in English and in Russian, against the target
+          of one second. `--only report` runs this part alone.
 """
 import argparse
 import glob
@@ -84,16 +94,31 @@ def corpus(work, name, args):
     return target
 
 
+# --plain-keyring: keyrings without `speaks-for` lines, which binaries from
+# before keyring scopes refuse.
+PLAIN_KEYRING = False
+
+
 def signed_corpus(work, source, strikectl):
     """The message files of `source` (one message each, or `.jsonl`), every
     message signed (strikectl sign) with one key, and a keyring that gives
-    that key to every origin: made once into work/corpus/NAME-signed, reused
-    while `source` is the same."""
+    that key to every origin, with `speaks-for *`: made once into
+    work/corpus/NAME-signed, reused while `source` is the same.
+
+    A committee of the corpus reports on a workplace whose slug is not its
+    origin's, so without a scope its messages would be reports from another
+    origin, applied but folded into nothing: a lighter workload than the
+    unsigned runs it is compared with. With `*` the state is the same, and
+    the scope check is still made for every message. `--plain-keyring`
+    gives a binary from before scopes the same keys without that line
+    (work/corpus/NAME-signed-keys/ring-plain), for A/B runs with --bin."""
+    ring = "ring-plain" if PLAIN_KEYRING else "ring"
     target = source.rstrip("/") + "-signed"
     stamp = os.path.join(target, ".args")
-    wanted = open(os.path.join(source, ".args")).read()
+    # The keyring's form is part of the stamp: a ring made before scopes is made again.
+    wanted = open(os.path.join(source, ".args")).read() + "\nring: speaks-for *, ring-plain"
     if os.path.exists(stamp) and open(stamp).read() == wanted:
-        return target, os.path.join(target + "-keys", "ring")
+        return target, os.path.join(target + "-keys", ring)
     keys = target + "-keys"
     for path in (target, keys):
         shutil.rmtree(path, ignore_errors=True)
@@ -101,6 +126,7 @@ def signed_corpus(work, source, strikectl):
     names = stage(source, target)
     os.makedirs(os.path.join(keys, "secret"), mode=0o700)
     os.makedirs(os.path.join(keys, "ring"))
+    os.makedirs(os.path.join(keys, "ring-plain"))
     run([strikectl, "keygen", "--key-dir", os.path.join(keys, "secret"), "bench"], capture_output=True)
     secret = os.path.join(keys, "secret", "bench.key")
     for start in range(0, len(names), 5000):
@@ -118,10 +144,12 @@ def signed_corpus(work, source, strikectl):
                     origins.add(json.loads(line)["origin"])
     for origin in origins:
         with open(os.path.join(keys, "ring", origin + ".pub"), "w") as f:
+            f.write(public + "speaks-for *\n")
+        with open(os.path.join(keys, "ring-plain", origin + ".pub"), "w") as f:
             f.write(public)
     with open(stamp, "w") as f:
         f.write(wanted)
-    return target, os.path.join(keys, "ring")
+    return target, os.path.join(keys, ring)
 
 
 def required(ring):
@@ -341,10 +369,11 @@ class Bench:
         q = args.quick
         self.n_files = 10_000 if q else 100_000
         self.n_jsonl = 100_000 if q else 1_000_000
+        self.n_interleaved = 50_000 if q else 200_000
         self.n_scale = 20_000 if q else 100_000
         self.workplaces = 10_000 if q else 100_000
         self.calls = 2_000 if q else 20_000
-        self.results["sizes"] = dict(files=self.n_files, jsonl=self.n_jsonl, scale=self.n_scale,
+        self.results["sizes"] = dict(files=self.n_files, jsonl=self.n_jsonl, interleaved=self.n_interleaved, scale=self.n_scale,
                                      workplaces=self.workplaces, calls=self.calls, repeat=args.repeat)
 
     def row(self, group, what, value, unit, baseline=None, ratio=None, note=""):
@@ -352,6 +381,28 @@ class Bench:
                                          ratio=ratio, note=note))
         shown = "%.3f" % value if isinstance(value, float) else str(value)
         log("%-6s %-52s %12s %s %s" % (group, what, shown, unit, ("ratio %.2f" % ratio) if ratio is not None else ""))
+
+    # -- report
+
+    def report(self):
+        """strikectl report on 2,000 workplaces: the whole command, median of --repeat."""
+        g = "report"
+        source = corpus(self.work, "report-2000", ["jsonl", 20_000, "--prefix", "r", "--committees", 2000, "--describe"])
+        d = Daemon(self, os.path.join(self.work, "daemon-report"))
+        d.start()
+        d.drop(source, 20_000)
+        output = os.path.join(self.work, "report.html")
+        env = dict(os.environ, STRIKECD_SOCKET=d.socket)
+        for lang in ("en", "ru"):
+            times = []
+            for _ in range(self.args.repeat):
+                start = time.monotonic()
+                run([self.strikectl, "report", "--lang", lang, "--output", output], env=env)
+                times.append(time.monotonic() - start)
+            median = statistics.median(times)
+            self.row(g, "strikectl report, 2,000 workplaces, %s (%d KB)" % (lang, os.path.getsize(output) // 1024),
+                     median, "s", 1.0, median / 1.0, "target < 1 s")
+        d.stop()
 
     # -- 1. one-message files
 
@@ -436,7 +487,37 @@ class Bench:
 
     # -- 2. jsonl, 3. scale, 4. queries (one store)
 
+    def interleaved(self):
+        """The .jsonl headline: what a node meets when another node's export
+        arrives, with 20,000 committees' lines interleaved in commit order
+        (not each committee's run in seq order, the kindest order), into a
+        fresh daemon; and `strikecd ingest` on the same lines."""
+        n = self.n_interleaved
+        source = corpus(self.work, "interleaved-%d" % n,
+                        ["jsonl", n, "--prefix", "i", "--files", 10, "--committees", 20_000, "--interleave"])
+        files = sorted(glob.glob(os.path.join(source, "*.jsonl")))
+        daemon, ingest = [], []
+        for _ in range(self.args.repeat):
+            d = Daemon(self, os.path.join(self.work, "daemon-interleaved"))
+            d.start()
+            daemon.append(d.drop(source, n)[0])
+            d.stop()
+            database = os.path.join(self.work, "ingest-interleaved.sqlite")
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(database + suffix):
+                    os.unlink(database + suffix)
+            with Timer() as t:
+                run([self.strikecd, "ingest", "--signatures", "off", "--quiet", "--database", database] + files,
+                    stdout=subprocess.DEVNULL)
+            ingest.append(t.seconds)
+        g = "jsonl"
+        dm, ig = statistics.median(daemon), statistics.median(ingest)
+        self.row(g, "%d interleaved lines of 20,000 committees, daemon" % n, n / dm, "msg/s", 100_000, n / dm / 100_000,
+                 "the headline; target >= 100,000")
+        self.row(g, "the same lines, strikecd ingest", n / ig, "msg/s", n / dm, dm / ig, "ingest / daemon")
+
     def jsonl_scale_query(self):
+        self.interleaved()
         big = corpus(self.work, "jsonl-%d" % self.n_jsonl,
                      ["jsonl", self.n_jsonl, "--prefix", "j", "--files", 10, "--committees", self.workplaces, "--describe"])
         extra = corpus(self.work, "scale-%d" % self.n_scale,
@@ -450,6 +531,20 @@ class Bench:
             seconds, _ = d.drop(extra, self.n_scale)
             d.stop()
             empty_rates.append(self.n_scale / seconds)
+
+        # The same with one federation peer (an `outbox:` directory): every
+        # copy applied is also exported, in batches, by the same thread.
+        export_rates = []
+        for _ in range(self.args.repeat):
+            outbox = os.path.join(self.work, "outbox-peer")
+            shutil.rmtree(outbox, ignore_errors=True)
+            os.makedirs(outbox)
+            d = Daemon(self, os.path.join(self.work, "daemon-empty"),
+                       settings="signatures: off\nnode: bench\npeers:\n  - name: peer\n    outbox: %s\n    send: [\"*\"]" % outbox)
+            d.start()
+            seconds, _ = d.drop(extra, self.n_scale)
+            d.stop()
+            export_rates.append(self.n_scale / seconds)
 
         # The same, signed, with signatures required (strikecd's default).
         signed, ring = signed_corpus(self.work, extra, self.strikectl)
@@ -491,6 +586,8 @@ class Bench:
         g = "scale"
         e, f = statistics.median(empty_rates), statistics.median(full_rates)
         self.row(g, "%d more messages into an empty store" % self.n_scale, e, "msg/s")
+        ex = statistics.median(export_rates)
+        self.row(g, "the same with one federation peer (export)", ex, "msg/s", e, ex / e, "target >= 0.90 (export costs < 10 %)")
         sg = statistics.median(signed_rates)
         self.row(g, "the same signed, signatures required", sg, "msg/s", e, sg / e, "the default policy")
         self.row(g, "the same with %d messages stored" % self.n_jsonl, f, "msg/s", e, f / e, "target >= 0.80")
@@ -617,8 +714,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about a tenth)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed step; the median is shown")
-    parser.add_argument("--only", choices=["files", "store", "query"],
-                        help="only the files part, only jsonl/scale/query, or only query (on the store the last run left)")
+    parser.add_argument("--only", choices=["files", "store", "query", "report"],
+                        help="only the files part, only jsonl/scale/query, only query (on the store the last run left), "
+                             "or only the report")
     parser.add_argument("--work", default=os.path.join(ROOT, ".build", "bench"))
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "release"))
     parser.add_argument("--floor", default=os.path.join(ROOT, ".build", "bench", "floor"))
@@ -626,7 +724,11 @@ def main():
     parser.add_argument("--profile", action="store_true",
                         help="record each drop with perf record -g into .build/bench/drop-N.perf.data (slower)")
     parser.add_argument("--daemon-config", default="", help="extra strikecd.yaml lines for the daemon, separated by ';'")
+    parser.add_argument("--plain-keyring", action="store_true",
+                        help="keyrings without speaks-for lines, for a --bin from before keyring scopes")
     args = parser.parse_args()
+    global PLAIN_KEYRING
+    PLAIN_KEYRING = args.plain_keyring
     bench = Bench(args)
     started = time.monotonic()
     try:
@@ -636,6 +738,8 @@ def main():
             bench.jsonl_scale_query()
         if args.only == "query":
             bench.query_only()
+        if args.only in (None, "report"):
+            bench.report()
     finally:
         stop_all()
         for server in bench.servers:

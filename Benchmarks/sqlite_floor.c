@@ -265,7 +265,8 @@ static int getworkplace(const char *path, const char *requests, long calls) {
     static const char *sql[] = {
         "SELECT id, reported_k IS NOT NULL, name, kind, sector, town, region, ownership, headcount, status, participants"
         " FROM workplace WHERE id = ?1",
-        "SELECT id, workplace, council, status FROM delegate WHERE workplace = ?1 ORDER BY id LIMIT 101",
+        "SELECT m.delegate, m.body, m.council, m.status, d.status, d.safety FROM mandate m JOIN delegate d ON d.id = m.delegate"
+        " WHERE m.body_kind = 'workplace' AND m.body = ?1 ORDER BY m.delegate, m.council LIMIT 101",
         "SELECT s.demand, d.text, d.category, s.votes_for, s.votes_against, s.votes_abstain"
         " FROM support s LEFT JOIN demand d ON d.id = s.demand WHERE s.workplace = ?1 ORDER BY s.demand LIMIT 101",
         "SELECT o.demand, d.text, d.category, o.outcome"

@@ -40,6 +40,17 @@ public struct DaemonConfig: Sendable, Equatable {
     public var idleTimeout: Double = 300
     /// trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// This node's name in its reports to peers; `none` (the default): no peers.
+    public var node = DaemonConfig.noNode
+    /// The neighbours this node sends its accepted copies to.
+    public var peers: [PeerConfig] = []
+    /// Directories read like the spool, exactly once, never deleted from.
+    public var inboxes: [InboxConfig] = []
+    /// Where `nncp:` peers' batches are written, one directory per peer.
+    public var outboxDirectory = "/var/lib/strikecd/outbox"
+    /// Each peer is told what this node holds and lacks this often, in
+    /// seconds, besides with every batch; 0: only with batches.
+    public var gapReportInterval: Double = 600
 
     public init() {}
 
@@ -106,6 +117,17 @@ extension DaemonConfig {
             }
             c.logLevel = level
         },
+        Setting(key: "node", help: "this node's name") { c, n, f throws(ConfigError) in c.node = try node(n, f) },
+        Setting(key: "peers", help: "a list of peers") { c, n, f throws(ConfigError) in c.peers = try peers(n, f) },
+        Setting(key: "inboxes", help: "a list of directories") { c, n, f throws(ConfigError) in c.inboxes = try inboxes(n, f) },
+        Setting(key: "outbox_directory", help: "a directory path") { c, n, f throws(ConfigError) in c.outboxDirectory = try path(n, f, "outbox_directory") },
+        Setting(key: "gap_report_interval", help: "a duration") { c, n, f throws(ConfigError) in
+            let seconds = try duration(n, f, "gap_report_interval")
+            guard seconds == 0 || seconds >= 1 else {
+                throw ConfigError(file: f, line: n.mark?.line, key: "gap_report_interval", message: "must be 0 (only with batches) or at least 1s (got \(seconds)s)")
+            }
+            c.gapReportInterval = seconds
+        },
     ]
 
     /// Reads a configuration file over the built-in defaults.
@@ -170,6 +192,7 @@ extension DaemonConfig {
             }
             try setting.apply(&config, valueNode, file)
         }
+        try config.checkFederation(file: file)
         return config
     }
 

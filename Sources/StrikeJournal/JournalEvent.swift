@@ -59,6 +59,20 @@ public enum JournalEvent: String, CaseIterable, Sendable {
     case recovered
     /// An operator moved a quarantined copy back into `incoming/`; its version was forgotten.
     case requeued
+    /// A valid message whose origin does not speak for the body it is about
+    /// was kept as a report from another origin: applied, but it moved nothing.
+    case reportFromOther = "report_from_other"
+    /// The keyring's scopes changed since the state was folded: messages
+    /// moved in or out of scope and their subjects were folded again.
+    case rescoped
+    /// A batch of accepted copies was written for a federation peer.
+    case federationSent = "federation_sent"
+    /// A federation peer's gap report or answer was read.
+    case federationReceived = "federation_received"
+    /// This node told a peer what it holds and lacks (a gap report).
+    case federationAsked = "federation_asked"
+    /// This node answered a peer's gap report: re-sent copies, or said what it cannot supply.
+    case federationAnswered = "federation_answered"
 
     /// The metadata key whose value names the event (`event`).
     public static let metadataKey = "event"
@@ -84,6 +98,12 @@ public enum JournalEvent: String, CaseIterable, Sendable {
         case .ingestFinished: "e13c1186833d401dbc5b300a79861a88"
         case .recovered: "ad2d787304f2447b89c9aeba72e890ad"
         case .requeued: "7520f0e3f36440bcbeefdd7762b90520"
+        case .reportFromOther: "720a5ecd92d445a0b1e50cb153e8aff4"
+        case .rescoped: "ed57bf57df4447018dba6a04eb944c88"
+        case .federationSent: "1b0a3354eb6a46f5bea1693b801af2e0"
+        case .federationReceived: "31e55e218e2b427da738ceb3088827c5"
+        case .federationAsked: "427c58a7e0124bd489b3101eff372876"
+        case .federationAnswered: "f6d60b1c36c64a32a0aec486a867bb27"
         }
     }
 

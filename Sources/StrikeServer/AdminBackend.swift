@@ -121,11 +121,12 @@ public struct StoreAdmin: AdminBackend {
     }
 
     public func submit(_ messages: [JSONValue], from peer: PeerCredentials) async throws(AdminFailure) -> [SubmitResult] {
-        let policy = ValidationPolicy(now: clock(), maximumFutureSkew: maximumFutureSkew, signatures: signatures())
+        let rules = signatures()
+        let policy = ValidationPolicy(now: clock(), maximumFutureSkew: maximumFutureSkew, signatures: rules)
         let copies = StoreAdmin.copies(messages, from: peer, policy: policy)
         let result: (outcomes: [CopyOutcome], events: [ReconcileEvent])
         do {
-            result = try await store.ingestAsync(copies, now: clock())
+            result = try await store.ingestAsync(copies, now: clock(), speakers: rules.speakers)
         } catch {
             throw .failed("the messages could not be stored: \(error.detail)")
         }
@@ -142,7 +143,7 @@ public struct StoreAdmin: AdminBackend {
     public func forget(hash: [UInt8]) async throws(AdminFailure) -> ForgetResult {
         let events: [ReconcileEvent]?
         do {
-            events = try await store.forgetRejected(hash: Data(hash), now: clock())
+            events = try await store.forgetRejected(hash: Data(hash), now: clock(), speakers: signatures().speakers)
         } catch {
             throw .failed("the version could not be forgotten: \(error.detail)")
         }

@@ -135,6 +135,10 @@ struct Dispatcher: Sendable {
             switch call {
             case .summary:
                 return Store.summaryQuery.map { .success(Replies.summary($0)) }
+            case .stateDigest:
+                return Store.stateDigestQuery.map { .success(Replies.stateDigest($0)) }
+            case .peers:
+                return Store.peersQuery.map { .success(Replies.peers($0)) }
             case .listWorkplaces(let region, let town, let strike, let page):
                 let filter = WorkplaceQuery(region: region, town: town, strike: strike.flatMap(StrikeFilter.init))
                 return try Store.listWorkplaces(filter, page: request(page)).map { .success(Replies.page("workplaces", $0, Replies.workplace)) }
@@ -181,6 +185,23 @@ struct Dispatcher: Sendable {
                 return try Store.gaps(origin: origin, page: request(page)).map { .success(Replies.page("gaps", $0, Replies.gap)) }
             case .unresolved(let kind, let page):
                 return try Store.unresolved(kind: kind, page: request(page)).map { .success(Replies.page("unresolved", $0, Replies.unresolved)) }
+            case .history(let subject, let from, let to, let step, let page):
+                let parsed = subject.flatMap(HistorySubject.init(text:)) ?? .overall
+                return try Store.history(
+                    subject: parsed, from: from.flatMap(Timestamp.init)?.epochSeconds, to: to.flatMap(Timestamp.init)?.epochSeconds,
+                    step: step, page: request(page)
+                ).map { found in
+                    guard let found else {
+                        if case .workplace(let id) = parsed { return .failure(.workplaceNotFound(id.rawValue)) }
+                        return .failure(.storeFailed("no history"))
+                    }
+                    return .success(Replies.history(found, overall: parsed == .overall))
+                }
+            case .historyByRegion(let regions, let from, let to, let step, let page):
+                return try Store.histories(
+                    subjects: regions.map { .region($0) }, from: from.flatMap(Timestamp.init)?.epochSeconds,
+                    to: to.flatMap(Timestamp.init)?.epochSeconds, step: step, page: request(page)
+                ).map { found in .success(Replies.historyByRegion(regions, found ?? [])) }
             case .watch:
                 preconditionFailure("Watch is streamed by the connection")
             }
@@ -273,8 +294,8 @@ extension QueryCall {
     var isBounded: Bool {
         switch self {
         case .summary, .getWorkplace, .getDelegate, .getCouncil: true
-        case .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
-             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .watch: false
+        case .stateDigest, .peers, .irregular, .listWorkplaces, .listDelegates, .listCouncils, .listDemands, .listDemandWorkplaces, .listActions,
+             .listActionWorkplaces, .listRejected, .gaps, .unresolved, .history, .historyByRegion, .watch: false
         }
     }
 }

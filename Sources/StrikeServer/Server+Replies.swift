@@ -29,8 +29,85 @@ enum Replies {
         return b.object
     }
 
+    /// History's reply; the delegates' numbers are the whole state's, so
+    /// they are left out of a region's or a workplace's history.
+    static func history(_ record: HistoryRecord, overall: Bool) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("step", record.step.rawValue)
+        b.set("points", .array(record.points.map { point in
+            var p = ObjectBuilder()
+            p.set("start", Timestamp.utcText(epochSeconds: point.start))
+            p.set("striking", point.striking)
+            p.set("participants", point.participants)
+            if overall {
+                p.set("detained", point.detained)
+                p.set("taken", point.taken)
+                p.set("released", point.released)
+            }
+            return p.value
+        }))
+        b.set("newest", record.newest)
+        b.set("next", record.next)
+        return b.object
+    }
+
+    /// HistoryByRegion's reply: one history per region asked for, in the
+    /// order asked, on the same steps.
+    static func historyByRegion(_ regions: [String], _ records: [HistoryRecord]) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("step", (records.first?.step ?? .day).rawValue)
+        b.set("regions", .array(zip(regions, records).map { region, record in
+            var r = ObjectBuilder()
+            r.set("region", region)
+            r.set("points", history(record, overall: false)["points"] ?? .array([]))
+            return r.value
+        }))
+        b.set("newest", records.first?.newest)
+        b.set("next", records.first?.next)
+        return b.object
+    }
+
     static func summary(_ summary: Summary) -> JSONObject {
         summary.json.objectValue ?? JSONObject()
+    }
+
+    static func peers(_ peers: [PeerRecord]) -> JSONObject {
+        func runs(_ ranges: SeqRanges) -> JSONValue {
+            var items: [JSONValue] = []
+            for origin in ranges.keys.sorted() {
+                for range in ranges[origin]! where items.count < 100 {
+                    var b = ObjectBuilder()
+                    b.set("origin", origin)
+                    b.set("first", range.lowerBound)
+                    b.set("last", range.upperBound)
+                    items.append(b.value)
+                }
+            }
+            return .array(items)
+        }
+        func time(_ seconds: Int64?) -> String? { seconds.map { Timestamp.utcText(epochSeconds: $0) } }
+        var b = ObjectBuilder()
+        b.set("peers", .array(peers.map { peer in
+            var p = ObjectBuilder()
+            p.set("name", peer.name)
+            p.set("last_sent", time(peer.lastSent))
+            p.set("last_heard", time(peer.lastHeard))
+            p.set("last_report", time(peer.lastReport))
+            p.set("waiting", peer.waiting)
+            p.set("sent", peer.copiesSent)
+            p.set("resent", peer.copiesResent)
+            if let lacks = peer.lacks { p.set("lacks", runs(lacks)) }
+            p.set("cannot", runs(peer.cannot))
+            return p.value
+        }))
+        return b.object
+    }
+
+    static func stateDigest(_ digest: StateDigest) -> JSONObject {
+        var b = ObjectBuilder()
+        b.set("digest", digest.sha256)
+        b.set("applied", digest.applied)
+        return b.object
     }
 
     static func workplace(_ w: WorkplaceRecord) -> JSONValue {
@@ -154,8 +231,17 @@ enum Replies {
             item.set("participants", a.participants)
             return item.value
         }))
+        b.set("reports", .array(detail.reports.map(report)))
         b.set("truncated", detail.truncated)
         return b.object
+    }
+
+    static func report(_ r: ReportRecord) -> JSONValue {
+        var b = ObjectBuilder()
+        b.set("message", messageRef(r.message))
+        b.set("type", r.type)
+        b.set("subject", r.subject)
+        return b.value
     }
 
     static func messageRef(_ m: MessageRef) -> JSONValue {
@@ -213,6 +299,7 @@ enum Replies {
         b.set("mandates", .array(c.mandates.map(mandate)))
         b.set("seats", .array(c.seats.map(mandate)))
         b.set("elected", .array(c.elected.map(mandate)))
+        b.set("reports", .array(c.reports.map(report)))
         b.set("truncated", c.truncated)
         return b.object
     }

@@ -26,7 +26,8 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A public key is one line, `ed25519 BASE64 [comment]`, where BASE64 is the
 /// 32-byte Ed25519 public key (RFC 8032) in padded standard base64. A keyring
 /// file `ORIGIN.pub` holds one such line per key of that origin, plus blank
-/// lines and `#` comments. A secret key file holds `ed25519-secret BASE64`
+/// lines and `#` comments, and may hold `speaks-for SCOPE…` lines that say
+/// what the origin speaks for (docs/messages.md, "Scopes"). A secret key file holds `ed25519-secret BASE64`
 /// with the 32-byte seed, and comments.
 public enum KeyText {
     public static let publicTag = "ed25519"
@@ -49,10 +50,34 @@ public enum KeyText {
         return result
     }
 
-    /// The public keys of a keyring file, in order.
+    /// The word that starts a line of scopes in a keyring file.
+    public static let scopeTag = "speaks-for"
+
+    /// The public keys of a keyring file, in order (its `speaks-for` lines
+    /// are checked too, and left out).
     public static func publicKeys(_ bytes: [UInt8], file: String) throws(KeyError) -> [[UInt8]] {
+        try keyringFile(bytes, file: file).keys
+    }
+
+    /// A keyring file: its public keys in order, and the scopes of its
+    /// `speaks-for SCOPE…` lines (nil without any such line: the origin then
+    /// speaks for its own workplace and council).
+    public static func keyringFile(_ bytes: [UInt8], file: String) throws(KeyError) -> (keys: [[UInt8]], scopes: [Scope]?) {
         var keys: [[UInt8]] = []
+        var scopes: [Scope]?
         for (line, words) in try lines(bytes, file: file) {
+            if words[0] == scopeTag {
+                guard words.count >= 2 else {
+                    throw KeyError(file: file, line: line, "`speaks-for` names no scope: write `speaks-for SCOPE…` with scopes workplace:SLUG, council:SLUG, workplace:*, council:* or *")
+                }
+                for word in words.dropFirst() {
+                    guard let scope = Scope(word) else {
+                        throw KeyError(file: file, line: line, "\"\(printable(word))\" is not a scope: write workplace:SLUG, council:SLUG, workplace:*, council:* or * (a slug is 1 to 63 of a-z, 0-9 and '-')")
+                    }
+                    scopes = (scopes ?? []) + [scope]
+                }
+                continue
+            }
             if words[0] == secretTag {
                 throw KeyError(file: file, line: line, "this is a SECRET key: it must never be in a keyring or leave its owner's machine; remove this file and destroy copies of it")
             }
@@ -64,7 +89,17 @@ public enum KeyText {
             }
             if !keys.contains(key) { keys.append(key) }
         }
-        return keys
+        return (keys, scopes)
+    }
+
+    /// A word of a key file as it may be shown: at most 64 characters,
+    /// control characters escaped (the file may be anybody's).
+    static func printable(_ word: String) -> String {
+        var shown = ""
+        for scalar in word.unicodeScalars.prefix(64) {
+            shown += scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
+        }
+        return word.unicodeScalars.count > 64 ? shown + "…" : shown
     }
 
     /// The seed of a secret key file.

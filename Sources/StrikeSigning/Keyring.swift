@@ -13,7 +13,8 @@ import StrikeOS
 // or a secret key left there by mistake would go unnoticed.
 
 /// Origins' Ed25519 public keys: a directory of `ORIGIN.pub` files, each with
-/// one or more keys (several during a rotation: any of them verifies).
+/// one or more keys (several during a rotation: any of them verifies), and
+/// what each origin speaks for (its `speaks-for` lines).
 public final class Keyring: SignatureVerifier {
     public let directory: String
     /// False when the directory does not exist: an empty keyring.
@@ -25,10 +26,20 @@ public final class Keyring: SignatureVerifier {
     /// comment names another origin than its file does, for people to read.
     public let warnings: [String]
 
-    public init(directory: String, keys: [Slug: [[UInt8]]], exists: Bool = true, warnings: [String] = []) throws(KeyError) {
+    /// What each origin of the keyring speaks for: its `speaks-for` lines,
+    /// or by default its own workplace and council. Computed once per load.
+    public let scopeTable: [Slug: Scopes]
+    /// The origins whose files have `speaks-for` lines (the others have the default).
+    public let originsWithScopeLines: Set<Slug>
+
+    public init(directory: String, keys: [Slug: [[UInt8]]], scopes: [Slug: Scopes] = [:], exists: Bool = true, warnings: [String] = []) throws(KeyError) {
         self.directory = directory
         self.exists = exists
         self.warnings = warnings
+        var table: [Slug: Scopes] = [:]
+        for origin in keys.keys { table[origin] = scopes[origin] ?? .own(origin) }
+        self.scopeTable = table
+        self.originsWithScopeLines = Set(scopes.keys.filter { keys[$0] != nil })
         for (origin, raws) in keys {
             for raw in raws where (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) == nil {
                 throw KeyError(file: directory + "/" + origin.rawValue + ".pub", "not an Ed25519 public key")
@@ -73,6 +84,7 @@ public final class Keyring: SignatureVerifier {
             throw KeyError(file: directory, "cannot list the keyring: \(error)")
         }
         var keys: [Slug: [[UInt8]]] = [:]
+        var scopes: [Slug: Scopes] = [:]
         var warnings: [String] = []
         for name in names where !name.hasPrefix(".") {
             let path = directory + "/" + name
@@ -104,19 +116,20 @@ public final class Keyring: SignatureVerifier {
             } catch {
                 throw KeyError(file: path, "cannot read it: \(error)")
             }
-            let parsed = try KeyText.publicKeys(bytes, file: path)
-            if parsed.isEmpty {
+            let parsed = try KeyText.keyringFile(bytes, file: path)
+            if parsed.keys.isEmpty {
                 throw KeyError(file: path, "holds no key: add the origin's `ed25519 …` line, or remove the file")
             }
-            keys[origin] = parsed
+            keys[origin] = parsed.keys
+            if let listed = parsed.scopes { scopes[origin] = Scopes(listed) }
             // `strikectl keygen` ends the line with the origin: a key filed
             // under another name would make the origin's messages fail.
-            for (line, words) in (try? KeyText.lines(bytes, file: path)) ?? [] where words.count >= 3 {
+            for (line, words) in (try? KeyText.lines(bytes, file: path)) ?? [] where words.count >= 3 && words[0] == KeyText.publicTag {
                 if let named = Slug(words[2]), named != origin {
                     warnings.append("\(path):\(line): the key is marked as \(named)'s, but this file gives it to \(origin) (the file name decides): if it is \(named)'s key, rename the file \(named).pub, or \(named)'s messages will fail their signatures")
                 }
             }
         }
-        return try Keyring(directory: directory, keys: keys, warnings: warnings)
+        return try Keyring(directory: directory, keys: keys, scopes: scopes, warnings: warnings)
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Crypto
 import Dispatch
+import Synchronization
 import StrikeCore
 import StrikeOS
 
@@ -106,6 +107,8 @@ public final class MessageFileReader {
     /// that touches that state first waits for it (`finishReadAhead`).
     private var inFlight: DispatchGroup?
     private var aheadFailure: SystemError?
+    /// Control lines met while cutting lines, possibly on the read-ahead thread.
+    private let controls = Mutex<[(line: Int, control: ControlLine)]>([])
 
     /// Opens `name` inside `dirfd`. `startOffset`/`startLine` resume a
     /// `.jsonl` where an earlier, interrupted pass stopped.
@@ -350,8 +353,10 @@ public final class MessageFileReader {
                 let end = pendingOffset + Int64(newline + 1 - start)
                 consumed.update(data: pending[start...newline])
                 if !isBlank(line) {
-                    found.append(.line(number: lineNumber, raw: Array(line), end: end, prefix: consumed))
-                    taken += line.count
+                    if let raw = takeControl(line) {
+                        found.append(.line(number: lineNumber, raw: raw, end: end, prefix: consumed))
+                        taken += line.count
+                    }
                 }
                 start = newline + 1
                 pendingOffset = end
@@ -371,8 +376,8 @@ public final class MessageFileReader {
                     lineNumber += 1
                     let end = pendingOffset + Int64(pending.count)
                     consumed.update(data: pending)
-                    if !isBlank(pending[...]) {
-                        found.append(.line(number: lineNumber, raw: pending, end: end, prefix: consumed))
+                    if !isBlank(pending[...]), let raw = takeControl(pending[...]) {
+                        found.append(.line(number: lineNumber, raw: raw, end: end, prefix: consumed))
                     }
                     pending = []
                     pendingOffset = end
@@ -390,6 +395,28 @@ public final class MessageFileReader {
                 FileCopy(line: number, reading: readings.next()!, endOffset: end, raw: raw, prefix: FileCopy.Prefix(hasher: prefix))
             case .made(let index): made[index]
             }
+        }
+    }
+
+    /// The bytes of the copy a line holds: the line itself, or the copy a
+    /// `copy` control line frames; nil for another control line, which is
+    /// kept for `takeControls` instead (docs/federation.md). A line with the
+    /// control prefix that is no well-formed control line is a copy, and is
+    /// judged (and rejected) as one.
+    private func takeControl(_ line: ArraySlice<UInt8>) -> [UInt8]? {
+        guard ControlLine.isControl(line), let control = ControlLine.read(line) else { return Array(line) }
+        if case .copy(let bytes) = control { return bytes }
+        controls.withLock { [lineNumber] in $0.append((lineNumber, control)) }
+        return nil
+    }
+
+    /// The control lines read so far (also by reading ahead), handed over
+    /// once. Lines read ahead and not taken are read again later, so a
+    /// control line can be handed over twice: each is idempotent.
+    public func takeControls() -> [(line: Int, control: ControlLine)] {
+        controls.withLock { taken in
+            defer { taken = [] }
+            return taken
         }
     }
 

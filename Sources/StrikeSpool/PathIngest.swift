@@ -112,7 +112,7 @@ public struct PathIngest {
 
         func commit() throws(StoreError) {
             guard !batch.isEmpty else { return }
-            let (outcomes, _) = try store.ingest(batch, now: now)
+            let (outcomes, _) = try store.ingest(batch, now: now, speakers: policy.signatures.speakers)
             for (copy, outcome) in zip(batch, outcomes) {
                 switch outcome {
                 case .applied: totals.applied += 1
@@ -150,6 +150,11 @@ public struct PathIngest {
                 let rejection = Rejection(.tooLarge, "file is \(size) bytes; the limit is \(limits.maximumFileBytes)")
                 batch.append(CopyInput(reading: CopyReading(identity: identity, envelope: nil, verdict: .failure(rejection)), source: file.path))
             case .reader(let reader):
+                if file.lines {
+                    // The next chunk's lines are read, validated and hashed on
+                    // another thread while this batch commits, as the daemon does.
+                    reader.readAhead = (copies: batchSize, bytes: 16 << 20)
+                }
                 while true {
                     let copies: [FileCopy]
                     do {

@@ -89,6 +89,8 @@ public final class SpoolProcessor {
         public var limits = FileLimits()
         /// The signature policy and keyring (the daemon passes the configured ones).
         public var signatures = SignatureRules.off
+        /// Federation (docs/design.md, "Federation"): peers, inboxes, reports.
+        public var federation: FederationSettings?
 
         public init() {}
     }
@@ -141,6 +143,17 @@ public final class SpoolProcessor {
     private var readingAhead: [String: (run: ReadAheadRun, index: Int)] = [:]
     /// How far into the pass's names reading ahead has been arranged.
     private var readAheadEnd = 0
+    /// Control lines of federation batches read in this pass, with their file.
+    private var controls: [(control: ControlLine, file: String)] = []
+    /// `line:name` of the control lines handed over (each is idempotent;
+    /// this only spares answering one report many times).
+    private var controlsSeen = Set<String>()
+
+    /// The control lines read since the last call, handed over once.
+    func takeControls() -> [(control: ControlLine, file: String)] {
+        defer { controls = [] }
+        return controls
+    }
 
     public init(layout: SpoolLayout, store: Store, settings: Settings) throws(SpoolTrouble) {
         self.layout = layout
@@ -385,6 +398,14 @@ public final class SpoolProcessor {
             } catch {
                 throw .system(error)
             }
+            if !single {
+                // A file still being written is read again while it is young:
+                // each control line is handed over once per file and line.
+                for (line, control) in reader.takeControls() where controlsSeen.insert("\(line):\(name)").inserted {
+                    controls.append((control, name))
+                }
+                if controlsSeen.count > 100_000 { controlsSeen = [] }
+            }
             if copies.isEmpty {
                 if single || !young {
                     batch.files[index].complete = true
@@ -512,7 +533,7 @@ public final class SpoolProcessor {
                 var ledger = LedgerWriter(db)
                 try ledger.delete(names: cleanupNow)
                 try SpoolLedger.deletePending(db, ids: writtenNow)
-                var reconciler = Reconciler(db, now: now)
+                var reconciler = Reconciler(db, now: now, speakers: settings.signatures.speakers)
                 var outcomes = [CopyOutcome](repeating: .duplicate, count: items.count)
                 var files = files
                 var pending: [PendingLine] = []

@@ -165,6 +165,31 @@ public final class SpoolService: Sendable {
             hooks.alive()
             log(report, backlog: report.waiting.count)
         }
+        // Federation (docs/federation.md): batches for peers after each
+        // pass, their reports answered, inboxes taken into incoming/.
+        var federation: Federation?
+        var inboxes: InboxFeeder?
+        if let settings = settings.processor.federation {
+            if !settings.peers.isEmpty { federation = try Federation(settings: settings, store: store, logger: logger) }
+            if !settings.inboxes.isEmpty { inboxes = InboxFeeder(inboxes: settings.inboxes, layout: layout, store: store, logger: logger) }
+        }
+        func federate(scanInboxes: Bool) {
+            let now = Sys.now()
+            do {
+                if let inboxes, scanInboxes { _ = try inboxes.scan(now: now, gracePeriod: settings.processor.gracePeriod) }
+                if let federation {
+                    for (control, file) in processor.takeControls() { try federation.handle([control], file: file, now: now) }
+                    try federation.export(now: now)
+                    try federation.tick(now: now)
+                } else {
+                    _ = processor.takeControls()
+                }
+            } catch {
+                // An outbox on a full disk, a stick pulled out: the queue
+                // keeps the copies, and the next pass tries again.
+                logger.warning("federation: \(error); will try again", metadata: JournalEvent.retrying.metadata(["reason": "\(error)"]))
+            }
+        }
         let inotify = try Inotify()
         try inotify.watch(layout.incoming)
         var backoff: Double = 0
@@ -172,6 +197,7 @@ public final class SpoolService: Sendable {
         var needScan = true
         var readySent = false
         var nextRescan = Sys.monotonicNanoseconds()
+        var nextInboxScan = Sys.monotonicNanoseconds()
         // Work since the caches were last released: once the spool has been
         // quiet for a second, SQLite's caches and the heap's free memory go
         // back to the system, so an idle daemon stays small however large the
@@ -187,6 +213,8 @@ public final class SpoolService: Sendable {
         } catch {
             logger.warning("could not finish the previous run's work yet: \(error)", metadata: JournalEvent.retrying.metadata())
         }
+        // Batches a crash kept from being written: the queue still holds them.
+        federate(scanInboxes: true)
 
         while true {
             let (stop, rescan, newSettings, requeues, requeuesByHash) = control.withLock { state in
@@ -315,6 +343,12 @@ public final class SpoolService: Sendable {
             if !readySent, !needScan {
                 readySent = true
                 hooks.ready()
+            }
+            if federation != nil || inboxes != nil {
+                // Inboxes are looked at on the rescan timer (no inotify
+                // watch: a stick comes and goes), and right after a scan.
+                federate(scanInboxes: clock >= nextInboxScan)
+                if clock >= nextInboxScan { nextInboxScan = Sys.monotonicNanoseconds() + UInt64(min(settings.rescanInterval, 10) * 1e9) }
             }
 
             // Sleep until an event, a request, a due file or the rescan timer.
@@ -452,6 +486,16 @@ public final class SpoolService: Sendable {
                 ]))
             case .restored:
                 break  // Only a requeue restores, and it says so itself.
+            case .report(let envelope, let type, let body):
+                logger.notice("\(envelope.origin) #\(envelope.seq) (\(type.rawValue)) is about \(body), which \(envelope.origin) does not speak for: kept as a report from another origin; it moves nothing", metadata: JournalEvent.reportFromOther.metadata([
+                    "origin": "\(envelope.origin)", "seq": "\(envelope.seq)", "type": "\(type.rawValue)", "body": "\(body)",
+                ]))
+            case .rescoped(let messages, let subjects) where messages > 0 || subjects > 0:
+                logger.notice("the keyring's scopes changed: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            case .rescoped:
+                break
             }
         }
         for name in report.unreadable where unreadableWarned.withLock({ $0.insert(name).inserted }) {
@@ -540,7 +584,7 @@ public final class SpoolService: Sendable {
         if !identities.isEmpty {
             do {
                 let events = try store.write { db in
-                    var reconciler = Reconciler(db, now: Sys.now())
+                    var reconciler = Reconciler(db, now: Sys.now(), speakers: processor.settings.signatures.speakers)
                     // The policy, keyring or max_file_size may have changed since
                     // the copy was judged: forget the first identity it was recorded under.
                     var forgotten = false

@@ -83,7 +83,7 @@ public struct Change: Sendable, Equatable {
             case .restored(let envelope, let type, let subject):
                 changes.append(Change(
                     origin: envelope.origin.rawValue, seq: envelope.seq, type: type.rawValue, subject: subject, outcome: .applied, code: nil))
-            case .conflict, .gap:
+            case .conflict, .gap, .report, .rescoped:
                 break
             }
         }

@@ -41,6 +41,12 @@ public enum ReconcileEvent: Sendable, Equatable {
     /// Forgetting one side of a conflict left a single valid version, which
     /// is applied again (an operator's requeue).
     case restored(Envelope, type: MessageType, subject: String)
+    /// A message applied as a report from another origin: its origin does
+    /// not speak for the body it is about, so it moved nothing.
+    case report(Envelope, type: MessageType, body: BodyRef)
+    /// The scopes changed since the state was folded: `messages` applied
+    /// messages moved in or out of scope, and `subjects` were folded again.
+    case rescoped(messages: Int, subjects: Int)
 }
 
 /// Applies copies to the state inside one write transaction (docs/design.md, "Reconciliation").
@@ -60,6 +66,11 @@ public enum ReconcileEvent: Sendable, Equatable {
 public struct Reconciler: ~Copyable {
     private let db: Database
     private let now: Int64
+    /// What every origin speaks for; the state is folded under these.
+    private let speakers: Speakers
+    /// Whether the store's scopes were compared with `speakers` in this
+    /// transaction (once, before its first change).
+    private var scopesChecked = false
     private var tally = Tally()
     private var applied: Int64 = 0
     private var duplicates: Int64 = 0
@@ -92,6 +103,7 @@ public struct Reconciler: ~Copyable {
         var insertArrival: DirectStatement?
         var insertVersion: DirectStatement?
         var insertMessage: DirectStatement?
+        var insertReport: DirectStatement?
         var addEntity: DirectStatement?
     }
 
@@ -105,10 +117,16 @@ public struct Reconciler: ~Copyable {
         return statement
     }
 
-    /// - Parameter now: seconds since the epoch, recorded as first-seen times.
-    public init(_ db: Database, now: Int64) {
+    /// - Parameters:
+    ///   - now: seconds since the epoch, recorded as first-seen times.
+    ///   - speakers: what every origin speaks for (`SignatureRules.speakers`
+    ///     of the rules the copies were read under). When the store's state
+    ///     was folded under other scopes, the first change of the
+    ///     transaction first brings it to these (`adoptScopes`).
+    public init(_ db: Database, now: Int64, speakers: Speakers = .everyone) {
         self.db = db
         self.now = now
+        self.speakers = speakers
         self.subjectRows = SubjectRows(db)
     }
 
@@ -121,6 +139,7 @@ public struct Reconciler: ~Copyable {
     /// holds its copies in another shape than `CopyInput`; making one copied
     /// every reading).
     public mutating func ingest(_ reading: CopyReading, source: String) throws -> CopyOutcome {
+        if !scopesChecked { try adoptScopes() }
         let hash = Self.hash(reading.identity)
         // Every version of this (origin, seq), valid or not: one look-up both
         // finds a duplicate (the same hash) and the rivals of a new version.
@@ -236,6 +255,7 @@ public struct Reconciler: ~Copyable {
     /// judged afresh when it comes back. If it was one side of a conflict that
     /// leaves a single valid version, that version is applied again.
     public mutating func forget(_ identity: CopyReading.Identity) throws -> Bool {
+        if !scopesChecked { try adoptScopes() }
         let hash = Self.hash(identity)
         // The envelope is a function of the value, as when the copy was read.
         let envelope: Envelope? = switch identity {
@@ -259,6 +279,7 @@ public struct Reconciler: ~Copyable {
     /// valid version, that version is applied again (a `restored` event).
     /// Returns false when no rejected version has this hash.
     public mutating func forgetRejected(hash: Data) throws -> Bool {
+        if !scopesChecked { try adoptScopes() }
         // Through the partial index of rejected versions: a handful of rows,
         // where the hash alone has no index.
         guard let row = try Row.fetchOne(
@@ -328,14 +349,25 @@ public struct Reconciler: ~Copyable {
     private mutating func apply(_ message: Message, version: Int64) throws {
         let subject = message.subject
         let key = subject.key
-        let insertMessage = try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version) VALUES (?, ?, ?, ?, ?, ?)")
+        // A table look-up and a few slug comparisons, without allocation.
+        let inScope = speakers.admits(message)
+        let insertMessage = try Self.prepared(db, &statements.insertMessage, "INSERT INTO message (origin, seq, k, type, subject, version, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
         insertMessage.bind(1, message.origin.rawValue)
         insertMessage.bind(2, message.seq)
         insertMessage.bind(3, message.key.rawValue)
         insertMessage.bind(4, message.type.rawValue)
         insertMessage.bind(5, key)
         insertMessage.bind(6, version)
+        insertMessage.bind(7, inScope ? 0 : 1)
         try insertMessage.execute()
+        guard inScope else {
+            // A report from another origin: listed with its body, folded
+            // into nothing, naming nothing unresolved.
+            let body = message.aboutBody!
+            try insertReport(message, body: body)
+            events.append(.report(Envelope(origin: message.origin, seq: message.seq), type: message.type, body: body))
+            return
+        }
         for ref in message.references {
             entityDeltas[ref, default: 0] += 1
         }
@@ -414,26 +446,116 @@ public struct Reconciler: ~Copyable {
     /// re-folded, once per transaction (`stale`).
     private mutating func unapply(_ envelope: Envelope) throws {
         guard let row = try Row.fetchOne(
-            db, sql: "SELECT m.subject, v.body FROM message m JOIN version v ON v.id = m.version WHERE m.origin = ? AND m.seq = ?",
+            db, sql: "SELECT m.subject, v.body, m.report FROM message m JOIN version v ON v.id = m.version WHERE m.origin = ? AND m.seq = ?",
             arguments: [envelope.origin.rawValue, envelope.seq]
         ) else { return }
         let subjectKey: String = row[0]
-        // The entities it named are named by one message fewer.
         guard let body: String = row[1], let removed = MessageReader.read(Array(body.utf8), policy: .stored).message else {
             throw StoreError.corrupt("the stored version of \(envelope.origin)#\(envelope.seq) no longer validates")
         }
+        try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
+        if (row[2] as Int64) != 0 {
+            // A report moved nothing: only its listing goes.
+            try deleteReport(removed)
+            return
+        }
+        // The entities it named are named by one message fewer.
         for ref in removed.references {
             entityDeltas[ref, default: 0] -= 1
         }
-        try db.execute(sql: "DELETE FROM message WHERE origin = ? AND seq = ?", arguments: [envelope.origin.rawValue, envelope.seq])
         stale.insert(subjectKey)
+    }
+
+    private mutating func insertReport(_ message: Message, body: BodyRef) throws {
+        let insert = try Self.prepared(db, &statements.insertReport, "INSERT INTO report (body, k, origin, seq, type, subject) VALUES (?, ?, ?, ?, ?, ?)")
+        insert.bind(1, body.description)
+        insert.bind(2, message.key.rawValue)
+        insert.bind(3, message.origin.rawValue)
+        insert.bind(4, message.seq)
+        insert.bind(5, message.type.rawValue)
+        insert.bind(6, message.subject.key)
+        try insert.execute()
+    }
+
+    private func deleteReport(_ message: Message) throws {
+        guard let body = message.aboutBody else {
+            throw StoreError.corrupt("\(message.origin)#\(message.seq) is recorded as a report, but is about no body")
+        }
+        try db.execute(sql: "DELETE FROM report WHERE body = ? AND k = ?", arguments: [body.description, message.key.rawValue])
+    }
+
+    // MARK: - Scopes
+
+    /// Brings the state to `speakers` when it was folded under other scopes
+    /// (a reload or a restart with another keyring, a store from before
+    /// scopes): every applied message of an origin whose scopes changed is
+    /// judged again, those that moved in or out of scope change places, and
+    /// their subjects are folded again by `finish()`. The state is then what
+    /// a fresh ingest of the same messages under `speakers` gives. Costs one
+    /// look-up when nothing changed; every change of a transaction calls it
+    /// first, so call it directly only to adopt new scopes at once.
+    public mutating func adoptScopes() throws {
+        scopesChecked = true
+        let stored = try Row.fetchOne(db, sql: "SELECT unlisted, fingerprint FROM scope_rules WHERE id = 1")
+        guard let stored else { throw StoreError.corrupt("the scopes the state was folded under are not recorded") }
+        if (stored[1] as Int64) == speakers.fingerprint, (stored[0] as String) == speakers.unlisted.rawValue { return }
+        guard let unlisted = Speakers.Unlisted(rawValue: stored[0]) else {
+            throw StoreError.corrupt("unknown scope rule \(stored[0] as String)")
+        }
+        var table: [Slug: Scopes] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT origin, scopes FROM scope") {
+            guard let origin = Slug(row[0] as String),
+                  let scopes = Scopes((row[1] as String).split(separator: " ").compactMap(Scope.init)) else {
+                throw StoreError.corrupt("the recorded scopes of \(row[0] as String) do not read")
+            }
+            table[origin] = scopes
+        }
+        let old = Speakers(table: table, unlisted: unlisted)
+        try flushSubjects()
+        var moved = 0
+        let before = stale.count
+        let origins = try String.fetchAll(db, sql: "SELECT DISTINCT origin FROM message")
+        for originText in origins {
+            guard let origin = Slug(originText) else { throw StoreError.corrupt("an applied message has the origin \(originText)") }
+            if old.scopes(for: origin) == speakers.scopes(for: origin) { continue }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT m.seq, m.report, v.body FROM message m JOIN version v ON v.id = m.version WHERE m.origin = ?
+                """, arguments: [originText])
+            for row in rows {
+                guard let body: String = row[2], let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
+                    throw StoreError.corrupt("the stored version of \(originText)#\(row[0] as Int64) no longer validates")
+                }
+                let wasIn = (row[1] as Int64) == 0
+                let isIn = speakers.admits(message)
+                if wasIn == isIn { continue }
+                moved += 1
+                try db.execute(sql: "UPDATE message SET report = ? WHERE origin = ? AND seq = ?",
+                               arguments: [isIn ? 0 : 1, originText, message.seq])
+                if isIn {
+                    try deleteReport(message)
+                } else {
+                    try insertReport(message, body: message.aboutBody!)
+                }
+                for ref in message.references { entityDeltas[ref, default: 0] += isIn ? 1 : -1 }
+                stale.insert(message.subject.key)
+            }
+        }
+        try db.execute(sql: "DELETE FROM scope")
+        for origin in speakers.table.keys.sorted() {
+            try db.execute(sql: "INSERT INTO scope (origin, scopes) VALUES (?, ?)",
+                           arguments: [origin.rawValue, speakers.table[origin]!.description])
+        }
+        try db.execute(sql: "UPDATE scope_rules SET unlisted = ?, fingerprint = ? WHERE id = 1",
+                       arguments: [speakers.unlisted.rawValue, speakers.fingerprint])
+        events.append(.rescoped(messages: moved, subjects: stale.count - before))
     }
 
     /// Re-folds a subject from the messages it has now, and counts the
     /// difference in its tallies.
     private mutating func refold(_ subjectKey: String) throws {
+        // Reports from other origins fold into nothing.
         let bodies = try String.fetchAll(db, sql: """
-            SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.subject = ?
+            SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.subject = ? AND m.report = 0
             """, arguments: [subjectKey])
         var messages: [Message] = []
         for body in bodies {

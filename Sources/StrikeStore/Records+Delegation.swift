@@ -84,6 +84,8 @@ public struct CouncilDetail: Sendable, Equatable {
     public var seats: [MandateRecord]
     /// The mandates it gave, as an electing body (to councils above it).
     public var elected: [MandateRecord]
+    /// Reports from other origins about this council, latest first.
+    public var reports: [ReportRecord] = []
     public var truncated: Bool
 
     public static let listLimit = 100
@@ -109,4 +111,24 @@ public struct IrregularRecord: Sendable, Equatable {
     /// The messages involved: for each body, its greatest-key election (or recall).
     public var messages: [MessageRef]
     public var detail: String
+}
+
+/// A report from another origin: an applied message whose origin does not
+/// speak for the body it is about, so it moved nothing (docs/messages.md, "Scopes").
+public struct ReportRecord: Sendable, Equatable {
+    /// The message: its origin is who reported it.
+    public var message: MessageRef
+    public var type: String
+    /// What it would have changed, e.g. `workplace/tractor-works`,
+    /// `delegate/rook`, `action/general-strike-48h`.
+    public var subject: String
+    /// The body it is about: `workplace:SLUG` or `council:SLUG`.
+    public var body: String
+
+    public init(message: MessageRef, type: String, subject: String, body: String) {
+        self.message = message
+        self.type = type
+        self.subject = subject
+        self.body = body
+    }
 }

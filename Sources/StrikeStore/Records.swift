@@ -203,6 +203,9 @@ public struct WorkplaceDetail: Sendable, Equatable {
     public var delegates: [DelegateRecord]
     public var demands: [WorkplaceDemandRecord]
     public var actions: [WorkplaceActionRecord]
+    /// Reports from other origins about this workplace, latest first: they
+    /// moved nothing.
+    public var reports: [ReportRecord] = []
     /// One of the lists was cut.
     public var truncated: Bool
 

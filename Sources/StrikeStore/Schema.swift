@@ -17,7 +17,7 @@ enum Schema {
 
     /// The migrations, in order.
     static var migrations: [(identifier: String, migrate: @Sendable (Database) throws -> Void)] {
-        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-mandates", v4Mandates)]
+        [("v1", v1), ("v2", v2), ("v3", v3), ("v4", v4), ("v4-mandates", v4Mandates), ("v5-scopes", v5Scopes), ("v5-federation", v5Federation)]
     }
 
     /// Every migration this version knows, by identifier: a database that
@@ -89,6 +89,52 @@ enum Schema {
                 'mandates_active','mandates_recalled','mandates_resigned');
             """)
         try refoldDelegates(db)
+    }
+
+    /// Who speaks for whom (docs/messages.md, "Scopes"): an applied message
+    /// whose origin does not speak for its body is a report from another
+    /// origin, applied (a `message` row) but folded into nothing.
+    ///
+    /// - `message.report` is 1 for such a message. Added with a default, so
+    ///   the existing rows are not rewritten: every message of an older
+    ///   store was folded in, as if every origin spoke for everything.
+    /// - `report` lists them by the body they are about, for GetWorkplace
+    ///   and GetCouncil, latest first.
+    /// - `scope_rules` and `scope` hold the scopes the state was folded
+    ///   under: `unlisted` says what an origin without a `scope` row speaks
+    ///   for, and `fingerprint` is `Speakers.fingerprint`, compared at every
+    ///   write transaction. An older store was folded under `Speakers.everyone`,
+    ///   which is what this records; the first transaction under the
+    ///   keyring's scopes (the daemon makes one before READY) moves the
+    ///   messages whose status changed and folds their subjects again.
+    private static func v5Scopes(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE message ADD COLUMN report INTEGER NOT NULL DEFAULT 0 CHECK (report IN (0, 1));
+
+            CREATE TABLE report (
+                -- The body it is about: `workplace:SLUG` or `council:SLUG`.
+                body TEXT NOT NULL,
+                k TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                seq INTEGER NOT NULL CHECK (seq >= 1),
+                type TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                PRIMARY KEY (body, k)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE scope_rules (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                unlisted TEXT NOT NULL CHECK (unlisted IN ('everything', 'own')),
+                fingerprint INTEGER NOT NULL
+            );
+            CREATE TABLE scope (
+                origin TEXT PRIMARY KEY NOT NULL,
+                -- Space-separated scopes, as Scopes.description writes them.
+                scopes TEXT NOT NULL
+            ) WITHOUT ROWID;
+            """)
+        try db.execute(sql: "INSERT INTO scope_rules (id, unlisted, fingerprint) VALUES (1, ?, ?)",
+                       arguments: [Speakers.everyone.unlisted.rawValue, Speakers.everyone.fingerprint])
     }
 
     /// Folds every delegate from its applied messages into empty tables and

@@ -35,7 +35,7 @@ extension Store {
             }
             let mandates = try Self.mandates(db, "SELECT \(mandateColumns) FROM mandate m WHERE m.delegate = ? ORDER BY m.council", [id], limit: cap + 1)
             let subject = "delegate/\(id)"  // its Subject key
-            let latest = try String.fetchOne(db, sql: "SELECT max(k) FROM message WHERE subject = ?", arguments: [subject])
+            let latest = try String.fetchOne(db, sql: "SELECT max(k) FROM message WHERE subject = ? AND report = 0", arguments: [subject])
             return DelegateDetail(
                 id: id, status: try optionalEnum(row[0], DelegateStatus.self), safety: safety,
                 mandates: Array(mandates.prefix(cap)), truncated: mandates.count > cap,
@@ -64,7 +64,8 @@ extension Store {
         StoreQuery { db in
             let cap = CouncilDetail.listLimit
             let row = try Row.fetchOne(db, sql: "SELECT formed_k, name, level, area FROM council WHERE id = ?", arguments: [id])
-            if row == nil, try !exists(db, table: "council", kind: .council, id: id) { return nil }
+            let reports = try Self.reports(db, body: "council:\(id)", limit: cap + 1)
+            if row == nil, reports.isEmpty, try !exists(db, table: "council", kind: .council, id: id) { return nil }
             let mandates = try Self.mandates(db, "SELECT \(mandateColumns) FROM mandate m WHERE m.council = ? ORDER BY m.delegate", [id], limit: cap + 1)
             let seats = try Self.mandates(db, """
                 SELECT \(mandateColumns) FROM mandate s JOIN mandate m ON m.delegate = s.delegate AND m.council <> s.council
@@ -76,9 +77,30 @@ extension Store {
             return CouncilDetail(
                 id: id, described: (row?[0] as String?) != nil, name: row?[1], level: try optionalEnum(row?[2], CouncilLevel.self),
                 area: row?[3], mandates: Array(mandates.prefix(cap)), seats: Array(seats.prefix(cap)),
-                elected: Array(elected.prefix(cap)),
-                truncated: mandates.count > cap || seats.count > cap || elected.count > cap)
+                elected: Array(elected.prefix(cap)), reports: Array(reports.prefix(cap)),
+                truncated: mandates.count > cap || seats.count > cap || elected.count > cap || reports.count > cap)
         }
+    }
+
+    /// The reports from other origins about `body` (`workplace:SLUG`,
+    /// `council:SLUG`), latest first, at most `limit`.
+    static func reports(_ db: Database, body: String, limit: Int) throws -> [ReportRecord] {
+        // Through SQLite's C API, as GetWorkplace's other lists: it is asked
+        // on every GetWorkplace, and nearly always finds nothing.
+        let statement = try DirectStatement(cached: db, sql: """
+            SELECT k, origin, seq, type, subject FROM report WHERE body = ? ORDER BY k DESC LIMIT ?
+            """)
+        defer { statement.reset() }
+        statement.bind(1, body)
+        statement.bind(2, limit)
+        var reports: [ReportRecord] = []
+        while try statement.step() {
+            let origin = statement.string(1) ?? ""
+            let seq = statement.int64(2)
+            let message = MessageRef(key: OrderKey(rawValue: statement.string(0) ?? "")) ?? MessageRef(at: "", origin: origin, seq: seq)
+            reports.append(ReportRecord(message: message, type: statement.string(3) ?? "", subject: statement.string(4) ?? "", body: body))
+        }
+        return reports
     }
 
     /// Every irregular delegation, at most `limit`: elections from a council

@@ -12,7 +12,8 @@ extension Store {
             let tables: [(String, String)] = [
                 // Not the arrival-dependent rowids: a version is its hash.
                 ("version", "SELECT hex(hash), origin, seq, state, code, detail, body FROM version ORDER BY hash"),
-                ("message", "SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash) FROM message m JOIN version v ON v.id = m.version ORDER BY m.origin, m.seq"),
+                ("message", "SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash), m.report FROM message m JOIN version v ON v.id = m.version ORDER BY m.origin, m.seq"),
+                ("report", "SELECT body, k, origin, seq, type, subject FROM report ORDER BY body, k"),
                 ("entity", "SELECT kind, id, messages FROM entity ORDER BY kind, id"),
                 ("arrival", "SELECT origin, seq FROM arrival ORDER BY origin, seq"),
                 ("tally", "SELECT name, value FROM tally WHERE value <> 0 ORDER BY name"),
@@ -36,14 +37,15 @@ extension Store {
         }
     }
 
-    /// How many applied messages name each entity ("kind/id"), from the
+    /// How many applied messages (reports from other origins aside) name each entity ("kind/id"), from the
     /// `entity` table the reconciler keeps or, `recomputed`, from the applied
     /// messages themselves. Tests compare the two to prove the counts never drift.
     public func entityCounts(recomputed: Bool) throws(StoreError) -> [String: Int64] {
         try read { db in
             var counts: [String: Int64] = [:]
             if recomputed {
-                for body in try String.fetchAll(db, sql: "SELECT v.body FROM message m JOIN version v ON v.id = m.version") {
+                // Reports from other origins name nothing.
+                for body in try String.fetchAll(db, sql: "SELECT v.body FROM message m JOIN version v ON v.id = m.version WHERE m.report = 0") {
                     guard let message = MessageReader.read(Array(body.utf8), policy: .stored).message else {
                         throw StoreError.corrupt("a stored message no longer validates")
                     }

@@ -69,13 +69,18 @@ extension Store {
                     headcount: row.int64OrNil(8), status: try Self.optionalEnum(row.string(9), StrikeStatus.self),
                     participants: row.int64OrNil(10), reportedAt: Self.instant(row.string(11)))
             } else {
-                let named = try DirectStatement(cached: db, sql: "SELECT 1 FROM entity WHERE kind = 'workplace' AND id = ?")
+                let named = try DirectStatement(cached: db, sql: """
+                    SELECT 1 FROM entity WHERE kind = 'workplace' AND id = ?1
+                    UNION ALL SELECT 1 FROM report WHERE body = 'workplace:' || ?1 LIMIT 1
+                    """)
                 defer { named.reset() }
                 named.bind(1, id)
                 guard try named.step() else { return nil }
                 record = WorkplaceRecord(id: id, described: false)
             }
             let cap = WorkplaceDetail.listLimit
+            // One look-up in the primary key of `report`: nearly always empty.
+            let reports = try Self.reports(db, body: "workplace:\(id)", limit: cap + 1)
             let delegates = try Self.workplaceList(db, Self.workplaceDelegatesSQL, id, limit: cap + 1) { row in
                 DelegateRecord(
                     id: row.string(0) ?? "", workplace: row.string(1), council: row.string(2) ?? "",
@@ -115,7 +120,8 @@ extension Store {
                 delegates: Array(delegates.prefix(cap)),
                 demands: Array(demands.prefix(cap)),
                 actions: Array(actions.prefix(cap)),
-                truncated: delegates.count > cap || demands.count > cap || actions.count > cap
+                reports: Array(reports.prefix(cap)),
+                truncated: delegates.count > cap || demands.count > cap || actions.count > cap || reports.count > cap
             )
         }
     }
@@ -214,7 +220,7 @@ extension Store {
             if let mandate = filter.mandate { mandateFilter += " AND x.status = ?"; mandateArguments.append(mandate.rawValue) }
             var sql = """
                 SELECT d.id, d.status, d.safety, m.council, m.body_kind, m.body, m.status AS mandate,
-                    (SELECT max(l.k) FROM message l WHERE l.subject = 'delegate/' || d.id) AS latest_k
+                    (SELECT max(l.k) FROM message l WHERE l.subject = 'delegate/' || d.id AND l.report = 0) AS latest_k
                 FROM delegate d JOIN mandate m ON m.delegate = d.id
                 WHERE d.status IS NOT NULL AND d.id > ?
                 """

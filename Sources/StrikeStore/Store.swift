@@ -193,21 +193,43 @@ public final class Store: Sendable {
     }
 
     /// Reconciles a batch of copies in one transaction.
-    public func ingest(_ copies: [CopyInput], now: Int64) throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+    ///
+    /// - Parameter speakers: what every origin speaks for: the
+    ///   `SignatureRules.speakers` of the rules the copies were read under.
+    public func ingest(_ copies: [CopyInput], now: Int64, speakers: Speakers = .everyone) throws(StoreError) -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
         do {
-            return try ingestUnmapped(copies, now: now)
+            return try ingestUnmapped(copies, now: now, speakers: speakers)
         } catch {
             throw StoreError.from(error)
         }
     }
 
-    private func ingestUnmapped(_ copies: [CopyInput], now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
-        try write { db in try Self.reconcile(copies, in: db, now: now) }
+    private func ingestUnmapped(_ copies: [CopyInput], now: Int64, speakers: Speakers) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+        try write { db in try Self.reconcile(copies, in: db, now: now, speakers: speakers) }
+    }
+
+    /// Brings the state to new scopes (a reload, a start with another
+    /// keyring): the messages whose origin's scopes changed are judged
+    /// again and their subjects folded again, in one transaction. Returns
+    /// how many messages moved in or out of scope and how many subjects were
+    /// folded again; (0, 0) when the state was folded under these already.
+    public func adoptScopes(_ speakers: Speakers, now: Int64) throws(StoreError) -> (messages: Int, subjects: Int) {
+        do {
+            return try write { db in
+                var reconciler = Reconciler(db, now: now, speakers: speakers)
+                try reconciler.adoptScopes()
+                try reconciler.finish()
+                for case .rescoped(let messages, let subjects) in reconciler.events { return (messages, subjects) }
+                return (0, 0)
+            }
+        } catch {
+            throw StoreError.from(error)
+        }
     }
 
     /// The body of one ingest transaction, shared by the blocking and async forms.
-    static func reconcile(_ copies: [CopyInput], in db: Database, now: Int64) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
-        var reconciler = Reconciler(db, now: now)
+    static func reconcile(_ copies: [CopyInput], in db: Database, now: Int64, speakers: Speakers) throws -> (outcomes: [CopyOutcome], events: [ReconcileEvent]) {
+        var reconciler = Reconciler(db, now: now, speakers: speakers)
         var outcomes = [CopyOutcome](repeating: .duplicate, count: copies.count)
         for position in Reconciler.localityOrder(copies.map(\.reading.envelope)) {
             outcomes[position] = try reconciler.ingest(copies[position])

@@ -31,6 +31,10 @@ public struct PageParameters: Sendable, Equatable {
 /// to be sent (client). Decoding checks every parameter; see Parameters.
 public enum QueryCall: Sendable, Equatable {
     case summary
+    /// The state's fingerprint (Store+StateDigest.swift).
+    case stateDigest
+    /// The federation peers (Store+Federation.swift).
+    case peers
     /// `strike`: "striking", or a status as in messages (working, strike, partial, go-slow, work-to-rule, lockout).
     case listWorkplaces(region: String?, town: String?, strike: String?, page: PageParameters)
     case getWorkplace(id: String)
@@ -48,7 +52,15 @@ public enum QueryCall: Sendable, Equatable {
     case listRejected(page: PageParameters)
     case gaps(origin: String?, page: PageParameters)
     case unresolved(kind: EntityKind?, page: PageParameters)
+    /// `subject`: nil for overall, `region:NAME` or `workplace:SLUG` (checked
+    /// by `HistorySubject(text:)`); `from` and `to`: RFC 3339 instants.
+    case history(subject: String?, from: String?, to: String?, step: HistoryStep, page: PageParameters)
+    /// `regions`: 1 to `maximumHistoryRegions` names, as reported.
+    case historyByRegion(regions: [String], from: String?, to: String?, step: HistoryStep, page: PageParameters)
     case watch
+
+    /// The most regions one HistoryByRegion call takes.
+    public static let maximumHistoryRegions = 10
 
     /// The values `ListWorkplaces` accepts for `strike`.
     public static let strikeFilters = ["striking"] + StrikeStatus.allCases.map(\.rawValue)
@@ -61,6 +73,12 @@ public enum QueryCall: Sendable, Equatable {
         case "Summary":
             _ = try read([])
             self = .summary
+        case "StateDigest":
+            _ = try read([])
+            self = .stateDigest
+        case "Peers":
+            _ = try read([])
+            self = .peers
         case "ListWorkplaces":
             let p = try read(PageParameters.keys.union(["region", "town", "strike"]))
             let strike = try p.optionalString("strike")
@@ -107,6 +125,21 @@ public enum QueryCall: Sendable, Equatable {
         case "Unresolved":
             let p = try read(PageParameters.keys.union(["kind"]))
             self = .unresolved(kind: try p.optionalEnum("kind", EntityKind.self), page: try PageParameters(p))
+        case "History":
+            let p = try read(PageParameters.keys.union(["subject", "from", "to", "step"]))
+            let subject = try p.optionalString("subject", maximumLength: 600)
+            if let subject, HistorySubject(text: subject) == nil { throw .invalidParameter("subject") }
+            let (from, to) = try QueryCall.span(p)
+            self = .history(
+                subject: subject, from: from, to: to, step: try p.optionalEnum("step", HistoryStep.self) ?? .day,
+                page: try PageParameters(p))
+        case "HistoryByRegion":
+            let p = try read(PageParameters.keys.union(["regions", "from", "to", "step"]))
+            let regions = try p.strings("regions", maximumCount: QueryCall.maximumHistoryRegions)
+            let (from, to) = try QueryCall.span(p)
+            self = .historyByRegion(
+                regions: regions, from: from, to: to, step: try p.optionalEnum("step", HistoryStep.self) ?? .day,
+                page: try PageParameters(p))
         case "Watch":
             _ = try read([])
             self = .watch
@@ -115,10 +148,21 @@ public enum QueryCall: Sendable, Equatable {
         }
     }
 
+    /// History's `from` and `to`: RFC 3339 instants.
+    private static func span(_ p: Parameters) throws(VarlinkError) -> (String?, String?) {
+        let from = try p.optionalString("from", maximumLength: 64)
+        if let from, Timestamp(from) == nil { throw .invalidParameter("from") }
+        let to = try p.optionalString("to", maximumLength: 64)
+        if let to, Timestamp(to) == nil { throw .invalidParameter("to") }
+        return (from, to)
+    }
+
     /// The method's name without the interface.
     public var name: String {
         switch self {
         case .summary: "Summary"
+        case .stateDigest: "StateDigest"
+        case .peers: "Peers"
         case .listWorkplaces: "ListWorkplaces"
         case .getWorkplace: "GetWorkplace"
         case .listDelegates: "ListDelegates"
@@ -133,6 +177,8 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: "ListRejected"
         case .gaps: "Gaps"
         case .unresolved: "Unresolved"
+        case .history: "History"
+        case .historyByRegion: "HistoryByRegion"
         case .watch: "Watch"
         }
     }
@@ -140,7 +186,7 @@ public enum QueryCall: Sendable, Equatable {
     /// The same call for another page.
     public func with(page: PageParameters) -> QueryCall {
         switch self {
-        case .summary, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
+        case .summary, .stateDigest, .peers, .getWorkplace, .getDelegate, .getCouncil, .irregular, .watch: self
         case .listWorkplaces(let region, let town, let strike, _): .listWorkplaces(region: region, town: town, strike: strike, page: page)
         case .listDelegates(let workplace, let council, let status, let safety, let mandate, _):
             .listDelegates(workplace: workplace, council: council, status: status, safety: safety, mandate: mandate, page: page)
@@ -152,6 +198,9 @@ public enum QueryCall: Sendable, Equatable {
         case .listRejected: .listRejected(page: page)
         case .gaps(let origin, _): .gaps(origin: origin, page: page)
         case .unresolved(let kind, _): .unresolved(kind: kind, page: page)
+        case .history(let subject, let from, let to, let step, _): .history(subject: subject, from: from, to: to, step: step, page: page)
+        case .historyByRegion(let regions, let from, let to, let step, _):
+            .historyByRegion(regions: regions, from: from, to: to, step: step, page: page)
         }
     }
 
@@ -159,7 +208,7 @@ public enum QueryCall: Sendable, Equatable {
     public var call: VarlinkCall {
         var b = ParameterBuilder()
         switch self {
-        case .summary, .watch: break
+        case .summary, .stateDigest, .peers, .watch: break
         case .listWorkplaces(let region, let town, let strike, let page):
             b.add("region", region); b.add("town", town); b.add("strike", strike); page.add(to: &b)
         case .getWorkplace(let id), .getDelegate(let id), .getCouncil(let id): b.add("id", id)
@@ -175,6 +224,11 @@ public enum QueryCall: Sendable, Equatable {
         case .listActionWorkplaces(let action, let page): b.add("action", action); page.add(to: &b)
         case .gaps(let origin, let page): b.add("origin", origin); page.add(to: &b)
         case .unresolved(let kind, let page): b.add("kind", kind?.rawValue); page.add(to: &b)
+        case .history(let subject, let from, let to, let step, let page):
+            b.add("subject", subject); b.add("from", from); b.add("to", to); b.add("step", step.rawValue); page.add(to: &b)
+        case .historyByRegion(let regions, let from, let to, let step, let page):
+            b.add("regions", .array(regions.map { .string($0) })); b.add("from", from); b.add("to", to)
+            b.add("step", step.rawValue); page.add(to: &b)
         }
         return VarlinkCall(method: Interface.query + "." + name, parameters: b.object, more: self == .watch)
     }

@@ -233,6 +233,19 @@ type MessageRef (
   seq: int
 )
 
+# A report from another origin: an applied message whose origin does not
+# speak for the workplace or council it is about (the keyring's speaks-for
+# lines), so it set no fact and changed no total.
+type Report (
+  # The message: its origin is who reported it, its time when.
+  message: MessageRef,
+  # Its type, e.g. strike.reported.
+  type: string,
+  # What it would have changed, e.g. workplace/tractor-works,
+  # delegate/rook or action/general-strike-48h.
+  subject: string
+)
+
 # A body that elects and recalls delegates.
 type Body (
   # A workplace assembly, or a council's delegates.
@@ -452,6 +465,34 @@ type UnresolvedEntity (
   messages: int
 )
 
+# The length of a History step: a UTC day or hour.
+type HistoryStep (day, hour)
+
+# One step of a history: the numbers as of the end of the step, from the
+# messages sent before it ended.
+type HistoryPoint (
+  # When the step starts, in UTC.
+  start: string,
+  # Workplaces whose status is strike, partial, go-slow or work-to-rule.
+  striking: int,
+  # The sum of the striking workplaces' participants.
+  participants: int,
+  # Overall only: delegates held (as the Summary counts them detained).
+  detained: ?int,
+  # Overall only: delegates who became held during the step.
+  taken: ?int,
+  # Overall only: delegates who stopped being held during the step.
+  released: ?int
+)
+
+# One region's history (HistoryByRegion).
+type RegionHistory (
+  # The region, as asked for.
+  region: string,
+  # Its steps, oldest first.
+  points: []HistoryPoint
+)
+
 # What one change did.
 type ChangeOutcome (applied, rejected, conflict, removed)
 
@@ -490,6 +531,59 @@ method Summary() -> (
   messages: MessageCounts
 )
 
+# The state's fingerprint: SHA-256 of a canonical serialisation of all the
+# state derived from the distinct valid messages (every valid version, both
+# sides of conflicts included, and every table the fold fills), leaving out
+# arrival times, file names, duplicates and copies rejected as invalid. Two
+# nodes of the same release hold the same state exactly when their digests
+# are equal. Reads the whole store: linear in its size.
+method StateDigest() -> (
+  # 64 lowercase hex digits.
+  digest: string,
+  # Applied messages, as Summary counts them.
+  applied: int
+)
+
+# A run of seqs of one origin.
+type SeqRun (
+  # The origin.
+  origin: string,
+  # The first seq of the run.
+  first: int,
+  # The last seq of the run.
+  last: int
+)
+
+# A federation peer, as this node's ledger has it.
+type Peer (
+  # Its name in strikecd.yaml.
+  name: string,
+  # When a batch for it was last written (RFC 3339, UTC).
+  last_sent: ?string,
+  # When a batch or report from it was last read.
+  last_heard: ?string,
+  # When it was last told what this node holds and lacks.
+  last_report: ?string,
+  # Accepted copies queued and not yet in its batches (before its filter).
+  waiting: int,
+  # Copies written into its batches as they were accepted.
+  sent: int,
+  # Copies re-sent for its gap reports.
+  resent: int,
+  # What this node holds that its last report did not list (absent: it
+  # never reported), at most 100 runs.
+  lacks: ?[]SeqRun,
+  # What it said it cannot supply (this node does not ask it again), at
+  # most 100 runs.
+  cannot: []SeqRun
+)
+
+# The federation peers configured at the daemon's start, by name.
+method Peers() -> (
+  # One per peer.
+  peers: []Peer
+)
+
 # Workplaces that a workplace.reported or strike.reported message is about,
 # by id. Workplaces that other messages only name are listed by Unresolved.
 method ListWorkplaces(
@@ -525,6 +619,8 @@ method GetWorkplace(
   demands: []WorkplaceDemand,
   # Actions it joined, by id.
   actions: []WorkplaceAction,
+  # Reports from other origins about it, latest first: they moved nothing.
+  reports: []Report,
   # True when a list was cut: page through ListDelegates, ListDemands or
   # ListActions with 'workplace' set.
   truncated: bool
@@ -602,6 +698,8 @@ method GetCouncil(
   seats: []Mandate,
   # The mandates it gave, by delegate and council.
   elected: []Mandate,
+  # Reports from other origins about it, latest first: they moved nothing.
+  reports: []Report,
   # True when a list was cut.
   truncated: bool
 )
@@ -742,6 +840,67 @@ method Unresolved(
 ) -> (
   # One page of entities.
   unresolved: []UnresolvedEntity,
+  # Pass as 'cursor' for the next page; absent on the last page.
+  next: ?string
+)
+
+# How the numbers changed over time, step by step, from the applied
+# messages folded in order as the state is: the last step, the one that
+# holds the newest message, equals the Summary (or the region's or the
+# workplace's current numbers). Paged like the lists, at most 1000 steps a
+# page; 'next' is the last step returned.
+method History(
+  # Whose numbers: absent for all, 'region:NAME' for the workplaces whose
+  # region is NAME at the end of each step, 'workplace:ID' for one.
+  subject: ?string,
+  # The first step is the one holding this instant; by default the first
+  # that changed the subject's numbers.
+  from: ?string,
+  # The last step is the one holding this instant; by default the one
+  # holding the newest applied message.
+  to: ?string,
+  # day (the default) or hour.
+  step: ?HistoryStep,
+  # The most steps to return.
+  limit: ?int,
+  # Where to continue: a 'next' from the previous page.
+  cursor: ?string
+) -> (
+  # The length of the steps.
+  step: HistoryStep,
+  # One page of steps, oldest first, one per step with none skipped.
+  points: []HistoryPoint,
+  # When the newest applied message was sent, in UTC; absent when none is.
+  newest: ?string,
+  # Pass as 'cursor' for the next page; absent on the last page.
+  next: ?string
+)
+
+# History for several regions at once, from one pass over the messages: for
+# each region, what History with subject 'region:NAME' gives, on the same
+# steps. Paged like History; one cursor serves every region.
+method HistoryByRegion(
+  # The regions, exactly as reported: 1 to 10 of them.
+  regions: []string,
+  # The first step is the one holding this instant; by default the first
+  # that changed any region's numbers.
+  from: ?string,
+  # The last step is the one holding this instant; by default the one
+  # holding the newest applied message.
+  to: ?string,
+  # day (the default) or hour.
+  step: ?HistoryStep,
+  # The most steps to return per region.
+  limit: ?int,
+  # Where to continue: a 'next' from the previous page.
+  cursor: ?string
+) -> (
+  # The length of the steps.
+  step: HistoryStep,
+  # One history per region, in the order asked for.
+  regions: []RegionHistory,
+  # When the newest applied message was sent, in UTC; absent when none is.
+  newest: ?string,
   # Pass as 'cursor' for the next page; absent on the last page.
   next: ?string
 )

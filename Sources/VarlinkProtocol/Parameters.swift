@@ -60,6 +60,21 @@ public struct Parameters {
         return value
     }
 
+    /// A `[]string` member of 1 to `maximumCount` strings, each 1 to `maximumLength` long.
+    public func strings(_ key: String, maximumCount: Int, maximumLength: Int = 500) throws(VarlinkError) -> [String] {
+        guard let value = value(key), case .array(let elements) = value, (1...maximumCount).contains(elements.count) else {
+            throw .invalidParameter(key)
+        }
+        var strings: [String] = []
+        for element in elements {
+            guard case .string(let text) = element, !text.isEmpty, text.unicodeScalars.count <= maximumLength else {
+                throw .invalidParameter(key)
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
     /// A `[]object` member: every element must be an object.
     public func objects(_ key: String) throws(VarlinkError) -> [JSONValue] {
         guard let value = value(key), case .array(let elements) = value else { throw .invalidParameter(key) }

@@ -3,5 +3,5 @@
 /// (scripts/package reads it from `strikecd --version`). Change it here only; the
 /// man pages' headers and packaging/changelog must name it too (a test compares them).
 public enum StrikeVersion {
-    public static let text = "0.1.0"
+    public static let text = "0.2.0"
 }

@@ -45,6 +45,7 @@ struct Check: ParsableCommand {
         let policy = ValidationPolicy(now: Sys.now(), maximumFutureSkew: maxFutureSkew, signatures: try signing.rules())
         var copies = 0
         var invalid = 0
+        var reports = 0
         var versions: [Envelope: (canonical: [UInt8], source: String)] = [:]
         var dated: [Slug: [(seq: Int64, sentAt: Timestamp, source: String)]] = [:]
         for file in named {
@@ -88,6 +89,11 @@ struct Check: ParsableCommand {
                                 if versions[envelope] == nil { dated[message.origin, default: []].append((message.seq, message.sentAt, source)) }
                                 versions[envelope] = (message.content, source)
                             }
+                            // Valid, but not this origin's to say here: applied as a report that moves nothing.
+                            if !policy.signatures.speakers.admits(message), let body = message.aboutBody {
+                                reports += 1
+                                Console.line("\(source): report from another origin: \(message.origin) does not speak for \(body) in this keyring, so the daemon would keep it as a report that changes nothing (if it should, add `speaks-for \(body)` to \(message.origin).pub)")
+                            }
                         }
                     }
                 }
@@ -100,7 +106,8 @@ struct Check: ParsableCommand {
         if named.isEmpty {
             Console.warning("no message files to check")
         } else if !quiet || invalid > 0 || !backwards.isEmpty {
-            let times = backwards.isEmpty ? "" : "; \(backwards.count) \(backwards.count == 1 ? "goes" : "go") back in time"
+            let times = (backwards.isEmpty ? "" : "; \(backwards.count) \(backwards.count == 1 ? "goes" : "go") back in time")
+                + (reports == 0 ? "" : "; \(reports) \(reports == 1 ? "is a report" : "are reports") from another origin")
             Console.line("checked \(copies) \(copies == 1 ? "copy" : "copies") in \(named.count) \(named.count == 1 ? "file" : "files"): \(invalid == 0 ? "all valid" : "\(invalid) invalid")\(times)")
         }
         if invalid > 0 { throw ExitCode(1) }

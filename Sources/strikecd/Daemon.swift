@@ -20,6 +20,8 @@ import VarlinkProtocol
 /// the Varlink server and systemd notifications. Owns no logic of its own.
 final class Daemon: Sendable {
     let config: Mutex<DaemonConfig>
+    /// Federation as configured at start: a reload does not change it.
+    let federation: FederationSettings?
     /// The signature policy and keyring in use; replaced on reload.
     let signatures: CurrentSignatures
     let configFile: String?
@@ -43,6 +45,7 @@ final class Daemon: Sendable {
         fixedLogLevel: Logger.Level?, logger: Logger
     ) throws {
         self.config = Mutex(config)
+        self.federation = config.federationSettings
         self.signatures = CurrentSignatures(signatures)
         self.configFile = configFile
         self.overrides = overrides
@@ -63,6 +66,18 @@ final class Daemon: Sendable {
             store = try Store(path: config.database, busyTimeout: 5)
         } catch {
             throw DaemonError("cannot open the database \(config.database): \(error.detail)")
+        }
+        // Before READY: a store folded under other scopes (another keyring,
+        // a store from before scopes) is brought to this keyring's first.
+        do {
+            let (messages, subjects) = try store.adoptScopes(signatures.speakers, now: Sys.now())
+            if messages > 0 || subjects > 0 {
+                logger.notice("the keyring's scopes changed since the state was last worked out: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            }
+        } catch {
+            throw DaemonError("cannot bring the database \(config.database) to the keyring's scopes: \(error.detail)")
         }
         do {
             layout = try SpoolLayout(root: config.spool)
@@ -245,7 +260,23 @@ final class Daemon: Sendable {
             logger.notice("log level changed from \(previous) to \(level)", metadata: JournalEvent.reloaded.metadata())
             StrikeLogging.level.value = level
         }
-        spool.update(fresh.spoolSettings(signatures: rules))
+        var spoolSettings = fresh.spoolSettings(signatures: rules)
+        // Federation is set up at start; a reload keeps it (strikecd.yaml(5): restart).
+        spoolSettings.processor.federation = federation
+        spool.update(spoolSettings)
+        // New scopes move the state now, not at the spool's next transaction
+        // (which would do it too, being under the new settings already).
+        do {
+            let (messages, subjects) = try store.adoptScopes(rules.speakers, now: Sys.now())
+            if messages > 0 || subjects > 0 {
+                logger.notice("the keyring's scopes changed: \(messages) applied messages moved in or out of scope; \(subjects) subjects worked out again", metadata: JournalEvent.rescoped.metadata([
+                    "messages": "\(messages)", "subjects": "\(subjects)",
+                ]))
+            }
+        } catch {
+            // The spool's next transaction adopts them.
+            logger.warning("the new scopes are not in effect yet (\(error.detail)); the spool's next transaction brings them", metadata: JournalEvent.retrying.metadata())
+        }
         spool.requestRescan()
         logger.notice("configuration reloaded (signatures \(fresh.signatures.rawValue), keyring: \(SignatureSetup.describe(rules))); rescanning the spool", metadata: JournalEvent.reloaded.metadata())
     }

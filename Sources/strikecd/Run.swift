@@ -142,6 +142,9 @@ struct CheckConfig: ParsableCommand {
         for (key, value) in config.described {
             Console.line("\(key): \(value)")
         }
+        for line in SignatureSetup.describeScopes(signatures) {
+            Console.line(line)
+        }
     }
 }
 
@@ -156,6 +159,19 @@ extension DaemonConfig {
             ("query_group", queryGroup), ("admin_group", adminGroup),
             ("max_connections", "\(maxConnections)"), ("max_connections_per_user", "\(maxConnectionsPerUser)"),
             ("max_request_size", "\(maxRequestSize)"), ("request_timeout", "\(requestTimeout)s"), ("log_level", logLevel),
+            ("node", node),
+            // Flow-style YAML, one line each: what the file says, checked.
+            ("peers", "[" + peers.map { peer in
+                let transport = switch peer.transport {
+                case .nncp(let node): "nncp: \(node)" + (peer.nncpID.map { ", nncp_id: \($0)" } ?? "")
+                case .outbox(let directory): "outbox: \(directory)"
+                }
+                return "{name: \(peer.name), \(transport), send: [\(peer.send.map { "\"\($0)\"" }.joined(separator: ", "))]}"
+            }.joined(separator: ", ") + "]"),
+            ("inboxes", "[" + inboxes.map { inbox in
+                inbox.from.map { "{path: \(inbox.path), from: \($0)}" } ?? inbox.path
+            }.joined(separator: ", ") + "]"),
+            ("outbox_directory", outboxDirectory), ("gap_report_interval", "\(gapReportInterval)s"),
         ]
     }
 
@@ -166,6 +182,23 @@ extension DaemonConfig {
         processor.gracePeriod = Int64(gracePeriod.rounded(.up))
         processor.maximumFutureSkew = maxFutureSkew
         processor.limits = FileLimits(maximumFileBytes: maxFileSize)
+        processor.federation = federationSettings
         return SpoolService.Settings(processor: processor, rescanInterval: rescanInterval)
+    }
+
+    /// What the spool loop needs of node, peers, inboxes and
+    /// gap_report_interval; nil when there are neither peers nor inboxes.
+    var federationSettings: FederationSettings? {
+        guard !peers.isEmpty || !inboxes.isEmpty else { return nil }
+        return FederationSettings(
+            node: node,
+            peers: peers.map { peer in
+                FederationSettings.Peer(
+                    name: peer.name, outbox: outboxDirectory(for: peer), nncpSender: peer.nncpSender,
+                    origins: peer.send.contains(.all) ? nil : Set(peer.send.compactMap { if case .origin(let o) = $0 { o } else { nil } }),
+                    scopes: peer.send.compactMap { if case .scope(let scope) = $0 { scope } else { nil } })
+            },
+            inboxes: inboxes.map { FederationSettings.Inbox(path: $0.path, from: $0.from) },
+            gapReportInterval: gapReportInterval)
     }
 }

@@ -44,6 +44,28 @@ enum SignatureSetup {
     }
 }
 
+extension SignatureSetup {
+    /// What each origin speaks for, one `speaks-for ORIGIN: SCOPE…` line
+    /// each (the keyring's origins, sorted), then one line for the origins
+    /// without a key: what `check-config` prints after the settings.
+    static func describeScopes(_ rules: SignatureRules) -> [String] {
+        guard rules.policy != .off else {
+            return ["speaks-for *: every origin speaks for everything (signatures: off)"]
+        }
+        var lines: [String] = []
+        let keyring = rules.verifier as? Keyring
+        for origin in keyring?.origins ?? [] {
+            guard let scopes = keyring?.scopeTable[origin] else { continue }
+            let listed = keyring?.originsWithScopeLines.contains(origin) ?? false
+            lines.append("speaks-for \(origin): \(scopes)\(listed ? "" : " (no speaks-for line: its own workplace and council)")")
+        }
+        lines.append(rules.policy == .optional
+            ? "speaks-for others: origins without a key speak for everything (signatures: optional, unsigned)"
+            : "speaks-for others: origins without a key pass no message (signatures: required); those kept from before speak for their own workplace and council")
+        return lines
+    }
+}
+
 /// `--config`, `--signatures` and `--keyring` for the commands that read
 /// messages without the daemon (`check`, `ingest`): they judge signatures as
 /// the daemon on this machine would, unless told otherwise.

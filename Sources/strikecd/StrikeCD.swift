@@ -12,7 +12,7 @@ struct StrikeCD: AsyncParsableCommand {
             See strikecd(8) and docs/messages.md.
             """,
         version: StrikeVersion.text,
-        subcommands: [Run.self, Ingest.self, Check.self, CheckConfig.self],
+        subcommands: [Run.self, Ingest.self, Check.self, CheckConfig.self, Import.self],
         defaultSubcommand: Run.self
     )
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StrikeCore
+import StrikeReport
 import VarlinkProtocol
 
 // The delegation: one delegate, one council, the tree of councils, the
@@ -82,6 +83,8 @@ struct CouncilCommand: ParsableCommand {
             let table = mandateTable(title, reply.array(key))
             if !table.rows.isEmpty { out += "\n\n" + table.render(width: Table.terminalWidth) }
         }
+        let reports = reportTable(reply.array("reports"))
+        if !reports.rows.isEmpty { out += "\n\n" + reports.render(width: Table.terminalWidth) }
         if reply.bool("truncated") { out += "\n\n(lists cut at 100)" }
         Console.out(out)
     }
@@ -102,30 +105,57 @@ struct Tree: ParsableCommand {
     static let maximumDepth = 8
 
     func run() throws {
+        let client = try connection.connect()
+        let walk = try Tree.walk { query throws(Failure) in
+            do throws(VarlinkClientError) {
+                return try client.call(query.call)
+            } catch {
+                throw Failure.from(error, interface: Interface.query)
+            }
+        }
+        if connection.json { return printJSON(.array(walk.trees)) }
+        var table = Table("BODY", "LEVEL", "DELEGATE", "MANDATE")
+        for row in walk.rows {
+            table.add(String(repeating: "  ", count: row.depth) + row.body, row.isWorkplace ? "workplace" : row.level ?? "-",
+                      row.delegate ?? "", row.mandate ?? "")
+        }
+        table.print(empty: "no councils")
+    }
+
+    /// The tree, as rows in the order printed (also `strikectl report`'s
+    /// delegation section) and as one nested JSON object per root.
+    static func walk(_ call: (QueryCall) throws(Failure) -> JSONObject) throws(Failure) -> (rows: [ReportInput.TreeRow], trees: [JSONValue]) {
         var councils: [JSONObject] = []
-        try connection.page(.listCouncils(page: PageParameters()), key: "councils", limit: nil) { councils += $0 }
+        var cursor: String?
+        repeat {
+            let reply = try call(.listCouncils(page: PageParameters(limit: Int(PageParameters.maximumLimit), cursor: cursor)))
+            councils += reply.array("councils").compactMap(\.objectValue)
+            cursor = reply.string("next")
+        } while cursor != nil
         let rank = { (level: String) in CouncilLevel(rawValue: level)?.rank ?? -1 }
         let top = councils.map { rank($0.cell("level")) }.max() ?? -1
         let roots = councils.filter { rank($0.cell("level")) == top }.map { $0.cell("id") }
         var shown = Set<String>()
-        var table = Table("BODY", "LEVEL", "DELEGATE", "MANDATE")
+        var rows: [ReportInput.TreeRow] = []
         var trees: [JSONValue] = []
         for root in roots {
-            trees.append(try node(council: root, depth: 0, delegate: nil, shown: &shown, table: &table))
+            trees.append(try node(council: root, depth: 0, delegate: nil, shown: &shown, rows: &rows, call))
         }
-        if connection.json { return printJSON(.array(trees)) }
-        table.print(empty: "no councils")
+        return (rows, trees)
     }
 
     /// Adds the council's row and its electing bodies' rows; returns its JSON.
-    private func node(council id: String, depth: Int, delegate: JSONObject?, shown: inout Set<String>, table: inout Table) throws -> JSONValue {
-        let reply = try connection.call(QueryCall.getCouncil(id: id).call)
-        let indent = String(repeating: "  ", count: depth)
-        table.add(indent + id, reply.cell("level"), delegate?.cell("delegate") ?? "", delegate?.cell("status") ?? "")
+    private static func node(council id: String, depth: Int, delegate: JSONObject?, shown: inout Set<String>,
+                             rows: inout [ReportInput.TreeRow], _ call: (QueryCall) throws(Failure) -> JSONObject) throws(Failure) -> JSONValue {
+        let reply = try call(.getCouncil(id: id))
         var members: [(key: String, value: JSONValue)] = [("council", .string(id))]
         if let level = reply["level"] { members.append(("level", level)) }
         if let delegate { members += [("delegate", .string(delegate.cell("delegate"))), ("mandate", .string(delegate.cell("status")))] }
-        guard shown.insert(id).inserted, depth < Tree.maximumDepth else {
+        let opened = shown.insert(id).inserted && depth < Tree.maximumDepth
+        rows.append(ReportInput.TreeRow(
+            depth: depth, body: id, level: reply.string("level"), isWorkplace: false,
+            delegate: delegate?.cell("delegate"), mandate: delegate?.cell("status"), shownAbove: !opened))
+        guard opened else {
             members.append(("shown_above", .bool(true)))
             return .object(JSONObject(members))
         }
@@ -133,9 +163,11 @@ struct Tree: ParsableCommand {
         for mandate in reply.array("mandates").compactMap(\.objectValue) {
             guard let by = mandate.object("by") else { continue }
             if by.cell("kind") == "council" {
-                bodies.append(try node(council: by.cell("id"), depth: depth + 1, delegate: mandate, shown: &shown, table: &table))
+                bodies.append(try node(council: by.cell("id"), depth: depth + 1, delegate: mandate, shown: &shown, rows: &rows, call))
             } else {
-                table.add(indent + "  " + by.cell("id"), "workplace", mandate.cell("delegate"), mandate.cell("status"))
+                rows.append(ReportInput.TreeRow(
+                    depth: depth + 1, body: by.cell("id"), level: nil, isWorkplace: true,
+                    delegate: mandate.cell("delegate"), mandate: mandate.cell("status")))
                 bodies.append(.record([
                     "workplace": .string(by.cell("id")), "delegate": .string(mandate.cell("delegate")),
                     "mandate": .string(mandate.cell("status")),

@@ -87,6 +87,8 @@ struct New: ParsableCommand {
     @Option(help: ArgumentHelp("data.starts_at (RFC 3339 with an offset).", valueName: "time")) var startsAt: String?
     @Option(help: "data.hours") var hours: Int64?
     @Option(help: ArgumentHelp("data.demands: demand ids, comma-separated.", valueName: "ids")) var demands: String?
+    @Option(help: ArgumentHelp("data.by: the council that proposes the demand or calls the action (default: the council whose id is the origin's).",
+                               valueName: "council")) var by: String?
 
     /// Each type's fields in the order of docs/messages.md; `true` marks required.
     static let fields: [MessageType: [(String, Bool)]] = [
@@ -100,10 +102,10 @@ struct New: ParsableCommand {
         .delegateRecalled: [("delegate", true), ("workplace", false), ("from_council", false), ("votes", true)],
         .delegateStatus: [("delegate", true), ("status", true), ("note", false)],
         .delegateSafety: [("delegate", true), ("status", true), ("until", false), ("note", false)],
-        .demandProposed: [("demand", true), ("text", true), ("category", true)],
+        .demandProposed: [("demand", true), ("text", true), ("category", true), ("by", false)],
         .demandAdopted: [("demand", true), ("workplace", true), ("votes", false)],
         .demandOutcome: [("demand", true), ("workplace", true), ("outcome", true)],
-        .actionCalled: [("action", true), ("kind", true), ("starts_at", true), ("hours", false), ("demands", false), ("text", false)],
+        .actionCalled: [("action", true), ("kind", true), ("starts_at", true), ("hours", false), ("demands", false), ("text", false), ("by", false)],
         .actionJoined: [("action", true), ("workplace", true), ("participants", false)],
     ]
 
@@ -117,7 +119,7 @@ struct New: ParsableCommand {
         put("region", region); put("ownership", ownership); put("headcount", headcount); put("status", status)
         put("participants", participants); put("level", level); put("area", area); put("quorum", quorum)
         put("note", note); put("text", text); put("category", category); put("outcome", outcome)
-        put("starts_at", startsAt); put("hours", hours)
+        put("starts_at", startsAt); put("hours", hours); put("by", by)
         if let demands {
             values["demands"] = .array(demands.split(separator: ",").map { .string(String($0).trimmingSpaces) })
         }
@@ -141,6 +143,7 @@ struct New: ParsableCommand {
         if case .array(let ids)? = values["demands"] {
             for case .string(let id) in ids { named.append(("demand", id)) }
         }
+        if case .string(let id)? = values["by"] { named.append(("council", id)) }
         return named
     }
 
@@ -171,7 +174,7 @@ struct New: ParsableCommand {
         if !missing.isEmpty {
             throw ValidationError("\(type) needs \(missing.count == 1 ? "" : "these \(missing.count) options: ")\(missing.joined(separator: ", "))")
         }
-        for field in ["workplace", "council", "from_council", "delegate", "demand", "action"] {
+        for field in ["workplace", "council", "from_council", "delegate", "demand", "action", "by"] {
             if case .string(let text)? = given[field], !Slug.isValid(text) { throw ValidationError(SlugAdvice.message(New.option(field), text)) }
         }
         if case .array(let ids)? = given["demands"] {

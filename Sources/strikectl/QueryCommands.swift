@@ -5,19 +5,29 @@ import VarlinkProtocol
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the state in numbers (the Summary).",
-        discussion: "With --json, prints exactly the object that `strikecd ingest` prints and Summary() returns.")
+        discussion: """
+            With --json, prints exactly the object that `strikecd ingest` prints and Summary() returns; \
+            with --digest too, that object has one more member, `digest`.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
+    @Flag(help: "Also show the state's digest (StateDigest): two nodes hold the same state exactly when theirs are equal. Reads the whole store.")
+    var digest = false
 
     func run() throws {
-        let summary = try connection.call(QueryCall.summary.call)
-        if connection.json { return printJSON(.object(summary)) }
+        var summary = try connection.call(QueryCall.summary.call)
+        let stateDigest = digest ? try connection.call(QueryCall.stateDigest.call).string("digest") ?? "" : nil
+        if connection.json {
+            if let stateDigest { summary.members.append((key: "digest", value: .string(stateDigest))) }
+            return printJSON(.object(summary))
+        }
         // Names that messages use but none describes: often a guessed id
         // (`city-council` for `city-strike-council`), counted apart.
         var unresolved = 0
         try connection.page(.unresolved(kind: nil, page: PageParameters()), key: "unresolved", limit: Status.unresolvedShown + 1) { unresolved += $0.count }
         let shown = unresolved > Status.unresolvedShown ? "more than \(Status.unresolvedShown)" : "\(unresolved)"
-        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)")
+        Console.out(Status.describe(summary) + "\nunresolved  \(shown) named but not described (see `strikectl unresolved`)"
+            + (stateDigest.map { "\ndigest      \($0)" } ?? ""))
     }
 
     static let unresolvedShown = 10_000
@@ -112,7 +122,7 @@ struct WorkplaceCommand: ParsableCommand {
         for a in reply.array("actions").compactMap(\.objectValue) {
             actions.add(a.cell("action"), a.cell("kind"), a.cell("starts_at"), a.cell("participants"))
         }
-        for table in [delegates, demands, actions] where !table.rows.isEmpty {
+        for table in [delegates, demands, actions, reportTable(reply.array("reports"))] where !table.rows.isEmpty {
             out += "\n\n" + table.render(width: Table.terminalWidth)
         }
         if reply.bool("truncated") {
@@ -321,6 +331,37 @@ struct Gaps: ParsableCommand {
     }
 }
 
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers",
+        abstract: "List the federation peers: last sent, last heard, waiting to be sent, what each lacks.",
+        discussion: "LACKS counts the seqs this node holds that the peer's last report did not list (- when it never reported); CANNOT those it said it cannot supply.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() throws {
+        let reply = try connection.call(QueryCall.peers.call)
+        guard case .array(let peers)? = reply["peers"] else { return }
+        var table = Table("PEER", "LAST SENT", "LAST HEARD", "WAITING", "SENT", "RESENT", "LACKS", "CANNOT")
+        for case .object(let peer) in peers {
+            if connection.json { printJSON(.object(peer)); continue }
+            func count(_ key: String) -> String {
+                guard case .array(let runs)? = peer[key] else { return "-" }
+                var total: Int64 = 0
+                for case .object(let run) in runs {
+                    if case .number(let first)? = run["first"], case .number(let last)? = run["last"], let a = first.int64, let b = last.int64 {
+                        total = total.addingReportingOverflow(b.subtractingReportingOverflow(a).partialValue &+ 1).partialValue
+                    }
+                }
+                return runs.count >= 100 ? "\(total)+" : "\(total)"
+            }
+            table.add(peer.cell("name"), peer.cell("last_sent"), peer.cell("last_heard"), peer.cell("waiting"),
+                      peer.cell("sent"), peer.cell("resent"), count("lacks"), count("cannot"))
+        }
+        if !connection.json { table.print(empty: "no peers (strikecd.yaml has no peers, or the daemon has not started with them)") }
+    }
+}
+
 struct UnresolvedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unresolved", abstract: "List what messages name but none describes yet.")
@@ -388,4 +429,15 @@ func checkIDs(_ values: KeyValuePairs<String, String?>) throws {
             throw ValidationError(SlugAdvice.message(name, value))
         }
     }
+}
+
+/// Reports from other origins (GetWorkplace's and GetCouncil's `reports`):
+/// messages whose origin does not speak for the body, which moved nothing.
+func reportTable(_ reports: [JSONValue]) -> Table {
+    var table = Table("REPORT FROM ANOTHER ORIGIN (MOVED NOTHING)", "TYPE", "ABOUT", "SENT")
+    for r in reports.compactMap(\.objectValue) {
+        let message = r.object("message") ?? JSONObject()
+        table.add("\(message.cell("origin")) #\(message.cell("seq"))", r.cell("type"), r.cell("subject"), message.cell("at"))
+    }
+    return table
 }

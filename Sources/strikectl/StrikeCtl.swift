@@ -26,8 +26,8 @@ struct StrikeCtl: ParsableCommand {
         version: StrikeVersion.text,
         subcommands: [
             Status.self, Workplaces.self, WorkplaceCommand.self, Delegates.self, DelegateCommand.self, Councils.self,
-            CouncilCommand.self, Tree.self, IrregularCommand.self, Demands.self,
-            Actions.self, Rejected.self, Gaps.self, UnresolvedCommand.self, Watch.self,
+            CouncilCommand.self, Tree.self, IrregularCommand.self, Demands.self, Report.self,
+            Actions.self, Rejected.self, Gaps.self, UnresolvedCommand.self, PeersCommand.self, Watch.self,
             Submit.self, Requeue.self, Show.self, Forget.self, Rescan.self, New.self, SeqCommand.self, Keygen.self, Sign.self, StickCheck.self, Names.self,
         ]
     )

@@ -92,7 +92,7 @@ func executableOnPath(_ name: String) -> String? {
 }
 
 @Suite struct ManPageTests {
-    static let commands = ["run", "ingest", "check", "check-config"]
+    static let commands = ["run", "ingest", "check", "check-config", "import"]
 
     /// The long options `strikecd COMMAND --help` lists.
     static func longOptions(_ command: String) throws -> [String] {

@@ -147,7 +147,9 @@ func reasonCode(_ fixture: DaemonFixture, _ name: String) -> String? {
     @Test func checkAndIngest() throws {
         let keys = try Keys(origins: ["tractor-works"])
         let scratch = keys.directory.path
-        let signed = try keys.new(["council.formed", "--origin", "tractor-works", "--council", "city", "--level", "local"], to: scratch + "/signed.json")
+        // The committee's own council (its slug): a body it speaks for, so nothing to report on it.
+        let signed = try keys.new(["council.formed", "--origin", "tractor-works", "--council", "tractor-works", "--level", "local", "--area", "city"],
+                                  to: scratch + "/signed.json")
         let forged = Array(String(decoding: signed, as: UTF8.self).replacingOccurrences(of: "\"city\"", with: "\"town\"").utf8)
         try Data(forged).write(to: URL(fileURLWithPath: scratch + "/forged.json"))
         let config = scratch + "/none.yaml"
@@ -159,7 +161,7 @@ func reasonCode(_ fixture: DaemonFixture, _ name: String) -> String? {
         #expect(!check.stdout.contains("signed.json: "), "\(check.stdout)")
         // Copies that differ only in sig are not a conflict.
         let unsigned = scratch + "/unsigned.json"
-        try Data(#"{"v":1,"origin":"tractor-works","seq":1,"sent_at":"2020-08-24T09:30:00+03:00","type":"council.formed","data":{"council":"city","level":"local"}}"#.utf8)
+        try Data(#"{"v":1,"origin":"tractor-works","seq":1,"sent_at":"2020-08-24T09:30:00+03:00","type":"council.formed","data":{"council":"tractor-works","level":"local","area":"city"}}"#.utf8)
             .write(to: URL(fileURLWithPath: unsigned))
         let lax = try runCommand(Binaries.strikecd, ["check", "--config", config, "--signatures", "off", scratch + "/signed.json", unsigned])
         #expect(lax.status == 0, "\(lax.stdout)")
@@ -314,5 +316,26 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(stat(fixture.quarantine + "/.junk.json.reason", &info) == 0 && info.st_mode & 0o007 == 0)
         #expect(stat(fixture.quarantine, &info) == 0 && info.st_mode & 0o007 == 0)
         #expect(fixture.stop() == 0)
+    }
+}
+
+@Suite struct ScopeConfigEndToEndTests {
+    /// check-config prints what each origin speaks for; a bad `speaks-for`
+    /// line stops it with the file and line named.
+    @Test func checkConfigPrintsScopes() throws {
+        let keys = try Keys(origins: ["minsk-city", "mtz"])
+        let file = keys.keyring + "/minsk-city.pub"
+        let key = try String(contentsOfFile: file, encoding: .utf8)
+        try (key + "speaks-for council:minsk-city workplace:*\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let fixture = try DaemonFixture(settings: "signatures: required\nkeyring: \(keys.keyring)\n")
+        let checked = try runCommand(Binaries.strikecd, ["check-config", "--config", fixture.config])
+        #expect(checked.status == 0, "\(checked.stderr)")
+        #expect(checked.stdout.contains("speaks-for minsk-city: council:minsk-city workplace:*\n"), "\(checked.stdout)")
+        #expect(checked.stdout.contains("speaks-for mtz: council:mtz workplace:mtz (no speaks-for line: its own workplace and council)\n"), "\(checked.stdout)")
+
+        try (key + "speaks-for council:minsk-city workplaces\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let bad = try runCommand(Binaries.strikecd, ["check-config", "--config", fixture.config])
+        #expect(bad.status == 78)
+        #expect(bad.stderr.contains("minsk-city.pub:\(key.split(separator: "\n", omittingEmptySubsequences: false).count): \"workplaces\" is not a scope"), "\(bad.stderr)")
     }
 }

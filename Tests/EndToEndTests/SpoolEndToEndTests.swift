@@ -254,7 +254,7 @@ func drop(_ file: (name: String, bytes: [UInt8]), way: Int, fixture: DaemonFixtu
         let fixture = try DaemonFixture(settings: "grace_period: 1s\nrescan_interval: 1s\n")
         let disk = fixture.directory.path + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        guard try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=400k,mode=0750", "tmpfs", disk]).status == 0 else {
+        guard try runCommand("/bin/mount", ["-t", "tmpfs", "-o", "size=640k,mode=0750", "tmpfs", disk]).status == 0 else {
             Issue.record("cannot mount a tmpfs here (needs root)")
             return
         }

@@ -129,7 +129,7 @@ struct Reconciliation {
 }
 
 func storyFiles() throws -> [String] {
-    try RepositoryFiles.files(under: "examples").filter { !$0.hasPrefix("examples/bad/") }
+    try RepositoryFiles.files(under: "examples").filter { !$0.hasPrefix("examples/bad/") && !$0.hasPrefix("examples/forged/") }
 }
 
 func badFiles() throws -> [String] {

@@ -111,6 +111,7 @@ let typeSpecs: [TypeSpec] = [
         r("demand", .slug, "abolish-contract-system"),
         r("text", .text, "Abolish the contract system."),
         r("category", .choice(demandCategories), "economic"),
+        o("by", .slug, "minsk-city"),
     ]),
     TypeSpec(type: "demand.adopted", fields: [
         r("demand", .slug, "new-elections"),
@@ -129,6 +130,7 @@ let typeSpecs: [TypeSpec] = [
         o("hours", .count, 48),
         o("demands", .slugs, ["new-elections", "free-political-prisoners"]),
         o("text", .text, "A general strike of at least 48 hours."),
+        o("by", .slug, "national-council"),
     ]),
     TypeSpec(type: "action.joined", fields: [
         r("action", .slug, "general-strike-48h"),
@@ -208,8 +210,8 @@ func renderedFields(_ body: Body) -> [String: String] {
         put("delegate", delegate.rawValue); put("status", status.rawValue); put("note", note)
     case .delegateSafety(let delegate, let status, let until, let note):
         put("delegate", delegate.rawValue); put("status", status.rawValue); put("until", until?.text); put("note", note)
-    case .demandProposed(let demand, let text, let category):
-        put("demand", demand.rawValue); put("text", text); put("category", category.rawValue)
+    case .demandProposed(let demand, let text, let category, let by):
+        put("demand", demand.rawValue); put("text", text); put("category", category.rawValue); put("by", by?.rawValue)
     case .demandAdopted(let demand, let workplace, let adopted):
         put("demand", demand.rawValue); put("workplace", workplace.rawValue); put("votes", votes(adopted))
     case .demandOutcome(let demand, let workplace, let outcome):
@@ -217,7 +219,7 @@ func renderedFields(_ body: Body) -> [String: String] {
     case .actionCalled(let call):
         put("action", call.action.rawValue); put("kind", call.kind.rawValue); put("starts_at", call.startsAt.text)
         put("hours", count(call.hours)); put("demands", call.demands.map { $0.map(\.rawValue).joined(separator: ",") })
-        put("text", call.text)
+        put("text", call.text); put("by", call.by?.rawValue)
     case .actionJoined(let action, let workplace, let participants):
         put("action", action.rawValue); put("workplace", workplace.rawValue); put("participants", count(participants))
     }

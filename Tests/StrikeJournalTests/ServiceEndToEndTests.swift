@@ -77,7 +77,10 @@ extension ProcessWideTests {
             try #require(keygen.status == 0, "strikectl keygen: \(keygen.stderr)")
             let keyring = stage.appendingPathComponent("etc/strikecd/keys")
             try fm.createDirectory(at: keyring, withIntermediateDirectories: true)
-            try fm.copyItem(at: keys.appendingPathComponent("e2e-committee.pub"), to: keyring.appendingPathComponent("e2e-committee.pub"))
+            // The committee reports on the Motor Works: its keyring entry says it speaks for it.
+            let publicKey = try String(contentsOf: keys.appendingPathComponent("e2e-committee.pub"), encoding: .utf8)
+            try (publicKey + "speaks-for workplace:motor-works\n")
+                .write(to: keyring.appendingPathComponent("e2e-committee.pub"), atomically: false, encoding: .utf8)
             var signed: [String] = []
             // (strikectl sign refuses the inquorate election: it signs only valid messages.)
             for (index, message) in [Self.strike, Self.council].enumerated() {

@@ -42,6 +42,33 @@ extension ProcessWideTests {
             #expect(result.stderr.isEmpty && result.stdout.isEmpty, "\(result.stdout)\(result.stderr)")
         }
 
+        /// The hand-off to NNCP (strikecd-nncp-send@.path, .timer, .service) verifies as an
+        /// instance, and the service's exposure is the one its comments and
+        /// docs/federation.md give: it runs as root, but only to become strikecd and nncp.
+        @Test func nncpSendUnitsVerifyWithTheDocumentedExposure() throws {
+            let directory = try makeTemporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var instances: [String] = []
+            for suffix in ["service", "path", "timer"] {
+                var text = try String(contentsOf: systemdDirectory.appendingPathComponent("strikecd-nncp-send@.\(suffix)"), encoding: .utf8)
+                if suffix == "service" {
+                    #expect(text.contains("\nExecStart=/usr/lib/strikecd/strikecd-nncp-send %i\n"))
+                    #expect(text.contains("\nPrivateNetwork=yes\n") && text.contains("\nCapabilityBoundingSet=CAP_SETUID CAP_SETGID\n"))
+                    text = text.replacingOccurrences(of: "ExecStart=/usr/lib/strikecd/strikecd-nncp-send", with: "ExecStart=/bin/true")
+                }
+                let instance = directory.appendingPathComponent("strikecd-nncp-send@gomel.\(suffix)")
+                try text.write(to: instance, atomically: true, encoding: .utf8)
+                instances.append(instance.path)
+            }
+            let verify = try run("/usr/bin/systemd-analyze", ["verify", "--man=no"] + instances)
+            #expect(verify.status == 0 && verify.stdout.isEmpty && verify.stderr.isEmpty, "\(verify.stdout)\(verify.stderr)")
+            let security = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", "--no-pager", instances[0]])
+            let output = security.stdout + security.stderr
+            let pattern = try Regex(#"Overall exposure level for strikecd-nncp-send@gomel\.service: (\d+\.\d+)"#)
+            let match = try #require(output.firstMatch(of: pattern), "no score in:\n\(output)")
+            #expect(Double(String(match.output[1].substring ?? "")) == 1.1, "documented as 1.1 in docs/federation.md:\n\(output)")
+        }
+
         @Test func verifyCatchesABrokenUnit() throws {
             // The check above can fail: a typo in a directive is reported.
             let directory = try makeTemporaryDirectory()

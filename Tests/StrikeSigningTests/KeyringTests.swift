@@ -60,6 +60,12 @@ import Testing
         ("Tractor.pub", "ed25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n", "not a keyring file"),
         ("README", "keys go here\n", "not a keyring file"),
         ("tractor-works.pub", "ed25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n\u{FF}\n", "not UTF-8"),
+        ("tractor-works.pub", "ed25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\nspeaks-for\n", ":2: `speaks-for` names no scope"),
+        ("tractor-works.pub", "ed25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n# scopes\nspeaks-for workplace:mtz factory:mtz\n", ":3: \"factory:mtz\" is not a scope"),
+        ("tractor-works.pub", "speaks-for workplace:MTZ\ned25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n", ":1: \"workplace:MTZ\" is not a scope"),
+        ("tractor-works.pub", "speaks-for workplace:\ned25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n", ":1: \"workplace:\" is not a scope"),
+        ("tractor-works.pub", "speaks-for **\ned25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n", ":1: \"**\" is not a scope"),
+        ("tractor-works.pub", "speaks-for council:*\n", "holds no key"),
     ])
     func badFiles(name: String, content: String, message: String) throws {
         let directory = keyringDirectory()
@@ -73,6 +79,23 @@ import Testing
             #expect(error.file == directory.path + "/" + name)
             #expect(error.description.contains(message), "\(error)")
         }
+    }
+
+    /// `speaks-for` lines, over one or several lines, in any order with the
+    /// keys; without one an origin speaks for its own workplace and council.
+    @Test func scopes() throws {
+        let directory = keyringDirectory()
+        let key = "ed25519 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= minsk-city"
+        try write("speaks-for council:minsk-city workplace:mtz\n\(key)\n# and the depot's assembly\nspeaks-for\tworkplace:depot workplace:mtz\n",
+                  to: directory.path + "/minsk-city.pub")
+        try write("\(key.dropLast(10))national\nspeaks-for council:* *\n", to: directory.path + "/national.pub")
+        try write("\(key.dropLast(10))mtz\n", to: directory.path + "/mtz.pub")
+        let ring = try Keyring.load(directory: directory.path)
+        #expect(ring.warnings.isEmpty, "\(ring.warnings)")
+        #expect(ring.scopeTable[Slug("minsk-city")!]?.description == "council:minsk-city workplace:depot workplace:mtz")
+        #expect(ring.scopeTable[Slug("national")!] == .everything)
+        #expect(ring.scopeTable[Slug("mtz")!] == .own(Slug("mtz")!))
+        #expect(ring.originsWithScopeLines == [Slug("minsk-city")!, Slug("national")!])
     }
 
     @Test func hiddenFilesAreIgnored() throws {

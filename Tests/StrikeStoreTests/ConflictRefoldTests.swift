@@ -27,7 +27,7 @@ import Testing
                 if case .statement(let statement) = event, statement.sql.contains("WHERE m.subject = ?") { refolds += 1 }
             }
             defer { db.trace(options: [], nil) }
-            return try Store.reconcile(rivals, in: db, now: queryNow)
+            return try Store.reconcile(rivals, in: db, now: queryNow, speakers: .everyone)
         }
         #expect(outcomes.allSatisfy { $0.rejection?.code == .conflict })
         #expect(events.count == rivals.count)

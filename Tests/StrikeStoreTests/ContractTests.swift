@@ -11,14 +11,14 @@ func reading(_ bytes: [UInt8], now: Int64 = 1_700_000_000) -> CopyReading {
 }
 
 /// Ingests `copies` into `store` in batches of random sizes.
-func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix) throws {
+func ingest(_ copies: [[UInt8]], into store: Store, rng: inout SplitMix, speakers: Speakers = .everyone) throws {
     var index = 0
     while index < copies.count {
         let size = Int.random(in: 1...max(1, copies.count / 3), using: &rng)
         let batch = copies[index..<min(copies.count, index + size)].enumerated().map { offset, bytes in
             CopyInput(reading: reading(bytes), source: "copy-\(index + offset)")
         }
-        _ = try store.ingest(batch, now: 1_700_000_000)
+        _ = try store.ingest(batch, now: 1_700_000_000, speakers: speakers)
         index += size
     }
 }
@@ -33,8 +33,12 @@ func oracleApplied(_ copies: [[UInt8]]) -> (applied: [Message], duplicates: Int,
 /// The contract's Summary computed the naive way: a replay of the applied
 /// messages in key order with plain overwrites. Independent of the store's
 /// incremental fold, on purpose.
-func oracleSummary(_ copies: [[UInt8]]) -> Summary {
-    let (applied, duplicates, rejected) = oracleApplied(copies)
+///
+/// `admits` says which applied messages move the state (scopes); the others
+/// count as applied and change nothing else.
+func oracleSummary(_ copies: [[UInt8]], admits: (Message) -> Bool = { _ in true }) -> Summary {
+    let (all, duplicates, rejected) = oracleApplied(copies)
+    let applied = all.filter(admits)
     var described = Set<Slug>()
     var strike: [Slug: (StrikeStatus, Int64?)] = [:]
     var category: [Slug: DemandCategory] = [:]
@@ -42,7 +46,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
         switch message.body {
         case .workplaceReported(let report): described.insert(report.workplace)
         case .strikeReported(let workplace, let status, let participants): strike[workplace] = (status, participants)
-        case .demandProposed(let demand, _, let cat): category[demand] = cat
+        case .demandProposed(let demand, _, let cat, _): category[demand] = cat
         default: break
         }
     }
@@ -72,7 +76,7 @@ func oracleSummary(_ copies: [[UInt8]]) -> Summary {
     }
     summary.demands.economic = category.values.filter { $0 == .economic }.count
     summary.demands.democratic = category.values.filter { $0 == .democratic }.count
-    summary.messages.applied = applied.count
+    summary.messages.applied = all.count
     summary.messages.duplicates = duplicates
     summary.messages.rejected = rejected
     return summary

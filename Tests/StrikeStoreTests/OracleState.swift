@@ -66,7 +66,9 @@ func oracleReplay(_ copies: [[UInt8]]) -> (applied: [Message], identities: Int, 
 }
 
 /// Every oracle table's rows, in the order of `oracleTableColumns`' keys.
-func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
+/// `admits` says which applied messages move the state (scopes); the others
+/// are reports from other origins, folded into nothing.
+func oracleTables(_ copies: [[UInt8]], admits: (Message) -> Bool = { _ in true }) -> [String: [[DatabaseValue]]] {
     let replay = oracleReplay(copies)
     // table → row key → column → value; a column never set is NULL.
     var rows: [String: [[String]: [String: DatabaseValue]]] = [:]
@@ -80,6 +82,12 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
     }
     for message in replay.applied {
         let k = message.key.rawValue
+        // Every applied message, reports from other origins too.
+        rows["message", default: [:]][[message.origin.rawValue, String(message.seq)]] = [
+            "origin": message.origin.rawValue.databaseValue, "seq": message.seq.databaseValue,
+            "k": k.databaseValue, "type": message.type.rawValue.databaseValue,
+        ]
+        guard admits(message) else { continue }
         switch message.body {
         case .workplaceReported(let r):
             set("workplace", [r.workplace], [
@@ -129,7 +137,7 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
             var d = delegates[delegate] ?? OracleDelegate()
             d.safety = (status.rawValue, until?.text, k)
             delegates[delegate] = d
-        case .demandProposed(let demand, let text, let category):
+        case .demandProposed(let demand, let text, let category, _):
             set("demand", [demand], [("id", demand.rawValue), ("text", text), ("category", category.rawValue), ("proposal_k", k)])
         case .demandAdopted(let demand, let workplace, let votes):
             set("support", [demand, workplace], [("demand", demand.rawValue), ("workplace", workplace.rawValue), ("adoption_k", k)])
@@ -154,10 +162,6 @@ func oracleTables(_ copies: [[UInt8]]) -> [String: [[DatabaseValue]]] {
                 ("participants", participants), ("participants_k", participants.map { _ in k }),
             ])
         }
-        rows["message", default: [:]][[message.origin.rawValue, String(message.seq)]] = [
-            "origin": message.origin.rawValue.databaseValue, "seq": message.seq.databaseValue,
-            "k": k.databaseValue, "type": message.type.rawValue.databaseValue,
-        ]
     }
     for (id, d) in delegates {
         set("delegate", [id], [

@@ -13,7 +13,7 @@ import VarlinkProtocol
         let result = try await offPool { try ReferenceClient.cli(["info", address]) }
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Vendor: strikecd"))
-        #expect(result.stdout.contains("Version: 0.1.0"))
+        #expect(result.stdout.contains("Version: 0.2.0"))
         for name in ["org.strikecd.Admin", "org.strikecd.Query", "org.varlink.service"] {
             #expect(result.stdout.contains("  \(name)"), "\(result.stdout)")
         }

@@ -32,6 +32,20 @@ import VarlinkProtocol
         try await server.stop()
     }
 
+    /// `status --digest`: the digest StateDigest returns, as a last row and
+    /// as the `digest` member after the Summary's in --json.
+    @Test func statusDigest() async throws {
+        let server = try await TestServer()
+        let digest = try await server.store.stateDigest().sha256
+        let table = try await Self.run(["status", "--digest"], socket: server.socket)
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.hasSuffix("\ndigest      \(digest)\n"), "\(table.stdout)")
+        let json = try await Self.run(["status", "--json", "--digest"], socket: server.socket)
+        let summary = JSONWriter.string(try server.store.summary().json, style: .compact)
+        #expect(json.stdout == summary.dropLast() + ",\"digest\":\"\(digest)\"}\n")
+        try await server.stop()
+    }
+
     @Test func tablesForPeople() async throws {
         let server = try await TestServer()
         let status = try await Self.run(["status"], socket: server.socket)

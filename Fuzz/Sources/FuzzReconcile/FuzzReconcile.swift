@@ -223,7 +223,7 @@ func expect<T>(_ body: @autoclosure () throws -> T) -> T {
 func empty(_ store: Store) {
     expect(try store.write { db in
         for table in ["message", "version", "entity", "arrival", "tally", "workplace", "council", "mandate", "delegate", "demand",
-                      "support", "outcome", "action", "participation"] {
+                      "support", "outcome", "action", "participation", "report"] {
             try db.execute(sql: "DELETE FROM \(table)")
         }
     })

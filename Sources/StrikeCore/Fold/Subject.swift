@@ -65,7 +65,7 @@ extension Message {
         case .delegateRecalled(let delegate, _, _): .delegate(delegate)
         case .delegateStatus(let delegate, _, _): .delegate(delegate)
         case .delegateSafety(let delegate, _, _, _): .delegate(delegate)
-        case .demandProposed(let demand, _, _): .demand(demand)
+        case .demandProposed(let demand, _, _, _): .demand(demand)
         case .demandAdopted(let demand, let workplace, _): .support(demand: demand, workplace: workplace)
         case .demandOutcome(let demand, let workplace, _): .outcome(demand: demand, workplace: workplace)
         case .actionCalled(let call): .action(call.action)
@@ -85,7 +85,7 @@ extension Message {
         case .delegateRecalled(let delegate, let body, _):
             refs = [EntityRef(.delegate, delegate), body.reference]
         case .delegateStatus(let delegate, _, _), .delegateSafety(let delegate, _, _, _): refs = [EntityRef(.delegate, delegate)]
-        case .demandProposed(let demand, _, _): refs = [EntityRef(.demand, demand)]
+        case .demandProposed(let demand, _, _, _): refs = [EntityRef(.demand, demand)]
         case .demandAdopted(let demand, let workplace, _), .demandOutcome(let demand, let workplace, _):
             refs = [EntityRef(.demand, demand), EntityRef(.workplace, workplace)]
         case .actionCalled(let call):

@@ -199,7 +199,7 @@ public enum SubjectState: Sendable, Equatable {
              (.delegate(var state), .delegateStatus), (.delegate(var state), .delegateSafety):
             state.apply(message.body, at: key)
             self = .delegate(state)
-        case (.demand(var state), .demandProposed(_, let text, let category)):
+        case (.demand(var state), .demandProposed(_, let text, let category, _)):
             state.proposal.take(DemandState.Proposal(text: text, category: category), at: key)
             self = .demand(state)
         case (.support(var state), .demandAdopted(_, _, let votes)):

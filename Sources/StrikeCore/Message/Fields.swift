@@ -94,6 +94,11 @@ struct Fields {
         }
     }
 
+    func optionalSlug(_ key: String) throws(Rejection) -> Slug? {
+        guard let value = present(key) else { return nil }
+        return try checkedSlug(key, value)
+    }
+
     func optionalDate(_ key: String) throws(Rejection) -> CalendarDate? {
         guard let value = present(key) else { return nil }
         guard case .string(let text) = value else { throw bad(key, "a date string YYYY-MM-DD, not \(value.kindName)") }

@@ -88,7 +88,8 @@ public enum Body: Sendable, Equatable {
     case delegateRecalled(delegate: Slug, by: ElectingBody, votes: Votes)
     case delegateStatus(delegate: Slug, status: DelegateEvent, note: String?)
     case delegateSafety(delegate: Slug, status: SafetyStatus, until: CalendarDate?, note: String?)
-    case demandProposed(demand: Slug, text: String, category: DemandCategory)
+    /// `by`: the council that proposes it (nil: the council whose slug is the origin).
+    case demandProposed(demand: Slug, text: String, category: DemandCategory, by: Slug?)
     case demandAdopted(demand: Slug, workplace: Slug, votes: Votes?)
     case demandOutcome(demand: Slug, workplace: Slug, outcome: DemandOutcome)
     case actionCalled(ActionCall)
@@ -113,4 +114,6 @@ public struct ActionCall: Sendable, Equatable {
     public var hours: Int64?
     public var demands: [Slug]?
     public var text: String?
+    /// The council that calls it (nil: the council whose slug is the origin).
+    public var by: Slug?
 }

@@ -281,7 +281,8 @@ public enum MessageReader {
             return .demandProposed(
                 demand: try data.slug("demand"),
                 text: try data.string("text"),
-                category: try data.enumValue("category", DemandCategory.self)
+                category: try data.enumValue("category", DemandCategory.self),
+                by: try data.optionalSlug("by")
             )
         case .demandAdopted:
             return .demandAdopted(
@@ -302,7 +303,8 @@ public enum MessageReader {
                 startsAt: try data.timestamp("starts_at"),
                 hours: try data.optionalCount("hours"),
                 demands: try data.optionalSlugs("demands"),
-                text: try data.optionalString("text")
+                text: try data.optionalString("text"),
+                by: try data.optionalSlug("by")
             ))
         case .actionJoined:
             return .actionJoined(

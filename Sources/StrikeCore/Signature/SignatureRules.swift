@@ -31,17 +31,29 @@ public protocol SignatureVerifier: AnyObject, Sendable {
     /// Whether `signature` (64 bytes) is a valid Ed25519 signature of `message`
     /// under any of `origin`'s keys.
     func verify(_ signature: [UInt8], of message: [UInt8], by origin: Slug) -> Bool
+
+    /// What each origin with keys speaks for (docs/messages.md, "Scopes").
+    var scopeTable: [Slug: Scopes] { get }
+}
+
+extension SignatureVerifier {
+    /// No `speaks-for` lines: each origin speaks for its own workplace and council.
+    public var scopeTable: [Slug: Scopes] { [:] }
 }
 
 /// The signature policy with the keys to apply it.
 public struct SignatureRules: Sendable, Equatable {
-    public var policy: SignaturePolicy
+    public let policy: SignaturePolicy
     /// The origins' public keys; nil is an empty keyring.
-    public var verifier: (any SignatureVerifier)?
+    public let verifier: (any SignatureVerifier)?
+    /// What every origin speaks for under this policy and keyring; computed
+    /// once here, not per message or transaction.
+    public let speakers: Speakers
 
     public init(policy: SignaturePolicy, verifier: (any SignatureVerifier)?) {
         self.policy = policy
         self.verifier = verifier
+        self.speakers = Self.speakers(policy: policy, verifier: verifier)
     }
 
     /// No signature checks: for messages read back from the store, which were

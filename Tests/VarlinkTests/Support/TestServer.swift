@@ -84,7 +84,7 @@ final class TestServer: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let configuration = ServerConfiguration(
-            listen: .path(socket, mode: mode), info: ServiceInfo(version: "0.1.0"), queryGroup: queryGroup,
+            listen: .path(socket, mode: mode), info: ServiceInfo(version: "0.2.0"), queryGroup: queryGroup,
             adminGroup: adminGroup, limits: limits)
         let backend: (any AdminBackend)? = switch admin {
         case .store: StoreAdmin(store: store, feed: feed, clock: { fixtureNow })
