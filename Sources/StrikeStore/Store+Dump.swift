@@ -2,6 +2,21 @@ import GRDB
 import StrikeCore
 
 extension Store {
+    /// The tables the fold derives from the applied messages, each read in a
+    /// canonical order: what `dump()` and the state digest both cover. A new
+    /// derived table is added here.
+    static let foldTables: [(name: String, sql: String)] = [
+        ("workplace", "SELECT * FROM workplace ORDER BY id"),
+        ("council", "SELECT * FROM council ORDER BY id"),
+        ("delegate", "SELECT * FROM delegate ORDER BY id"),
+        ("mandate", "SELECT * FROM mandate ORDER BY delegate, council"),
+        ("demand", "SELECT * FROM demand ORDER BY id"),
+        ("support", "SELECT * FROM support ORDER BY demand, workplace"),
+        ("outcome", "SELECT * FROM outcome ORDER BY demand, workplace"),
+        ("action", "SELECT * FROM action ORDER BY id"),
+        ("participation", "SELECT * FROM participation ORDER BY action, workplace"),
+    ]
+
     /// A complete, deterministic text dump of the state: every table that the
     /// reconciliation contract defines, sorted, without what depends on arrival
     /// (first-seen times, the source of the first copy, the spool's ledger).
@@ -9,7 +24,7 @@ extension Store {
     public func dump() throws(StoreError) -> String {
         try read { db in
             var out = ""
-            let tables: [(String, String)] = [
+            let tables: [(name: String, sql: String)] = [
                 // Not the arrival-dependent rowids: a version is its hash.
                 ("version", "SELECT hex(hash), origin, seq, state, code, detail, body FROM version ORDER BY hash"),
                 ("message", "SELECT m.origin, m.seq, m.k, m.type, m.subject, hex(v.hash), m.report FROM message m JOIN version v ON v.id = m.version ORDER BY m.origin, m.seq"),
@@ -17,16 +32,7 @@ extension Store {
                 ("entity", "SELECT kind, id, messages FROM entity ORDER BY kind, id"),
                 ("arrival", "SELECT origin, seq FROM arrival ORDER BY origin, seq"),
                 ("tally", "SELECT name, value FROM tally WHERE value <> 0 ORDER BY name"),
-                ("workplace", "SELECT * FROM workplace ORDER BY id"),
-                ("council", "SELECT * FROM council ORDER BY id"),
-                ("delegate", "SELECT * FROM delegate ORDER BY id"),
-                ("mandate", "SELECT * FROM mandate ORDER BY delegate, council"),
-                ("demand", "SELECT * FROM demand ORDER BY id"),
-                ("support", "SELECT * FROM support ORDER BY demand, workplace"),
-                ("outcome", "SELECT * FROM outcome ORDER BY demand, workplace"),
-                ("action", "SELECT * FROM action ORDER BY id"),
-                ("participation", "SELECT * FROM participation ORDER BY action, workplace"),
-            ]
+            ] + Store.foldTables
             for (name, sql) in tables {
                 out += "# \(name)\n"
                 for row in try Row.fetchAll(db, sql: sql) {

@@ -21,7 +21,7 @@ import GRDB
 /// self-delimiting (`n` NULL; `i` decimal `;`; `s` UTF-8 byte count `:`
 /// bytes; `b` byte count `:` bytes), and a newline. No two different
 /// states serialise alike, whatever their strings hold. A new schema that
-/// adds a derived table adds it here and bumps the header: digests compare
+/// adds a derived table adds it to `foldTables` and bumps the header: digests compare
 /// nodes that run the same release.
 extension Store {
     /// The header of the serialisation; part of what is hashed.
@@ -40,16 +40,7 @@ extension Store {
         ("entity", "SELECT kind, id, messages FROM entity ORDER BY kind, id"),
         // Not duplicates (a count of copies) nor rejected (it counts junk).
         ("tally", "SELECT name, value FROM tally WHERE value <> 0 AND name NOT IN ('duplicates', 'rejected') ORDER BY name"),
-        ("workplace", "SELECT * FROM workplace ORDER BY id"),
-        ("council", "SELECT * FROM council ORDER BY id"),
-        ("delegate", "SELECT * FROM delegate ORDER BY id"),
-        ("mandate", "SELECT * FROM mandate ORDER BY delegate, council"),
-        ("demand", "SELECT * FROM demand ORDER BY id"),
-        ("support", "SELECT * FROM support ORDER BY demand, workplace"),
-        ("outcome", "SELECT * FROM outcome ORDER BY demand, workplace"),
-        ("action", "SELECT * FROM action ORDER BY id"),
-        ("participation", "SELECT * FROM participation ORDER BY action, workplace"),
-    ]
+    ] + foldTables
 
     /// The digest of the state, as 64 lowercase hex digits. Reads every
     /// valid version once: linear in the store, streamed (no copy of the
